@@ -1,0 +1,49 @@
+import type { EventEnvelope } from '../domain/events';
+import type { OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
+
+/**
+ * The ports the handlers depend on. Azure adapters implement them in this folder; unit tests pass
+ * in-memory fakes of exactly these interfaces.
+ */
+
+/** A stored record plus the ETag that guards the next write. */
+export interface StoredOrder {
+  record: OrderRecord;
+  etag: string;
+}
+
+/** Another writer got there first (ETag mismatch or create of an existing row): retry from a fresh read. */
+export class ConcurrencyConflictError extends Error {
+  constructor(basketId: string) {
+    super(`Order ${basketId} was changed by another writer; the message will be retried.`);
+    this.name = 'ConcurrencyConflictError';
+  }
+}
+
+export interface OrderStore {
+  get(basketId: string): Promise<StoredOrder | undefined>;
+  /** Inserts a new record; ConcurrencyConflictError if one exists already. Returns the new ETag. */
+  create(record: OrderRecord): Promise<string>;
+  /** Replaces a record only if its ETag still matches; ConcurrencyConflictError otherwise. Returns the new ETag. */
+  replace(record: OrderRecord, etag: string): Promise<string>;
+}
+
+export interface QuarantineStore {
+  /** Idempotent per messageId, so a redelivered poison message is recorded once. */
+  add(message: QuarantinedMessage): Promise<void>;
+  list(limit: number): Promise<QuarantinedMessage[]>;
+}
+
+export interface PublishOptions {
+  /** Enqueue this event no earlier than this instant (Service Bus scheduled enqueue time). */
+  notBefore?: Date;
+}
+
+export interface EventPublisher {
+  /**
+   * Publishes events to the order-events queue with sessionId = basketId and messageId = eventId,
+   * in the order given (events of one basket must keep their relative order).
+   */
+  publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[]): Promise<void>;
+  close(): Promise<void>;
+}
