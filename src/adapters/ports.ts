@@ -47,3 +47,16 @@ export interface EventPublisher {
   publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What the fulfillment orchestration needs to reserve stock and answer into the basket's session. */
+export interface FulfillmentRequest {
+  basketId: string;
+  lines: readonly { sku: string; quantity: number }[];
+  /** The sequence InventoryUpdated will carry: the one after PaymentMade. */
+  nextSequence: number;
+}
+
+export interface FulfillmentStarter {
+  /** Starts the fulfillment of a basket once; calling it again for the same basket changes nothing. */
+  ensureStarted(request: FulfillmentRequest): Promise<void>;
+}
