@@ -16,11 +16,10 @@ export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'currency must be a
 /** Amounts with at most two decimals, so totals are exact in minor units. */
 export const moneySchema = z
   .number()
-  .finite()
   .min(0)
   .max(1_000_000)
   .refine((value) => Number.isInteger(Math.round(value * 100)) && Math.abs(Math.round(value * 100) - value * 100) < 1e-6, {
-    message: 'amount must have at most two decimals',
+    error: 'amount must have at most two decimals',
   });
 
 export const skuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'sku must be 1-64 letters, digits, ".", "_" or "-"');
@@ -66,7 +65,7 @@ export const eventEnvelopeSchema = z
     z.strictObject({ ...envelopeFields, type: z.literal('InventoryUpdated'), data: inventoryUpdatedDataSchema }),
   ])
   .refine((event) => event.eventId === eventIdFor(event.basketId, event.sequence), {
-    message: 'eventId must be "<basketId>:<sequence>"',
+    error: 'eventId must be "<basketId>:<sequence>"',
     path: ['eventId'],
   });
 

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { InvokeFunction } from '../host/types';
+import type { FunctionCatalog } from './catalog';
+import type { DurableClock } from './clock';
+import type { WorkTracker } from './work';
+
+/** One operation for an entity: a call from an orchestration (answered) or a signal (not answered). */
+export interface EntityOperation {
+  requestId: string;
+  operation: string;
+  /** JSON text, as the library's entity context parses it (`getInput`). */
+  input: string | undefined;
+  /** Set for calls: where the response goes. */
+  caller: { instanceId: string; executionId: string } | undefined;
+}
+
+/** What the orchestration sees as the EventRaised input (the library's ResponseMessage). */
+export interface EntityResponse {
+  result: string | undefined;
+  exceptionType: string | undefined;
+}
+
+interface EntityRecord {
+  name: string;
+  key: string;
+  exists: boolean;
+  /** JSON text of the state, as the library's entity context reads and writes it. */
+  state: string | undefined;
+  queue: { op: EntityOperation; done: () => void }[];
+  running: boolean;
+  lastOperationTime: Date | undefined;
+}
+
+/** The library's EntityState (lib/src/entities), returned by every entity batch. */
+const entityStateSchema = z.object({
+  entityExists: z.boolean(),
+  entityState: z.string().optional(),
+  results: z.array(
+    z.object({ isError: z.boolean(), duration: z.number().optional(), result: z.string().optional() }).nullable(),
+  ),
+  signals: z.array(
+    z.object({
+      target: z.object({ name: z.string(), key: z.string() }),
+      name: z.string(),
+      input: z.string().optional(),
+    }),
+  ),
+});
+
+export interface EntitySchedulerOptions {
+  catalog: FunctionCatalog;
+  invoke: InvokeFunction;
+  work: WorkTracker;
+  clock: DurableClock;
+  log: (line: string) => void;
+  respond: (caller: { instanceId: string; executionId: string }, requestId: string, response: EntityResponse) => void;
+  maxBatchSize: number;
+}
+
+/** `@name@key` with the name lower-cased: the extension's entity scheduler id (EntityId.getSchedulerIdFromEntityId). */
+export function schedulerIdOf(name: string, key: string): string {
+  return `@${name.toLowerCase()}@${key}`;
+}
+
+function parseSchedulerId(id: string): { name: string; key: string } | undefined {
+  const at = id.indexOf('@', 1);
+  if (!id.startsWith('@') || at < 0) return undefined;
+  return { name: id.slice(1, at), key: id.slice(at + 1) };
+}
+
+/**
+ * Entities: one serialized operation queue per entity id. A batch takes whatever is queued, runs it
+ * through the entity function in one invocation (as the extension does), then persists state,
+ * answers callers and forwards the signals the operations sent.
+ */
+export class EntityScheduler {
+  private readonly entities = new Map<string, EntityRecord>();
+  private closed = false;
+
+  constructor(private readonly options: EntitySchedulerOptions) {}
+
+  /** Queues an operation; returns an error text when no entity function of that name exists. */
+  enqueue(schedulerId: string, op: EntityOperation): string | undefined {
+    const id = parseSchedulerId(schedulerId);
+    if (id === undefined) return `'${schedulerId}' is not an entity id (@name@key).`;
+    const functionName = this.options.catalog.find('entityTrigger', id.name);
+    if (functionName === undefined) return `The function '${id.name}' doesn't exist or is not an entity function.`;
+    let record = this.entities.get(schedulerId);
+    if (record === undefined) {
+      record = {
+        name: id.name,
+        key: id.key,
+        exists: false,
+        state: undefined,
+        queue: [],
+        running: false,
+        lastOperationTime: undefined,
+      };
+      this.entities.set(schedulerId, record);
+    }
+    record.queue.push({ op, done: this.options.work.begin() });
+    this.kick(functionName, record);
+    return undefined;
+  }
+
+  signal(name: string, key: string, operation: string, input: string | undefined): string | undefined {
+    return this.enqueue(schedulerIdOf(name, key), { requestId: randomUUID(), operation, input, caller: undefined });
+  }
+
+  /** The state as JSON text, or undefined when the entity does not exist (never written, or deleted). */
+  read(name: string, key: string): { exists: boolean; state: string | undefined } {
+    const record = this.entities.get(schedulerIdOf(name, key));
+    return { exists: record?.exists ?? false, state: record?.state };
+  }
+
+  list(
+    name: string | undefined,
+  ): { name: string; key: string; state: string | undefined; lastOperationTime: Date | undefined }[] {
+    return [...this.entities.values()]
+      .filter((r) => r.exists && (name === undefined || r.name === name.toLowerCase()))
+      .map((r) => ({ name: r.name, key: r.key, state: r.state, lastOperationTime: r.lastOperationTime }));
+  }
+
+  count(): number {
+    return [...this.entities.values()].filter((r) => r.exists).length;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private kick(functionName: string, record: EntityRecord): void {
+    if (record.running || record.queue.length === 0 || this.closed) return;
+    record.running = true;
+    const batch = record.queue.splice(0, this.options.maxBatchSize);
+    void this.runBatch(functionName, record, batch).finally(() => {
+      record.running = false;
+      for (const item of batch) item.done();
+      this.kick(functionName, record);
+    });
+  }
+
+  private async runBatch(functionName: string, record: EntityRecord, batch: EntityRecord['queue']): Promise<void> {
+    const started = this.options.clock.now();
+    const payload = {
+      self: { name: record.name, key: record.key },
+      exists: record.exists,
+      state: record.state,
+      batch: batch.map(({ op }) => ({
+        name: op.operation,
+        signal: op.caller === undefined,
+        input: op.input,
+        id: op.requestId,
+      })),
+    };
+    let outcome: z.infer<typeof entityStateSchema>;
+    try {
+      const raw = await this.options.invoke(functionName, { json: JSON.stringify(payload) });
+      outcome = entityStateSchema.parse(raw);
+    } catch (error) {
+      // The whole batch failed (the function could not run): state is unchanged, every caller gets the error.
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.log(`entity ${functionName}(${record.key}): batch of ${batch.length} failed: ${message}`);
+      for (const { op } of batch) {
+        if (op.caller !== undefined) {
+          this.options.respond(op.caller, op.requestId, { result: JSON.stringify(message), exceptionType: 'Error' });
+        }
+      }
+      return;
+    }
+    record.exists = outcome.entityExists;
+    record.state = outcome.entityExists ? outcome.entityState : undefined;
+    record.lastOperationTime = new Date(this.options.clock.now());
+    batch.forEach(({ op }, i) => {
+      if (op.caller === undefined) return;
+      const result = outcome.results[i];
+      this.options.respond(op.caller, op.requestId, {
+        result: result?.result,
+        exceptionType: result?.isError === true ? 'Error' : undefined,
+      });
+    });
+    for (const signal of outcome.signals) {
+      const error = this.signal(
+        signal.target.name,
+        signal.target.key,
+        signal.name,
+        signal.input === '' ? undefined : signal.input,
+      );
+      if (error !== undefined) this.options.log(`entity ${functionName}(${record.key}): signal dropped: ${error}`);
+    }
+    this.options.log(
+      `entity ${functionName}(${record.key}): ${batch.length} operation(s) in ${this.options.clock.now() - started} ms`,
+    );
+  }
+}

@@ -1,0 +1,672 @@
+import { randomUUID } from 'node:crypto';
+import type { InvokeFunction } from '../host/types';
+import {
+  parseOrchestratorFailure,
+  parseOrchestratorResult,
+  type OrchestratorAction,
+  type OrchestratorResult,
+  type RetryPolicy,
+} from './actions';
+import type { FunctionCatalog } from './catalog';
+import type { DurableClock } from './clock';
+import type { EntityResponse, EntityScheduler } from './entities';
+import { Episode } from './episode';
+import { EventType, type FailureDetails, type HistoryEvent, type NewHistoryEvent } from './history';
+import type { Limiter, WorkTracker } from './work';
+
+export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated';
+export const runtimeStatuses: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated'];
+
+interface InboxItem {
+  event: NewHistoryEvent;
+  /**
+   * Delivered alone in its episode. The library allocates a sequence number while it processes a
+   * retry's TaskFailed/TimerFired; with nothing else new in the episode, its counter and ours agree.
+   */
+  isolate: boolean;
+  /** Runs when the event is appended, before the orchestrator sees it (retry bookkeeping). */
+  onDeliver?: (episode: Episode) => void;
+}
+
+interface Instance {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  status: RuntimeStatus;
+  /** JSON text of the input (null when started without one). */
+  input: string | null;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: Date;
+  lastUpdatedTime: Date;
+  history: HistoryEvent[];
+  inbox: InboxItem[];
+  episodeRunning: boolean;
+  sequence: { next: number };
+  timers: Set<{ cancel(): void }>;
+  parent: { instanceId: string; executionId: string; taskScheduledId: number } | undefined;
+}
+
+export interface InstanceView {
+  name: string;
+  instanceId: string;
+  runtimeStatus: RuntimeStatus;
+  input: string | null;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: Date;
+  lastUpdatedTime: Date;
+  history: readonly HistoryEvent[];
+}
+
+export type StartResult = { ok: true; instanceId: string } | { ok: false; status: 400 | 409; message: string };
+
+export interface OrchestrationEngineOptions {
+  catalog: FunctionCatalog;
+  invoke: InvokeFunction;
+  work: WorkTracker;
+  clock: DurableClock;
+  log: (line: string) => void;
+  activityLimiter: Limiter;
+  orchestratorLimiter: Limiter;
+}
+
+/** The replay schema this backend speaks: V3 (no entity locks), see docs/durable-local.md. */
+const upperSchemaVersion = 2;
+
+function isActive(status: RuntimeStatus): boolean {
+  return status === 'Pending' || status === 'Running';
+}
+
+function errorText(error: unknown): { message: string; stack: string | undefined; name: string } {
+  if (error instanceof Error) return { message: error.message, stack: error.stack, name: error.name };
+  return { message: String(error), stack: undefined, name: 'Error' };
+}
+
+/**
+ * With an exception-properties provider registered, the library puts a JSON failure payload in the
+ * error message for the extension to unpack; otherwise the details come from the error itself.
+ */
+function failureDetailsOf(error: unknown): FailureDetails {
+  const { message, stack, name } = errorText(error);
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (typeof parsed === 'object' && parsed !== null && 'errorType' in parsed && 'errorMessage' in parsed) {
+      const properties = 'properties' in parsed && typeof parsed.properties === 'object' ? parsed.properties : null;
+      return {
+        ErrorType: String(parsed.errorType),
+        ErrorMessage: String(parsed.errorMessage),
+        StackTrace: 'stackTrace' in parsed && typeof parsed.stackTrace === 'string' ? parsed.stackTrace : stack,
+        IsNonRetriable: false,
+        ...(properties !== null ? { Properties: { ...properties } } : {}),
+      };
+    }
+  } catch {
+    // Not a payload: a plain error message.
+  }
+  return { ErrorType: name, ErrorMessage: message, StackTrace: stack, IsNonRetriable: false };
+}
+
+function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+  const delay = policy.firstRetryIntervalInMilliseconds * Math.pow(policy.backoffCoefficient ?? 1, attempt - 1);
+  return Math.min(delay, policy.maxRetryIntervalInMilliseconds ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Orchestration instances: history, inbox of new events, and the episode loop that replays the
+ * orchestrator function against its history and applies the actions it returns.
+ */
+export class OrchestrationEngine {
+  private readonly instances = new Map<string, Instance>();
+  private closed = false;
+  private entities: EntityScheduler | undefined;
+
+  constructor(private readonly options: OrchestrationEngineOptions) {}
+
+  attachEntities(entities: EntityScheduler): void {
+    this.entities = entities;
+  }
+
+  start(name: string, instanceId: string | undefined, input: string | null, parent?: Instance['parent']): StartResult {
+    const functionName = this.options.catalog.find('orchestrationTrigger', name);
+    if (functionName === undefined) {
+      return {
+        ok: false,
+        status: 400,
+        message: `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      };
+    }
+    const id = instanceId ?? randomUUID().replaceAll('-', '');
+    const existing = this.instances.get(id);
+    // The extension's default (overridableExistingInstanceStates = NonRunningStates): an id may be reused
+    // once its instance has finished; while it is Pending or Running, starting it again is a conflict.
+    if (existing !== undefined && isActive(existing.status)) {
+      return {
+        ok: false,
+        status: 409,
+        message: `An Orchestration instance with the status ${existing.status} already exists.`,
+      };
+    }
+    if (existing !== undefined) this.cancelTimers(existing);
+    const now = new Date(this.options.clock.now());
+    const executionId = randomUUID();
+    const instance: Instance = {
+      instanceId: id,
+      name: functionName,
+      executionId,
+      status: 'Pending',
+      input,
+      output: null,
+      customStatus: null,
+      createdTime: now,
+      lastUpdatedTime: now,
+      history: [],
+      inbox: [],
+      episodeRunning: false,
+      sequence: { next: 0 },
+      timers: new Set(),
+      parent,
+    };
+    instance.inbox.push({ event: this.executionStarted(instance), isolate: false });
+    this.instances.set(id, instance);
+    this.options.log(`orchestration ${functionName} (${id}) scheduled`);
+    this.schedule(instance);
+    return { ok: true, instanceId: id };
+  }
+
+  view(instanceId: string): InstanceView | undefined {
+    const i = this.instances.get(instanceId);
+    if (i === undefined) return undefined;
+    return {
+      name: i.name,
+      instanceId: i.instanceId,
+      runtimeStatus: i.status,
+      input: i.input,
+      output: i.output,
+      customStatus: i.customStatus,
+      createdTime: i.createdTime,
+      lastUpdatedTime: i.lastUpdatedTime,
+      history: i.history,
+    };
+  }
+
+  ids(): string[] {
+    return [...this.instances.keys()];
+  }
+
+  countByStatus(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const i of this.instances.values()) counts[i.status] = (counts[i.status] ?? 0) + 1;
+    return counts;
+  }
+
+  raiseEvent(instanceId: string, name: string, input: string | null): 'accepted' | 'notFound' | 'gone' {
+    const instance = this.instances.get(instanceId);
+    if (instance === undefined) return 'notFound';
+    if (!isActive(instance.status)) return 'gone';
+    this.deliver(instance, instance.executionId, {
+      event: { EventType: EventType.EventRaised, Name: name, Input: input },
+      isolate: false,
+    });
+    return 'accepted';
+  }
+
+  terminate(instanceId: string, reason: string): 'accepted' | 'notFound' | 'gone' {
+    const instance = this.instances.get(instanceId);
+    if (instance === undefined) return 'notFound';
+    if (!isActive(instance.status)) return 'gone';
+    const now = new Date(this.options.clock.now());
+    const episode = new Episode(now, instance.sequence);
+    episode.append({ EventType: EventType.ExecutionTerminated, Input: JSON.stringify(reason) });
+    instance.history.push(...episode.events);
+    instance.inbox = [];
+    instance.status = 'Terminated';
+    instance.output = reason;
+    instance.lastUpdatedTime = now;
+    this.cancelTimers(instance);
+    this.options.log(`orchestration ${instance.name} (${instanceId}) terminated: ${reason}`);
+    return 'accepted';
+  }
+
+  purge(instanceId: string): 'purged' | 'notFound' | 'notTerminal' {
+    const instance = this.instances.get(instanceId);
+    if (instance === undefined) return 'notFound';
+    if (isActive(instance.status)) return 'notTerminal';
+    this.instances.delete(instanceId);
+    return 'purged';
+  }
+
+  deliverEntityResponse(
+    caller: { instanceId: string; executionId: string },
+    requestId: string,
+    response: EntityResponse,
+  ): void {
+    const instance = this.instances.get(caller.instanceId);
+    if (instance === undefined) return;
+    this.deliver(instance, caller.executionId, {
+      event: { EventType: EventType.EventRaised, Name: requestId, Input: JSON.stringify(response) },
+      isolate: false,
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const instance of this.instances.values()) this.cancelTimers(instance);
+  }
+
+  private executionStarted(instance: Instance): NewHistoryEvent {
+    return {
+      EventType: EventType.ExecutionStarted,
+      Name: instance.name,
+      Version: '',
+      Input: instance.input,
+      OrchestrationInstance: { InstanceId: instance.instanceId, ExecutionId: instance.executionId },
+      ParentInstance:
+        instance.parent === undefined
+          ? null
+          : {
+              Name: '',
+              OrchestrationInstance: { InstanceId: instance.parent.instanceId },
+              TaskScheduleId: instance.parent.taskScheduledId,
+            },
+    };
+  }
+
+  private deliver(instance: Instance, executionId: string, item: InboxItem): void {
+    // Results for an execution that ended (completed, failed, terminated, continued as new) are dropped, as in DTFx.
+    if (instance.executionId !== executionId || !isActive(instance.status)) return;
+    instance.inbox.push(item);
+    this.schedule(instance);
+  }
+
+  private schedule(instance: Instance): void {
+    if (this.closed || instance.episodeRunning || instance.inbox.length === 0 || !isActive(instance.status)) return;
+    instance.episodeRunning = true;
+    const done = this.options.work.begin();
+    // Deferred so events arriving in the same tick join one episode, as they would in a DTFx work item.
+    setImmediate(() => {
+      this.runEpisode(instance)
+        .catch((error: unknown) => {
+          this.options.log(`orchestration ${instance.instanceId}: internal error ${errorText(error).message}`);
+        })
+        .finally(() => {
+          instance.episodeRunning = false;
+          done();
+          this.schedule(instance);
+        });
+    });
+  }
+
+  private takeBatch(instance: Instance): InboxItem[] {
+    const first = instance.inbox[0];
+    if (first?.isolate === true) return instance.inbox.splice(0, 1);
+    const end = instance.inbox.findIndex((item) => item.isolate);
+    return instance.inbox.splice(0, end < 0 ? instance.inbox.length : end);
+  }
+
+  private async runEpisode(instance: Instance): Promise<void> {
+    const executionId = instance.executionId;
+    const episode = new Episode(new Date(this.options.clock.now()), instance.sequence);
+    episode.append({ EventType: EventType.OrchestratorStarted });
+    for (const item of this.takeBatch(instance)) {
+      episode.append(item.event);
+      item.onDeliver?.(episode);
+    }
+    if (instance.status === 'Pending') instance.status = 'Running';
+    const input: unknown = instance.input === null ? undefined : JSON.parse(instance.input);
+    const payload = {
+      history: [...instance.history.map((e) => ({ ...e, IsPlayed: true })), ...episode.events],
+      input,
+      instanceId: instance.instanceId,
+      isReplaying: instance.history.length > 0,
+      parentInstanceId: instance.parent?.instanceId,
+      upperSchemaVersion,
+      upperSchemaVersionNew: upperSchemaVersion,
+      maximumShortTimerDuration: '6.00:00:00',
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    };
+    let result: OrchestratorResult | undefined;
+    let failure: { message: string; details: FailureDetails | undefined } | undefined;
+    try {
+      const raw = await this.options.orchestratorLimiter.run(() =>
+        this.options.invoke(instance.name, { json: JSON.stringify(payload) }),
+      );
+      result = parseOrchestratorResult(raw);
+    } catch (error) {
+      const { message } = parseOrchestratorFailure(error);
+      failure = {
+        message,
+        details: {
+          ErrorType: 'Error',
+          ErrorMessage: message,
+          StackTrace: errorText(error).stack,
+          IsNonRetriable: false,
+        },
+      };
+    }
+    // Terminated (or restarted) while the orchestrator ran: this episode's outcome no longer applies.
+    if (instance.executionId !== executionId || !isActive(instance.status)) return;
+
+    instance.customStatus = result?.customStatus ?? instance.customStatus;
+    let continueAsNew: { input: unknown } | undefined;
+    if (result !== undefined) {
+      for (const action of result.actions) {
+        if (action.kind === 'continueAsNew') continueAsNew = { input: action.input };
+        else if (action.kind === 'unsupported') {
+          failure ??= { message: `${action.what} is not supported by the local durable backend.`, details: undefined };
+        } else this.applyAction(instance, executionId, episode, action);
+      }
+    }
+    episode.append({ EventType: EventType.OrchestratorCompleted });
+    if (failure !== undefined) {
+      this.fail(instance, episode, failure.message, failure.details);
+      return;
+    }
+    if (result?.isDone === true && continueAsNew !== undefined) {
+      instance.history.push(...episode.events);
+      this.runEffects(episode);
+      this.continueAsNew(instance, continueAsNew.input);
+      return;
+    }
+    if (result?.isDone === true) this.complete(instance, episode, result.output);
+    else {
+      instance.history.push(...episode.events);
+      instance.lastUpdatedTime = episode.now;
+    }
+    this.runEffects(episode);
+  }
+
+  private runEffects(episode: Episode): void {
+    for (const effect of episode.effects) effect();
+  }
+
+  private applyAction(
+    instance: Instance,
+    executionId: string,
+    episode: Episode,
+    action: Exclude<OrchestratorAction, { kind: 'continueAsNew' } | { kind: 'unsupported' }>,
+  ): void {
+    switch (action.kind) {
+      case 'callActivity': {
+        const id = episode.allocate();
+        const input = JSON.stringify(action.input ?? null);
+        episode.append(
+          { EventType: EventType.TaskScheduled, Name: action.functionName, Version: '', Input: input },
+          id,
+        );
+        const retry = action.retry === undefined ? undefined : { policy: action.retry, attempt: 1 };
+        episode.effects.push(() => {
+          this.runActivity(instance, executionId, id, action.functionName, action.input, retry);
+        });
+        return;
+      }
+      case 'createTimer': {
+        const id = episode.allocate();
+        const fireAt = action.fireAt.toISOString();
+        episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt }, id);
+        episode.effects.push(() => {
+          this.armTimer(instance, action.fireAt, () => {
+            this.deliver(instance, executionId, {
+              event: { EventType: EventType.TimerFired, TimerId: id, FireAt: fireAt },
+              isolate: false,
+            });
+          });
+        });
+        return;
+      }
+      case 'waitForExternalEvent':
+        // Nothing to schedule: raised events are appended whenever they arrive and the library matches them by name.
+        return;
+      case 'callEntity':
+      case 'signalEntity': {
+        const id = episode.allocate();
+        const requestId = randomUUID();
+        const input = action.input === undefined ? undefined : JSON.stringify(action.input);
+        const signal = action.kind === 'signalEntity';
+        const request = {
+          id: requestId,
+          op: action.operation,
+          signal,
+          input,
+          parent: instance.instanceId,
+          timestamp: episode.now.toISOString(),
+        };
+        episode.append(
+          { EventType: EventType.EventSent, InstanceId: action.entity, Name: 'op', Input: JSON.stringify(request) },
+          id,
+        );
+        episode.effects.push(() => {
+          const caller = signal ? undefined : { instanceId: instance.instanceId, executionId };
+          const op = { requestId, operation: action.operation, input, caller };
+          const error =
+            this.entities === undefined ? 'entities are not available' : this.entities.enqueue(action.entity, op);
+          if (error === undefined) return;
+          if (caller === undefined) this.options.log(`signal to ${action.entity} dropped: ${error}`);
+          else this.deliverEntityResponse(caller, requestId, { result: JSON.stringify(error), exceptionType: 'Error' });
+        });
+        return;
+      }
+      case 'callSubOrchestrator': {
+        const id = episode.allocate();
+        const childId = action.instanceId ?? `${instance.instanceId}:${id}`;
+        const input = action.input === undefined ? null : JSON.stringify(action.input);
+        episode.append(
+          {
+            EventType: EventType.SubOrchestrationInstanceCreated,
+            Name: action.functionName,
+            Version: '',
+            InstanceId: childId,
+            Input: input,
+          },
+          id,
+        );
+        episode.effects.push(() => {
+          const started = this.start(action.functionName, childId, input, {
+            instanceId: instance.instanceId,
+            executionId,
+            taskScheduledId: id,
+          });
+          if (started.ok) return;
+          this.deliver(instance, executionId, {
+            event: {
+              EventType: EventType.SubOrchestrationInstanceFailed,
+              TaskScheduledId: id,
+              Reason: started.message,
+              Details: '',
+            },
+            isolate: false,
+          });
+        });
+        return;
+      }
+      default: {
+        const unreachable: never = action;
+        return unreachable;
+      }
+    }
+  }
+
+  private runActivity(
+    instance: Instance,
+    executionId: string,
+    taskId: number,
+    name: string,
+    input: unknown,
+    retry: { policy: RetryPolicy; attempt: number } | undefined,
+  ): void {
+    const functionName = this.options.catalog.find('activityTrigger', name);
+    const done = this.options.work.begin();
+    const run =
+      functionName === undefined
+        ? Promise.reject(
+            new Error(`The function '${name}' doesn't exist, is disabled, or is not an activity function.`),
+          )
+        : this.options.activityLimiter.run(() =>
+            this.options.invoke(functionName, { json: JSON.stringify(input ?? null) }),
+          );
+    run
+      .then(
+        (value) => {
+          this.deliver(instance, executionId, {
+            event: {
+              EventType: EventType.TaskCompleted,
+              TaskScheduledId: taskId,
+              Result: JSON.stringify(value ?? null),
+            },
+            isolate: false,
+          });
+        },
+        (error: unknown) => {
+          const details = failureDetailsOf(error);
+          this.options.log(`activity ${name} (${instance.instanceId}#${taskId}) failed: ${details.ErrorMessage}`);
+          this.deliver(instance, executionId, {
+            event: {
+              EventType: EventType.TaskFailed,
+              TaskScheduledId: taskId,
+              Reason: `Activity function '${name}' failed: ${details.ErrorMessage}`,
+              Details: details.StackTrace ?? '',
+              FailureDetails: details,
+            },
+            isolate: retry !== undefined,
+            onDeliver:
+              retry === undefined
+                ? undefined
+                : (episode) => {
+                    this.scheduleRetry(instance, executionId, episode, name, input, retry);
+                  },
+          });
+        },
+      )
+      .finally(done);
+  }
+
+  /**
+   * The library's RetryableTask waits on a timer after every failed attempt (the last one too) and
+   * then either gives up or waits on a rescheduled task: both get the next sequence numbers.
+   */
+  private scheduleRetry(
+    instance: Instance,
+    executionId: string,
+    episode: Episode,
+    name: string,
+    input: unknown,
+    retry: { policy: RetryPolicy; attempt: number },
+  ): void {
+    const timerId = episode.allocate();
+    const exhausted = retry.attempt >= retry.policy.maxNumberOfAttempts;
+    const fireAt = new Date(episode.now.getTime() + (exhausted ? 0 : retryDelayMs(retry.policy, retry.attempt)));
+    episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt.toISOString() }, timerId);
+    episode.effects.push(() => {
+      this.armTimer(instance, fireAt, () => {
+        this.deliver(instance, executionId, {
+          event: { EventType: EventType.TimerFired, TimerId: timerId, FireAt: fireAt.toISOString() },
+          isolate: true,
+          onDeliver: (next) => {
+            if (exhausted) return;
+            const taskId = next.allocate();
+            next.append(
+              { EventType: EventType.TaskScheduled, Name: name, Version: '', Input: JSON.stringify(input ?? null) },
+              taskId,
+            );
+            next.effects.push(() => {
+              this.runActivity(instance, executionId, taskId, name, input, {
+                policy: retry.policy,
+                attempt: retry.attempt + 1,
+              });
+            });
+          },
+        });
+      });
+    });
+  }
+
+  private armTimer(instance: Instance, fireAt: Date, onFire: () => void): void {
+    const done = this.options.work.begin();
+    let current: { cancel(): void } | undefined;
+    const entry = {
+      cancel: () => {
+        current?.cancel();
+        instance.timers.delete(entry);
+        done();
+      },
+    };
+    const arm = (): void => {
+      current = this.options.clock.setTimer(fireAt.getTime() - this.options.clock.now(), () => {
+        // A timer longer than Node's maximum wakes early: arm it again for the rest.
+        if (this.options.clock.now() < fireAt.getTime()) {
+          arm();
+          return;
+        }
+        instance.timers.delete(entry);
+        done();
+        onFire();
+      });
+    };
+    instance.timers.add(entry);
+    arm();
+  }
+
+  private cancelTimers(instance: Instance): void {
+    for (const timer of [...instance.timers]) timer.cancel();
+  }
+
+  private complete(instance: Instance, episode: Episode, output: unknown): void {
+    episode.append({
+      EventType: EventType.ExecutionCompleted,
+      OrchestrationStatus: 'Completed',
+      Result: JSON.stringify(output ?? null),
+    });
+    instance.history.push(...episode.events);
+    instance.status = 'Completed';
+    instance.output = output ?? null;
+    instance.lastUpdatedTime = episode.now;
+    this.cancelTimers(instance);
+    this.options.log(`orchestration ${instance.name} (${instance.instanceId}) Completed`);
+    this.notifyParent(instance, {
+      EventType: EventType.SubOrchestrationInstanceCompleted,
+      TaskScheduledId: instance.parent?.taskScheduledId ?? -1,
+      Result: JSON.stringify(output ?? null),
+    });
+  }
+
+  private fail(instance: Instance, episode: Episode, message: string, details: FailureDetails | undefined): void {
+    const output = `Orchestrator function '${instance.name}' failed: ${message}`;
+    episode.append({
+      EventType: EventType.ExecutionCompleted,
+      OrchestrationStatus: 'Failed',
+      Result: output,
+      ...(details === undefined ? {} : { FailureDetails: details }),
+    });
+    instance.history.push(...episode.events);
+    instance.status = 'Failed';
+    instance.output = output;
+    instance.lastUpdatedTime = episode.now;
+    this.cancelTimers(instance);
+    this.options.log(`orchestration ${instance.name} (${instance.instanceId}) Failed: ${message}`);
+    this.notifyParent(instance, {
+      EventType: EventType.SubOrchestrationInstanceFailed,
+      TaskScheduledId: instance.parent?.taskScheduledId ?? -1,
+      Reason: output,
+      Details: '',
+    });
+  }
+
+  private notifyParent(instance: Instance, event: NewHistoryEvent): void {
+    if (instance.parent === undefined) return;
+    const parent = this.instances.get(instance.parent.instanceId);
+    if (parent !== undefined) this.deliver(parent, instance.parent.executionId, { event, isolate: false });
+  }
+
+  private continueAsNew(instance: Instance, input: unknown): void {
+    this.cancelTimers(instance);
+    instance.executionId = randomUUID();
+    instance.input = input === undefined ? null : JSON.stringify(input);
+    instance.history = [];
+    instance.inbox = [{ event: this.executionStarted(instance), isolate: false }];
+    instance.sequence = { next: 0 };
+    instance.lastUpdatedTime = new Date(this.options.clock.now());
+    this.options.log(`orchestration ${instance.name} (${instance.instanceId}) continued as new`);
+    // schedule() runs again when the current episode's finally clause releases the instance.
+  }
+}

@@ -1,0 +1,329 @@
+import * as rhea from 'rhea';
+
+/**
+ * The AMQP encoding work of the broker. rhea's typings describe its codec with `any`; this module is
+ * the one place that talks to it, and everything it hands out is typed or `unknown`.
+ */
+
+interface AmqpValue {
+  readonly descriptor?: { readonly value: unknown } | undefined;
+  readonly value: unknown;
+}
+interface AmqpReader {
+  position: number;
+  read(): AmqpValue;
+  remaining(): number;
+}
+interface AmqpWriter {
+  write(value: unknown): void;
+  write_bytes(bytes: Buffer): void;
+  toBuffer(): Buffer;
+}
+interface AmqpCodec {
+  Reader: new (buffer: Buffer) => AmqpReader;
+  Writer: new (buffer?: Buffer) => AmqpWriter;
+  described(descriptor: unknown, value: unknown): unknown;
+  wrap_ulong(value: number): unknown;
+  wrap_symbolic_map(map: Record<string, unknown>): unknown;
+  wrap_map(map: Record<string, unknown>): unknown;
+  wrap_long(value: number | Buffer): unknown;
+  wrap_int(value: number): unknown;
+  wrap_uint(value: number): unknown;
+  wrap_timestamp(value: number): unknown;
+  wrap_uuid(value: Buffer): unknown;
+  wrap_array(values: unknown[], code: number, descriptors: undefined): unknown;
+  wrap_string(value: string): unknown;
+  wrap_binary(value: Buffer): unknown;
+  wrap_boolean(value: boolean): unknown;
+  wrap_list(values: unknown[]): unknown;
+  wrap(value: unknown): unknown;
+}
+// rhea's published typings omit Reader/Writer from `types`; the runtime object has them (pinned 3.0.5).
+const codec = rhea.types as unknown as AmqpCodec;
+const messageCodec = rhea.message as unknown as {
+  encode(message: Record<string, unknown>): Buffer;
+  decode(buffer: Buffer): unknown;
+  data_section(data: Buffer): unknown;
+  data_sections(data: Buffer[]): unknown;
+};
+
+export const typed = {
+  long: (v: number): unknown => codec.wrap_long(v),
+  int: (v: number): unknown => codec.wrap_int(v),
+  uint: (v: number): unknown => codec.wrap_uint(v),
+  timestamp: (ms: number): unknown => codec.wrap_timestamp(ms),
+  string: (v: string): unknown => codec.wrap_string(v),
+  binary: (v: Buffer): unknown => codec.wrap_binary(v),
+  boolean: (v: boolean): unknown => codec.wrap_boolean(v),
+  uuid: (v: Buffer): unknown => codec.wrap_uuid(v),
+  map: (v: Record<string, unknown>): unknown => codec.wrap_map(v),
+  list: (v: unknown[]): unknown => codec.wrap_list(v),
+  /** AMQP array of longs (0x81), the shape the SDK sends and expects for sequence numbers. */
+  longArray: (v: number[]): unknown => codec.wrap_array(v.map((n) => codec.wrap_long(n)), 0x81, undefined),
+  /** AMQP array of uuids (0x98). */
+  uuidArray: (v: Buffer[]): unknown => codec.wrap_array(v, 0x98, undefined),
+  /** AMQP array of timestamps (0x83). */
+  timestampArray: (v: number[]): unknown => codec.wrap_array(v, 0x83, undefined),
+  /** AMQP array of strings (0xb1). */
+  stringArray: (v: string[]): unknown => codec.wrap_array(v, 0xb1, undefined),
+  /** AMQP array of maps (0xd1). */
+  mapArray: (v: unknown[]): unknown => codec.wrap_array(v, 0xd1, undefined),
+};
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+export function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** An AMQP long arrives as a number when it fits 2^53, else as its 8 big-endian bytes. */
+export function toLongNumber(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (Buffer.isBuffer(value) && value.length === 8) return Number(value.readBigInt64BE(0));
+  if (typeof value === 'bigint') return Number(value);
+  return undefined;
+}
+
+export function decodeMessage(buffer: Buffer): Record<string, unknown> {
+  const decoded = messageCodec.decode(buffer);
+  return isRecord(decoded) ? decoded : {};
+}
+
+export function encodeMessage(message: Record<string, unknown>): Buffer {
+  return messageCodec.encode(message);
+}
+
+export function dataSection(data: Buffer): unknown {
+  return messageCodec.data_section(data);
+}
+
+/** The broker-visible parts of a message plus its untouched tail (properties onward). */
+export interface ParsedMessage {
+  header: { durable: boolean; priority: number | undefined; ttlMs: number | undefined };
+  annotations: Record<string, unknown>;
+  messageId: string | undefined;
+  sessionId: string | undefined;
+  correlationId: string | undefined;
+  subject: string | undefined;
+  to: string | undefined;
+  replyTo: string | undefined;
+  replyToSessionId: string | undefined;
+  contentType: string | undefined;
+  applicationProperties: Record<string, unknown>;
+  /** Encoded properties section, if any. */
+  propertiesBytes: Buffer;
+  /** Encoded body sections and footer. */
+  bodyBytes: Buffer;
+  size: number;
+}
+
+const sectionCodes: Record<string, number> = {
+  'amqp:header:list': 0x70,
+  'amqp:delivery-annotations:map': 0x71,
+  'amqp:message-annotations:map': 0x72,
+  'amqp:properties:list': 0x73,
+  'amqp:application-properties:map': 0x74,
+};
+
+function sectionCode(section: AmqpValue): number {
+  const d = section.descriptor?.value;
+  if (typeof d === 'number') return d;
+  if (typeof d === 'string') return sectionCodes[d] ?? 0x75;
+  return -1;
+}
+
+function messageIdText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (Buffer.isBuffer(value) && value.length === 16) return rhea.uuid_to_string(value);
+  return undefined;
+}
+
+/**
+ * Splits an encoded message into its sections once, on arrival. Deliveries later re-encode only the
+ * header and message annotations and copy the rest as bytes.
+ */
+export function parseMessage(raw: Buffer): ParsedMessage {
+  const reader = new codec.Reader(raw);
+  let headerEnd = 0;
+  let headerStart = -1;
+  let annotationsRange: [number, number] | undefined;
+  let propertiesRange: [number, number] | undefined;
+  let appPropertiesRange: [number, number] | undefined;
+  let bodyStart = raw.length;
+  while (reader.remaining() > 0) {
+    const start = reader.position;
+    const section = reader.read();
+    const end = reader.position;
+    const code = sectionCode(section);
+    if (code === 0x70) {
+      headerStart = start;
+      headerEnd = end;
+    } else if (code === 0x72) annotationsRange = [start, end];
+    else if (code === 0x73) propertiesRange = [start, end];
+    else if (code === 0x74) appPropertiesRange = [start, end];
+    else if (code >= 0x75 || code < 0) {
+      bodyStart = start;
+      break;
+    }
+  }
+  const head = decodeMessage(
+    Buffer.concat([
+      headerStart >= 0 ? raw.subarray(headerStart, headerEnd) : Buffer.alloc(0),
+      annotationsRange ? raw.subarray(annotationsRange[0], annotationsRange[1]) : Buffer.alloc(0),
+      propertiesRange ? raw.subarray(propertiesRange[0], propertiesRange[1]) : Buffer.alloc(0),
+      appPropertiesRange ? raw.subarray(appPropertiesRange[0], appPropertiesRange[1]) : Buffer.alloc(0),
+    ]),
+  );
+  const ttl = head.ttl;
+  const priority = head.priority;
+  return {
+    header: {
+      durable: head.durable === true,
+      priority: typeof priority === 'number' ? priority : undefined,
+      ttlMs: typeof ttl === 'number' && ttl > 0 ? ttl : undefined,
+    },
+    annotations: isRecord(head.message_annotations) ? head.message_annotations : {},
+    messageId: messageIdText(head.message_id),
+    sessionId: optionalString(head.group_id),
+    correlationId: messageIdText(head.correlation_id),
+    subject: optionalString(head.subject),
+    to: optionalString(head.to),
+    replyTo: optionalString(head.reply_to),
+    replyToSessionId: optionalString(head.reply_to_group_id),
+    contentType: optionalString(head.content_type),
+    applicationProperties: isRecord(head.application_properties) ? head.application_properties : {},
+    propertiesBytes: propertiesRange ? raw.subarray(propertiesRange[0], propertiesRange[1]) : Buffer.alloc(0),
+    // Keep application properties with the body: they change only when dead-lettering.
+    bodyBytes: raw.subarray(appPropertiesRange ? appPropertiesRange[0] : bodyStart),
+    size: raw.length,
+  };
+}
+
+/** A transfer with message-format 0x80013700 carries one envelope whose data sections are messages. */
+export function splitBatch(envelope: Buffer): Buffer[] {
+  const reader = new codec.Reader(envelope);
+  const parts: Buffer[] = [];
+  while (reader.remaining() > 0) {
+    const section = reader.read();
+    if (sectionCode(section) === 0x75 && Buffer.isBuffer(section.value)) parts.push(section.value);
+  }
+  return parts;
+}
+
+export const batchMessageFormat = 0x80013700;
+
+function writeHeader(writer: AmqpWriter, header: ParsedMessage['header'], deliveryCount: number): void {
+  // header is list(durable, priority, ttl, first-acquirer, delivery-count); hand-encoded, it is hot.
+  const fields: number[] = [];
+  fields.push(header.durable ? 0x41 : 0x42);
+  if (header.priority === undefined) fields.push(0x40);
+  else fields.push(0x50, header.priority & 0xff);
+  if (header.ttlMs === undefined) fields.push(0x40);
+  else {
+    const ttl = Math.min(header.ttlMs, 0xffffffff);
+    fields.push(0x70, (ttl >>> 24) & 0xff, (ttl >>> 16) & 0xff, (ttl >>> 8) & 0xff, ttl & 0xff);
+  }
+  fields.push(0x42);
+  fields.push(0x70, (deliveryCount >>> 24) & 0xff, (deliveryCount >>> 16) & 0xff, (deliveryCount >>> 8) & 0xff, deliveryCount & 0xff);
+  writer.write_bytes(Buffer.from([0x00, 0x53, 0x70, 0xc0, fields.length + 1, 5, ...fields]));
+}
+
+export interface DeliveryParts {
+  parsed: ParsedMessage;
+  deliveryCount: number;
+  annotations: Record<string, unknown>;
+  /** Replaces the application properties + body bytes (dead-lettering adds properties). */
+  bodyBytes?: Buffer;
+}
+
+/** Encodes a message for a receiver: fresh header and annotations, original properties and body. */
+export function encodeDelivery(parts: DeliveryParts): Buffer {
+  const writer = new codec.Writer(Buffer.allocUnsafe(parts.parsed.size + 256));
+  writeHeader(writer, parts.parsed.header, parts.deliveryCount);
+  writer.write(codec.described(codec.wrap_ulong(0x72), codec.wrap_symbolic_map(parts.annotations)));
+  writer.write_bytes(parts.parsed.propertiesBytes);
+  writer.write_bytes(parts.bodyBytes ?? parts.parsed.bodyBytes);
+  return writer.toBuffer();
+}
+
+/** Re-encodes application properties + body with extra properties (DeadLetterReason etc.). */
+export function withApplicationProperties(parsed: ParsedMessage, extra: Record<string, unknown>): Buffer {
+  const properties = { ...parsed.applicationProperties, ...extra };
+  const writer = new codec.Writer();
+  writer.write(codec.described(codec.wrap_ulong(0x74), codec.wrap_map(properties)));
+  const appBytes = writer.toBuffer();
+  // bodyBytes may start with the old application-properties section: skip it.
+  const reader = new codec.Reader(parsed.bodyBytes);
+  let rest = parsed.bodyBytes;
+  if (reader.remaining() > 0) {
+    const first = reader.read();
+    if (sectionCode(first) === 0x74) rest = parsed.bodyBytes.subarray(reader.position);
+  }
+  return Buffer.concat([appBytes, rest]);
+}
+
+/** .NET ticks (100 ns since 0001-01-01) as an AMQP long: what `com.microsoft:locked-until-utc` carries. */
+export function ticksLong(ms: number): unknown {
+  const ticks = BigInt(Math.floor(ms)) * 10_000n + 621_355_968_000_000_000n;
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigInt64BE(ticks);
+  return codec.wrap_long(bytes);
+}
+
+/** Swaps the first three GUID groups: .NET byte order <-> RFC 4122 order (an involution). */
+export function reorderGuidBytes(bytes: Buffer): Buffer {
+  return Buffer.from([
+    bytes[3] ?? 0,
+    bytes[2] ?? 0,
+    bytes[1] ?? 0,
+    bytes[0] ?? 0,
+    bytes[5] ?? 0,
+    bytes[4] ?? 0,
+    bytes[7] ?? 0,
+    bytes[6] ?? 0,
+    ...bytes.subarray(8, 16),
+  ]);
+}
+
+export function uuidToString(bytes: Buffer): string {
+  return rhea.uuid_to_string(bytes);
+}
+
+export function stringToUuid(text: string): Buffer {
+  return rhea.string_to_uuid(text);
+}
+
+/** The delivery tag whose SDK rendering (after its byte swap) is `token`. */
+export function deliveryTagForToken(token: string): Buffer {
+  return reorderGuidBytes(rhea.string_to_uuid(token));
+}
+
+/** The lock token string the SDK shows for a delivery tag. */
+export function tokenForDeliveryTag(tag: Buffer): string {
+  return rhea.uuid_to_string(reorderGuidBytes(tag));
+}
+
+export interface AmqpErrorShape {
+  condition: string;
+  description: string;
+  info?: Record<string, unknown>;
+}
+
+export const conditions = {
+  notFound: 'amqp:not-found',
+  unauthorized: 'amqp:unauthorized-access',
+  notAllowed: 'amqp:not-allowed',
+  invalidField: 'amqp:invalid-field',
+  messageSizeExceeded: 'amqp:link:message-size-exceeded',
+  internal: 'amqp:internal-error',
+  timeout: 'com.microsoft:timeout',
+  sessionCannotBeLocked: 'com.microsoft:session-cannot-be-locked',
+  sessionLockLost: 'com.microsoft:session-lock-lost',
+  messageLockLost: 'com.microsoft:message-lock-lost',
+  messageNotFound: 'com.microsoft:message-not-found',
+  argumentError: 'com.microsoft:argument-error',
+  deadLetter: 'com.microsoft:dead-letter',
+} as const;

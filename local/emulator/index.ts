@@ -1,0 +1,63 @@
+import type { SharedAccessKey } from './cbs';
+import { realClock, type Clock } from './clock';
+import { loadEmulatorConfig, type EmulatorConfigFile } from './config';
+import { Namespace, type NamespaceStats } from './namespace';
+import { Broker } from './server';
+
+export type { Clock } from './clock';
+export { ManualClock, realClock } from './clock';
+export type { EmulatorConfigFile } from './config';
+
+export interface StartEmulatorOptions {
+  /** 0 or absent = a free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Path to an official-emulator Config.json, or the parsed object; default = built-in config. */
+  config?: string | EmulatorConfigFile;
+  /** Default: the real clock. */
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+export interface RunningEmulator {
+  /** Endpoint=sb://localhost:<port>;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true; */
+  connectionString: string;
+  port: number;
+  /** Entity counts, active/DLQ/scheduled depth, sessions and their owners. */
+  stats(): EmulatorStats;
+  /** Closes every connection and the listener. */
+  close(): Promise<void>;
+}
+
+export type EmulatorStats = NamespaceStats & { connections: number };
+
+/** The official emulator's well-known key (also in local.settings.json.example): not a secret. */
+export const emulatorKey: SharedAccessKey = { name: 'RootManageSharedAccessKey', value: 'SAS_KEY_VALUE' };
+
+export function emulatorConnectionString(port: number, key: SharedAccessKey = emulatorKey): string {
+  return `Endpoint=sb://localhost:${port};SharedAccessKeyName=${key.name};SharedAccessKey=${key.value};UseDevelopmentEmulator=true;`;
+}
+
+/** Starts the emulator on 127.0.0.1 (or `host`) and resolves once it accepts connections. */
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+  const log = options.log ?? (() => undefined);
+  const clock = options.clock ?? realClock;
+  const definition = loadEmulatorConfig(options.config);
+  const namespace = new Namespace(definition, clock, log);
+  const broker = new Broker({ namespace, clock, key: emulatorKey, log });
+  const port = await broker.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  let closed: Promise<void> | undefined;
+  return {
+    connectionString: emulatorConnectionString(port),
+    port,
+    stats: () => ({ ...namespace.stats(), connections: broker.connectionCount() }),
+    close: () => {
+      closed ??= (async () => {
+        await broker.close();
+        namespace.dispose();
+      })();
+      return closed;
+    },
+  };
+}

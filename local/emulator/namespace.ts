@@ -1,0 +1,296 @@
+import type { Clock } from './clock';
+import { conditions, type AmqpErrorShape, type ParsedMessage } from './codec';
+import type { DuplicateDetection, NamespaceDefinition, ReceivableSettings, RuleFilter } from './config';
+import { quotas } from './config';
+import { MessageEntity, type EntityStats } from './entities';
+
+/** Remembers message ids for the duplicate-detection window; Map order is arrival order. */
+class DuplicateDetector {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly settings: DuplicateDetection,
+    private readonly clock: Clock,
+  ) {}
+
+  /** True when `messageId` was already accepted inside the window (the send is then dropped). */
+  isDuplicate(messageId: string | undefined): boolean {
+    if (!this.settings.enabled || messageId === undefined) return false;
+    const now = this.clock.now();
+    for (const [id, expires] of this.seen) {
+      if (expires > now) break;
+      this.seen.delete(id);
+    }
+    return (this.seen.get(messageId) ?? 0) > now;
+  }
+
+  remember(messageId: string | undefined): void {
+    if (!this.settings.enabled || messageId === undefined) return;
+    this.seen.delete(messageId);
+    this.seen.set(messageId, this.clock.now() + this.settings.windowMs);
+  }
+}
+
+interface Subscription {
+  name: string;
+  entity: MessageEntity;
+  rules: RuleFilter[];
+}
+
+interface SendTarget {
+  kind: 'queue' | 'topic';
+  name: string;
+  duplicates: DuplicateDetector;
+  /** The receivable entities a message goes to. */
+  route(parsed: ParsedMessage): MessageEntity[];
+}
+
+export type SendResult = { ok: true; duplicate: boolean } | { ok: false; error: AmqpErrorShape };
+
+function systemValue(parsed: ParsedMessage, name: string): unknown {
+  switch (name.toLowerCase()) {
+    case 'messageid':
+      return parsed.messageId;
+    case 'correlationid':
+      return parsed.correlationId;
+    case 'label':
+    case 'subject':
+      return parsed.subject;
+    case 'to':
+      return parsed.to;
+    case 'replyto':
+      return parsed.replyTo;
+    case 'sessionid':
+      return parsed.sessionId;
+    case 'replytosessionid':
+      return parsed.replyToSessionId;
+    case 'contenttype':
+      return parsed.contentType;
+    default:
+      return undefined;
+  }
+}
+
+export function matches(filter: RuleFilter, parsed: ParsedMessage): boolean {
+  switch (filter.type) {
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'sql-equals': {
+      const actual = filter.system ? systemValue(parsed, filter.property) : parsed.applicationProperties[filter.property];
+      return actual === filter.value;
+    }
+    case 'correlation': {
+      for (const [name, expected] of Object.entries(filter.system)) {
+        if (systemValue(parsed, name) !== expected) return false;
+      }
+      for (const [name, expected] of Object.entries(filter.properties)) {
+        if (parsed.applicationProperties[name] !== expected) return false;
+      }
+      return true;
+    }
+    default: {
+      const unreachable: never = filter;
+      return unreachable;
+    }
+  }
+}
+
+const deadLetterSuffix = '/$deadletterqueue';
+
+/** Every entity of the one namespace, addressed the way the SDK addresses them. */
+export class Namespace {
+  private readonly targets = new Map<string, SendTarget>();
+  /** Queues, subscriptions and their dead-letter queues, by lower-cased path. */
+  private readonly receivables = new Map<string, MessageEntity>();
+  private readonly topics = new Map<string, Subscription[]>();
+  private readonly scheduledOnTopics = new Map<string, Map<number, { entity: MessageEntity; seq: number }[]>>();
+  private nextTopicSeq = 1;
+
+  constructor(
+    readonly definition: NamespaceDefinition,
+    private readonly clock: Clock,
+    private readonly log: (line: string) => void,
+  ) {
+    for (const queue of definition.queues) {
+      const entity = this.receivable(queue.name, queue.settings);
+      const duplicates = new DuplicateDetector(queue.duplicateDetection, clock);
+      this.targets.set(queue.name.toLowerCase(), { kind: 'queue', name: queue.name, duplicates, route: () => [entity] });
+    }
+    for (const topic of definition.topics) {
+      const subscriptions: Subscription[] = topic.subscriptions.map((s) => ({
+        name: s.name,
+        entity: this.receivable(`${topic.name}/Subscriptions/${s.name}`, s.settings),
+        rules: s.rules.length === 0 ? [{ type: 'true' }] : s.rules.map((r) => r.filter),
+      }));
+      this.topics.set(topic.name.toLowerCase(), subscriptions);
+      const duplicates = new DuplicateDetector(topic.duplicateDetection, clock);
+      this.targets.set(topic.name.toLowerCase(), {
+        kind: 'topic',
+        name: topic.name,
+        duplicates,
+        route: (parsed) => subscriptions.filter((s) => s.rules.some((r) => matches(r, parsed))).map((s) => s.entity),
+      });
+    }
+  }
+
+  private receivable(path: string, settings: ReceivableSettings): MessageEntity {
+    const deadLetterPath = `${path}/$DeadLetterQueue`;
+    const deadLetter = new MessageEntity(
+      deadLetterPath,
+      { ...settings, requiresSession: false, maxDeliveryCount: Number.MAX_SAFE_INTEGER, defaultTtlMs: Infinity, deadLetterOnExpiration: false },
+      this.clock,
+      { deadLetterTarget: () => undefined, log: this.log },
+    );
+    const entity = new MessageEntity(path, settings, this.clock, {
+      deadLetterTarget: () =>
+        settings.forwardDeadLetteredTo === undefined ? deadLetter : (this.forwardTarget(settings.forwardDeadLetteredTo) ?? deadLetter),
+      log: this.log,
+    });
+    this.receivables.set(path.toLowerCase(), entity);
+    this.receivables.set(deadLetterPath.toLowerCase(), deadLetter);
+    return entity;
+  }
+
+  private forwardTarget(name: string): MessageEntity | undefined {
+    const target = this.targets.get(name.toLowerCase());
+    if (target?.kind !== 'queue') return undefined;
+    return this.receivables.get(name.toLowerCase());
+  }
+
+  /** `sb://host/queue` and `/queue` both mean `queue`; names are case-insensitive as in Azure. */
+  static normalize(address: string): string {
+    let path = address.trim();
+    const scheme = /^(?:sb|amqps?):\/\/[^/]+\/?/i.exec(path);
+    if (scheme !== null) path = path.slice(scheme[0].length);
+    return path.replace(/^\/+|\/+$/g, '').toLowerCase();
+  }
+
+  sendTargetExists(address: string): boolean {
+    return this.targets.has(Namespace.normalize(address));
+  }
+
+  receivableFor(address: string): MessageEntity | undefined {
+    return this.receivables.get(Namespace.normalize(address));
+  }
+
+  isDeadLetterPath(address: string): boolean {
+    return Namespace.normalize(address).endsWith(deadLetterSuffix);
+  }
+
+  /** Everything that would make `send` refuse the message, without storing it. */
+  validate(address: string, parsed: ParsedMessage): AmqpErrorShape | undefined {
+    const target = this.targets.get(Namespace.normalize(address));
+    if (target === undefined) return { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` };
+    if (parsed.size > quotas.maxMessageSizeBytes) {
+      return {
+        condition: conditions.messageSizeExceeded,
+        description: `The received message (size ${parsed.size} bytes) exceeds the limit (${quotas.maxMessageSizeBytes} bytes) for '${target.name}'.`,
+      };
+    }
+    for (const entity of target.route(parsed)) {
+      const error = entity.check(parsed);
+      if (error !== undefined) return error;
+    }
+    return undefined;
+  }
+
+  /** Routes one message: duplicate check, size, session id, then storage in each target entity. */
+  send(address: string, parsed: ParsedMessage): SendResult {
+    const target = this.targets.get(Namespace.normalize(address));
+    if (target === undefined) {
+      return { ok: false, error: { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` } };
+    }
+    if (parsed.size > quotas.maxMessageSizeBytes) {
+      return {
+        ok: false,
+        error: {
+          condition: conditions.messageSizeExceeded,
+          description: `The received message (size ${parsed.size} bytes) exceeds the limit (${quotas.maxMessageSizeBytes} bytes) for '${target.name}'.`,
+        },
+      };
+    }
+    if (target.duplicates.isDuplicate(parsed.messageId)) {
+      this.log(`duplicate message id "${parsed.messageId ?? ''}" on ${target.name} dropped`);
+      return { ok: true, duplicate: true };
+    }
+    const entities = target.route(parsed);
+    for (const entity of entities) {
+      const error = entity.check(parsed);
+      if (error !== undefined) return { ok: false, error };
+    }
+    for (const entity of entities) {
+      const forward = entity.settings.forwardTo === undefined ? undefined : this.forwardTarget(entity.settings.forwardTo);
+      (forward ?? entity).accept(parsed);
+    }
+    target.duplicates.remember(parsed.messageId);
+    return { ok: true, duplicate: false };
+  }
+
+  /**
+   * `schedule-message`: stores the message as scheduled in every entity it routes to and returns one
+   * sequence number that `cancel` understands (for topics it stands for all subscription copies).
+   */
+  schedule(address: string, parsed: ParsedMessage): { ok: true; seq: number } | { ok: false; error: AmqpErrorShape } {
+    const key = Namespace.normalize(address);
+    const target = this.targets.get(key);
+    if (target === undefined) {
+      return { ok: false, error: { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` } };
+    }
+    const entities = target.route(parsed);
+    for (const entity of entities) {
+      const error = entity.check(parsed);
+      if (error !== undefined) return { ok: false, error };
+    }
+    const copies = entities.map((entity) => ({ entity, seq: entity.accept(parsed).seq }));
+    if (target.kind === 'queue') return { ok: true, seq: copies[0]?.seq ?? 0 };
+    const seq = this.nextTopicSeq++;
+    let groups = this.scheduledOnTopics.get(key);
+    if (groups === undefined) {
+      groups = new Map();
+      this.scheduledOnTopics.set(key, groups);
+    }
+    groups.set(seq, copies);
+    return { ok: true, seq };
+  }
+
+  /** `cancel-scheduled-message`; true when something was cancelled. */
+  cancelScheduled(address: string, seq: number): boolean {
+    const key = Namespace.normalize(address);
+    const groups = this.scheduledOnTopics.get(key);
+    if (groups !== undefined) {
+      const copies = groups.get(seq) ?? [];
+      groups.delete(seq);
+      return copies.map((c) => c.entity.cancelScheduled(c.seq)).some(Boolean);
+    }
+    return this.receivables.get(key)?.cancelScheduled(seq) ?? false;
+  }
+
+  allEntities(): MessageEntity[] {
+    return [...this.receivables.values()];
+  }
+
+  stats(): NamespaceStats {
+    const entities = [...this.receivables.values()].map((e) => e.stats());
+    return {
+      namespace: this.definition.name,
+      queues: this.definition.queues.length,
+      topics: this.definition.topics.length,
+      subscriptions: this.definition.topics.reduce((n, t) => n + t.subscriptions.length, 0),
+      entities,
+    };
+  }
+
+  dispose(): void {
+    for (const entity of this.receivables.values()) entity.dispose();
+  }
+}
+
+export interface NamespaceStats {
+  namespace: string;
+  queues: number;
+  topics: number;
+  subscriptions: number;
+  entities: EntityStats[];
+}

@@ -1,0 +1,136 @@
+import * as rhea from 'rhea';
+import type { AmqpErrorShape } from './codec';
+
+/**
+ * The few rhea 3.0.5 internals a broker needs and its typings do not describe: link attach fields,
+ * the endpoint state (to hold an attach), credit counters and outcome builders. rhea is pinned
+ * because of this file; test/local/emulator covers every use.
+ */
+
+interface EndpointStateInternals {
+  local_open: boolean;
+  open_requests: number;
+}
+
+interface AttachFrame {
+  source: unknown;
+  target: unknown;
+  snd_settle_mode: number;
+  rcv_settle_mode: number;
+  max_message_size: number | undefined;
+  properties: Record<string, unknown> | undefined;
+}
+
+interface LinkInternals {
+  state: EndpointStateInternals;
+  local: { attach: AttachFrame };
+  remote: { attach?: Partial<AttachFrame> & { source?: unknown; target?: unknown; properties?: unknown } };
+  credit: number;
+  delivery_count: number;
+  _draining: boolean;
+  _drained: boolean;
+  _get_drain: () => boolean;
+  session: { outgoing: { available(): number } };
+}
+
+function internals(link: rhea.link): LinkInternals {
+  return link as unknown as LinkInternals;
+}
+
+/**
+ * rhea answers a remote attach as soon as the open event returns. To hold a next-available session
+ * attach, undo that before the connection writes its frames; `link.open()` later sends the attach.
+ */
+export function holdAttach(link: rhea.link): void {
+  const state = internals(link).state;
+  if (state.local_open && state.open_requests > 0) {
+    state.local_open = false;
+    state.open_requests--;
+  }
+}
+
+export function remoteSource(link: rhea.link): Record<string, unknown> | undefined {
+  const source = internals(link).remote.attach?.source;
+  return typeof source === 'object' && source !== null ? (source as Record<string, unknown>) : undefined;
+}
+
+export function remoteTarget(link: rhea.link): Record<string, unknown> | undefined {
+  const target = internals(link).remote.attach?.target;
+  return typeof target === 'object' && target !== null ? (target as Record<string, unknown>) : undefined;
+}
+
+export function remoteProperties(link: rhea.link): Record<string, unknown> {
+  const properties = internals(link).remote.attach?.properties;
+  return typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>) : {};
+}
+
+export function remoteSettleModes(link: rhea.link): { snd: number; rcv: number } {
+  const attach = internals(link).remote.attach;
+  return { snd: attach?.snd_settle_mode ?? 2, rcv: attach?.rcv_settle_mode ?? 0 };
+}
+
+/** Fills the attach we answer with: echo the termini and settle modes, plus broker properties. */
+export function prepareAttach(
+  link: rhea.link,
+  fields: { source?: Record<string, unknown>; properties?: Record<string, unknown>; maxMessageSize?: number },
+): void {
+  const attach = internals(link).local.attach;
+  const remote = internals(link).remote.attach;
+  if (fields.source !== undefined) link.set_source(fields.source as unknown as rhea.Source);
+  else if (remote?.source !== undefined) link.set_source(remote.source as rhea.Source);
+  if (remote?.target !== undefined) link.set_target(remote.target as rhea.TerminusOptions);
+  attach.snd_settle_mode = remote?.snd_settle_mode ?? 2;
+  attach.rcv_settle_mode = remote?.rcv_settle_mode ?? 0;
+  if (fields.maxMessageSize !== undefined) attach.max_message_size = fields.maxMessageSize;
+  if (fields.properties !== undefined) attach.properties = fields.properties;
+}
+
+/** The credit limit the peer granted: its delivery-count + link-credit, fixed at each flow. */
+export function creditLimit(sender: rhea.Sender): number {
+  const s = internals(sender);
+  return s.credit + s.delivery_count;
+}
+
+export function outgoingCapacity(sender: rhea.Sender): number {
+  return internals(sender).session.outgoing.available();
+}
+
+/**
+ * rhea only flags `drain` in its flow reply while credit is left. The SDK waits for a drained flow
+ * even when the credit was used up exactly, so always answer a drain request with drain=true.
+ */
+export function alwaysAnswerDrain(sender: rhea.Sender): void {
+  const s = internals(sender);
+  s._get_drain = () => {
+    if (s._draining && s._drained) {
+      s.delivery_count += s.credit;
+      s.credit = 0;
+      return true;
+    }
+    return false;
+  };
+}
+
+export function isDraining(sender: rhea.Sender): boolean {
+  return internals(sender)._draining;
+}
+
+const outcomes = rhea.message as unknown as {
+  accepted(): { described(): unknown };
+  rejected(fields: { error: AmqpErrorShape }): { described(): unknown };
+  modified(fields: Record<string, unknown>): { described(): unknown };
+  released(): { described(): unknown };
+};
+
+export const outcome = {
+  accepted: (): unknown => outcomes.accepted().described(),
+  rejected: (error: AmqpErrorShape): unknown => outcomes.rejected({ error }).described(),
+  modified: (fields: Record<string, unknown>): unknown => outcomes.modified(fields).described(),
+  released: (): unknown => outcomes.released().described(),
+};
+
+/** The outcome fields a client sent in its disposition (modified/rejected carry details). */
+export function remoteOutcome(delivery: rhea.Delivery): Record<string, unknown> {
+  const state: unknown = delivery.remote_state;
+  return typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
+}

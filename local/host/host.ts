@@ -1,0 +1,344 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ServiceBusClient } from '@azure/service-bus';
+import type { DurableBackend } from '../durable/backend';
+import { startDurable } from './durable';
+import { createRegistry, type AppRegistry, type HookCallback, type RegisteredFunction } from './coreApi';
+import { parseHostJson, type HostConfig } from './hostConfig';
+import { compileRoute } from './http/route';
+import { startHttpListener, type HttpFunction, type HttpListener } from './http/server';
+import { decodeTypedData, invokeRegistered, type InvocationRequest, type RpcTypedData } from './invoke';
+import { loadApp } from './loadApp';
+import { appLogLine, invocationLine, stamp } from './log';
+import { createClient, describeConnection, resolveConnection } from './serviceBus/client';
+import { emptyServiceBusStats, type MessageFacts, type TriggerTarget } from './serviceBus/dispatch';
+import { QueuePump } from './serviceBus/queuePump';
+import { SessionPump } from './serviceBus/sessionPump';
+import { applySettings, describeUnknownSettings, readSettingsFile, resolveBindingExpressions, type UnknownSetting } from './settings';
+import { booleanProp, durableTriggerTypes, isDurableClientBinding, methodsOf, stringProp, triggerOf, usesDurable } from './triggers';
+import type { HostStats, InvocationEvent, InvokeFunction, RegisteredFunctionInfo, TypedData } from './types';
+
+export interface LocalHostOptions {
+  /** Folder with package.json (its `main` names the built app), host.json and local.settings.json. */
+  appRoot: string;
+  /** HTTP port; 0 picks a free one. Default 7071. */
+  port?: number;
+  /** App settings that win over local.settings.json and the environment. */
+  settings?: Record<string, string>;
+  /** Used instead of appRoot/host.json. */
+  hostJson?: unknown;
+  /** Where host lines go; default console.log. */
+  log?: (line: string) => void;
+  /** How long stop() waits for durable work to finish before closing the backend. Default 10 s. */
+  durableDrainMs?: number;
+}
+
+export type HookName = 'preInvocation' | 'postInvocation';
+
+export interface LocalHost {
+  url: string;
+  port: number;
+  functions: readonly RegisteredFunctionInfo[];
+  stats(): HostStats;
+  onInvocation(listener: (event: InvocationEvent) => void): () => void;
+  /** Adds an invocation hook after start (tests use it to inject failures); returns its disposer. */
+  registerHook(name: HookName, callback: HookCallback): () => void;
+  /** Invoke any registered function through the library's invocation model (the durable contract). */
+  invoke: InvokeFunction;
+  /** Resolves when no durable work is pending (immediately without durable functions). */
+  whenDurableIdle(): Promise<void>;
+  /** Drains in-flight calls, closes receivers, the durable backend and the HTTP listener. */
+  stop(): Promise<void>;
+}
+
+interface Pump {
+  start(): void;
+  /** Stops receiving and waits for in-flight calls to settle. */
+  stop(): Promise<void>;
+  /** Resolves once every receive loop has ended (after the client is closed). */
+  settled(): Promise<void>;
+}
+
+function readHostJson(appRoot: string, override: unknown): HostConfig {
+  if (override !== undefined) return parseHostJson(override);
+  const path = join(appRoot, 'host.json');
+  if (!existsSync(path)) return parseHostJson({});
+  return parseHostJson(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+function eventBase(fn: RegisteredFunction, invocationId: string, facts?: MessageFacts): Omit<InvocationEvent, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome'> {
+  const base: Omit<InvocationEvent, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome'> = {
+    functionName: fn.info.name,
+    invocationId,
+    triggerType: triggerOf(fn.info.bindings)?.binding.type ?? 'unknown',
+  };
+  if (facts?.sessionId !== undefined) base.sessionId = facts.sessionId;
+  if (facts?.sequenceNumber !== undefined) base.sequenceNumber = facts.sequenceNumber;
+  if (facts?.messageId !== undefined) base.messageId = facts.messageId;
+  if (facts !== undefined) base.deliveryCount = facts.deliveryCount;
+  return base;
+}
+
+/** The status code the listener will answer with, for the invocation line. */
+function httpStatusOf(returnValue: unknown): string {
+  if (returnValue === undefined || returnValue === null) return '204';
+  if (typeof returnValue !== 'object' || !('http' in returnValue)) return '500';
+  const http = returnValue.http;
+  if (typeof http !== 'object' || http === null || !('statusCode' in http)) return '200';
+  return String(http.statusCode);
+}
+
+async function closeClient(client: ServiceBusClient, log: (line: string) => void): Promise<void> {
+  try {
+    await client.close();
+  } catch (error) {
+    // The SDK can throw from its lock renewer while closing; the links are closed regardless.
+    log(`closing the Service Bus client reported: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const appRoot = resolve(options.appRoot);
+  const print = options.log ?? ((line: string) => {
+    console.log(line);
+  });
+  const log = (line: string): void => {
+    print(`[${stamp()}] ${line}`);
+  };
+  const config = readHostJson(appRoot, options.hostJson);
+  const settingsFile = readSettingsFile(appRoot);
+  applySettings(settingsFile.values, options.settings ?? {});
+
+  const listeners = new Set<(event: InvocationEvent) => void>();
+  const counters: HostStats['invocations'] = { total: 0, succeeded: 0, failed: 0, inFlight: 0, byFunction: {} };
+  const sbStats = emptyServiceBusStats();
+  let durable: DurableBackend | undefined;
+  let httpFunctions: HttpFunction[] = [];
+  const httpInFlight = new Set<Promise<unknown>>();
+
+  const registry: AppRegistry = createRegistry((level, category, message, functionName) => {
+    const line = appLogLine(level, category, message, functionName);
+    if (line !== undefined) print(line);
+  });
+
+  /** Every invocation goes through here: durable clients filled in, events and the log line recorded. */
+  async function run(fn: RegisteredFunction, request: InvocationRequest, facts?: MessageFacts, detail?: (result: unknown, failed: boolean) => string): Promise<unknown> {
+    const inputData = [...request.inputData];
+    for (const [name, binding] of Object.entries(fn.info.bindings)) {
+      if (isDurableClientBinding(binding) && durable !== undefined && !inputData.some((i) => i.name === name)) {
+        inputData.push({ name, data: durable.clientInput() });
+      }
+    }
+    counters.inFlight++;
+    const startedAt = now();
+    let invocationId = '';
+    try {
+      const result = await invokeRegistered(registry, fn, { ...request, inputData });
+      invocationId = result.invocationId;
+      finish('succeeded', undefined, detail?.(result.returnValue, false));
+      return result.returnValue;
+    } catch (error) {
+      finish('failed', error instanceof Error ? error.message : String(error), detail?.(undefined, true));
+      throw error;
+    } finally {
+      counters.inFlight--;
+    }
+    function finish(outcome: InvocationEvent['outcome'], error: string | undefined, text: string | undefined): void {
+      const endedAt = now();
+      const event: InvocationEvent = { ...eventBase(fn, invocationId, facts), startedAt, endedAt, durationMs: endedAt - startedAt, outcome };
+      if (error !== undefined) event.error = error;
+      counters.total++;
+      counters[outcome]++;
+      counters.byFunction[fn.info.name] = (counters.byFunction[fn.info.name] ?? 0) + 1;
+      log(invocationLine(event, text));
+      for (const listener of listeners) listener(event);
+    }
+  }
+
+  function lookup(name: string): RegisteredFunction {
+    const fn = registry.functions.get(name);
+    if (fn === undefined) throw new Error(`No function named "${name}" is registered.`);
+    return fn;
+  }
+
+  const invoke: InvokeFunction = async (functionName, trigger, invokeOptions) => {
+    const fn = lookup(functionName);
+    const triggerBinding = triggerOf(fn.info.bindings);
+    if (triggerBinding === undefined) throw new Error(`Function "${functionName}" has no trigger binding.`);
+    const inputData: InvocationRequest['inputData'] = [{ name: triggerBinding.name, data: trigger }];
+    for (const [name, data] of Object.entries(invokeOptions?.extraInputs ?? {})) inputData.push({ name, data });
+    const returnValue = await run(fn, { inputData, triggerMetadata: invokeOptions?.triggerMetadata ?? {} });
+    return decodeTypedData(returnValue);
+  };
+
+  // Listen first: the port is part of the environment the app starts in (WEBSITE_HOSTNAME, as Core Tools sets it).
+  const http: HttpListener = await startHttpListener(
+    options.port ?? 7071,
+    () => httpFunctions,
+    (target, request) => {
+      const fn = lookup(target.name);
+      const trigger = triggerOf(fn.info.bindings);
+      const data: RpcTypedData = { http: request };
+      const describe = (result: unknown, failed: boolean): string =>
+        `${request.method} ${new URL(request.url).pathname} → ${failed ? '500' : httpStatusOf(result)}`;
+      const work = run(fn, { inputData: [{ name: trigger?.name ?? 'httpTrigger', data }], triggerMetadata: {} }, undefined, describe);
+      httpInFlight.add(work);
+      void work.catch(() => undefined).finally(() => httpInFlight.delete(work));
+      return work;
+    },
+  );
+  const url = `http://localhost:${http.port}`;
+  if (options.settings?.WEBSITE_HOSTNAME === undefined) process.env.WEBSITE_HOSTNAME = `localhost:${http.port}`;
+
+  const pumps: Pump[] = [];
+  const clients = new Map<string, ServiceBusClient>();
+  try {
+    const files = await loadApp(appRoot, registry);
+    log(`loaded ${files.join(', ')} from ${appRoot} (settings: ${settingsFile.path ?? 'none'})`);
+
+    const unknown: UnknownSetting[] = [];
+    const resolved = new Map<string, RegisteredFunctionInfo['bindings']>();
+    for (const fn of registry.functions.values()) {
+      const result = resolveBindingExpressions(fn.info.bindings, fn.info.name, process.env);
+      unknown.push(...result.unknown);
+      resolved.set(fn.info.name, result.bindings);
+    }
+    if (unknown.length > 0) throw new Error(describeUnknownSettings(unknown));
+
+    const infos = [...registry.functions.values()].map((fn) => fn.info);
+    if (infos.some(usesDurable)) {
+      durable = await startDurable({ taskHubName: config.durableHubName, functions: infos, invoke, log });
+      log(`durable backend started (task hub ${config.durableHubName})`);
+    }
+
+    const targets: { target: TriggerTarget; sessions: boolean; connection: string | undefined }[] = [];
+    for (const fn of registry.functions.values()) {
+      const bindings = resolved.get(fn.info.name) ?? fn.info.bindings;
+      const trigger = triggerOf(bindings);
+      const type = trigger?.binding.type.toLowerCase();
+      if (trigger === undefined || type === undefined) continue;
+      if (type === 'httptrigger') {
+        const route = compileRoute(config.routePrefix, stringProp(trigger.binding, 'route') ?? fn.info.name);
+        httpFunctions.push({ name: fn.info.name, route, methods: methodsOf(trigger.binding) });
+        log(`${fn.info.name}: [${methodsOf(trigger.binding)?.join(',') ?? 'ALL'}] ${url}/${route.template}`);
+      } else if (type === 'servicebustrigger') {
+        if (stringProp(trigger.binding, 'cardinality')?.toLowerCase() === 'many') {
+          throw new Error(`${fn.info.name}: batch dispatch (cardinality 'many') is not supported by the local host.`);
+        }
+        const queueName = stringProp(trigger.binding, 'queueName');
+        const topicName = stringProp(trigger.binding, 'topicName');
+        const subscriptionName = stringProp(trigger.binding, 'subscriptionName');
+        const target: TriggerTarget = {
+          functionName: fn.info.name,
+          entity: queueName ?? `${topicName ?? '?'}/Subscriptions/${subscriptionName ?? '?'}`,
+          autoComplete: booleanProp(trigger.binding, 'autoCompleteMessages') ?? config.serviceBus.autoCompleteMessages,
+          dataType: trigger.binding.dataType,
+        };
+        if (queueName !== undefined) target.queueName = queueName;
+        else if (topicName !== undefined && subscriptionName !== undefined) {
+          target.topicName = topicName;
+          target.subscriptionName = subscriptionName;
+        } else throw new Error(`${fn.info.name}: a Service Bus trigger needs queueName, or topicName and subscriptionName.`);
+        targets.push({ target, sessions: booleanProp(trigger.binding, 'isSessionsEnabled') === true, connection: stringProp(trigger.binding, 'connection') });
+      } else if (!durableTriggerTypes.has(type)) {
+        log(`${fn.info.name}: ${trigger.binding.type} is not run by the local host (registered only)`);
+      }
+    }
+    httpFunctions = [...httpFunctions];
+
+    for (const { target, sessions, connection } of targets) {
+      const resolvedConnection = resolveConnection(connection, process.env);
+      const key = JSON.stringify(resolvedConnection);
+      let client = clients.get(key);
+      if (client === undefined) {
+        client = createClient(resolvedConnection, config.serviceBus);
+        clients.set(key, client);
+      }
+      const fn = lookup(target.functionName);
+      const trigger = triggerOf(fn.info.bindings);
+      const dispatch = async (_name: string, data: TypedData, triggerMetadata: Record<string, TypedData>, facts: MessageFacts): Promise<void> => {
+        await run(fn, { inputData: [{ name: trigger?.name ?? 'serviceBusTrigger', data }], triggerMetadata }, facts);
+      };
+      const pumpOptions = { client, target, options: config.serviceBus, dispatch, stats: sbStats, log };
+      const pump: Pump = sessions ? new SessionPump(pumpOptions) : new QueuePump(pumpOptions);
+      pumps.push(pump);
+      const sb = config.serviceBus;
+      log(
+        `${target.functionName}: ${target.entity} on ${describeConnection(resolvedConnection)} ` +
+          (sessions
+            ? `(sessions: maxConcurrentSessions=${sb.maxConcurrentSessions}, sessionIdleTimeout=${sb.sessionIdleTimeoutMs} ms, prefetch=${sb.prefetchCount})`
+            : `(maxConcurrentCalls=${sb.maxConcurrentCalls})`),
+      );
+    }
+    for (const pump of pumps) pump.start();
+  } catch (error) {
+    await Promise.all(pumps.map((p) => p.stop()));
+    await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
+    await Promise.all(pumps.map((p) => p.settled()));
+    await durable?.close();
+    await http.close();
+    throw error;
+  }
+
+  let stopped: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    log('stopping: draining in-flight calls');
+    await Promise.all(pumps.map((p) => p.stop()));
+    await Promise.all([...httpInFlight].map((w) => w.catch(() => undefined)));
+    if (durable !== undefined) {
+      const drainMs = options.durableDrainMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([durable.whenIdle(), new Promise((r) => (timer = setTimeout(r, drainMs)))]);
+      clearTimeout(timer);
+      await durable.close();
+    }
+    await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
+    await Promise.all(pumps.map((p) => p.settled()));
+    await http.close();
+    const terminate: Record<string, unknown> = {
+      get hookData() {
+        return registry.appLevelOnlyHookData;
+      },
+      get appHookData() {
+        return registry.appHookData;
+      },
+    };
+    for (const hook of [...(registry.hooks.get('appTerminate') ?? [])]) await Promise.resolve(hook(terminate)).catch(() => undefined);
+    log(`stopped after ${counters.total} invocations`);
+  }
+
+  return {
+    url,
+    port: http.port,
+    functions: [...registry.functions.values()].map((fn) => fn.info),
+    stats() {
+      const stats: HostStats = {
+        invocations: { ...counters, byFunction: { ...counters.byFunction } },
+        serviceBus: { ...sbStats },
+      };
+      if (durable !== undefined) stats.durable = durable.stats();
+      return stats;
+    },
+    onInvocation(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    registerHook(name, callback) {
+      const list = registry.hooks.get(name) ?? [];
+      list.push(callback);
+      registry.hooks.set(name, list);
+      return () => {
+        const index = list.indexOf(callback);
+        if (index >= 0) list.splice(index, 1);
+      };
+    },
+    invoke,
+    whenDurableIdle: () => durable?.whenIdle() ?? Promise.resolve(),
+    stop() {
+      stopped ??= stop();
+      return stopped;
+    },
+  };
+}

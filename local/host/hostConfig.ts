@@ -1,0 +1,101 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+/** .NET TimeSpan text as host.json uses it: `[d.]hh:mm:ss[.fffffff]` → milliseconds. */
+export function parseTimeSpan(text: string): number {
+  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,7}))?$/.exec(text.trim());
+  if (match === null) throw new Error(`"${text}" is not a TimeSpan (expected hh:mm:ss or hh:mm:ss.fff).`);
+  const [, days, hours, minutes, seconds, fraction] = match;
+  const fractionMs = fraction === undefined ? 0 : Number(`0.${fraction}`) * 1000;
+  return ((Number(days ?? 0) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + fractionMs;
+}
+
+const timeSpan = z.string().transform((text, ctx) => {
+  try {
+    return parseTimeSpan(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    return z.NEVER;
+  }
+});
+
+const serviceBusSchema = z.looseObject({
+  prefetchCount: z.number().int().min(0).optional(),
+  autoCompleteMessages: z.boolean().optional(),
+  maxAutoLockRenewalDuration: timeSpan.optional(),
+  maxConcurrentCalls: z.number().int().min(1).optional(),
+  maxConcurrentSessions: z.number().int().min(1).optional(),
+  maxConcurrentCallsPerSession: z.number().int().min(1).optional(),
+  sessionIdleTimeout: timeSpan.optional(),
+  maxMessageBatchSize: z.number().int().min(1).optional(),
+  clientRetryOptions: z
+    .looseObject({
+      mode: z.enum(['exponential', 'fixed', 'Exponential', 'Fixed']).optional(),
+      tryTimeout: timeSpan.optional(),
+      delay: timeSpan.optional(),
+      maxDelay: timeSpan.optional(),
+      maxRetries: z.number().int().min(0).optional(),
+    })
+    .optional(),
+});
+
+const hostJsonSchema = z.looseObject({
+  version: z.string().optional(),
+  extensions: z
+    .looseObject({
+      serviceBus: serviceBusSchema.optional(),
+      durableTask: z.looseObject({ hubName: z.string().min(1).optional() }).optional(),
+      http: z.looseObject({ routePrefix: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+
+/** The Service Bus extension's options with the extension's defaults filled in. */
+export interface ServiceBusOptions {
+  prefetchCount: number;
+  autoCompleteMessages: boolean;
+  maxAutoLockRenewalDurationMs: number;
+  maxConcurrentCalls: number;
+  maxConcurrentSessions: number;
+  maxConcurrentCallsPerSession: number;
+  /** Unset in host.json → the client's tryTimeout (60 s), as in Azure. */
+  sessionIdleTimeoutMs: number;
+  retry: { mode: 'exponential' | 'fixed'; tryTimeoutMs: number; delayMs: number; maxDelayMs: number; maxRetries: number };
+}
+
+export interface HostConfig {
+  serviceBus: ServiceBusOptions;
+  durableHubName: string;
+  routePrefix: string;
+}
+
+export function parseHostJson(raw: unknown): HostConfig {
+  const parsed = hostJsonSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`host.json is invalid: ${issues}`);
+  }
+  const sb = parsed.data.extensions?.serviceBus ?? {};
+  const retry = sb.clientRetryOptions ?? {};
+  const tryTimeoutMs = retry.tryTimeout ?? 60_000;
+  return {
+    serviceBus: {
+      prefetchCount: sb.prefetchCount ?? 0,
+      autoCompleteMessages: sb.autoCompleteMessages ?? true,
+      maxAutoLockRenewalDurationMs: sb.maxAutoLockRenewalDuration ?? 5 * 60_000,
+      maxConcurrentCalls: sb.maxConcurrentCalls ?? 16 * availableParallelism(),
+      maxConcurrentSessions: sb.maxConcurrentSessions ?? 8,
+      maxConcurrentCallsPerSession: sb.maxConcurrentCallsPerSession ?? 1,
+      sessionIdleTimeoutMs: sb.sessionIdleTimeout ?? tryTimeoutMs,
+      retry: {
+        mode: retry.mode?.toLowerCase() === 'fixed' ? 'fixed' : 'exponential',
+        tryTimeoutMs,
+        delayMs: retry.delay ?? 800,
+        maxDelayMs: retry.maxDelay ?? 60_000,
+        maxRetries: retry.maxRetries ?? 3,
+      },
+    },
+    durableHubName: parsed.data.extensions?.durableTask?.hubName ?? 'TestHubName',
+    routePrefix: parsed.data.extensions?.http?.routePrefix ?? 'api',
+  };
+}

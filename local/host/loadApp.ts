@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { loadInto, type AppRegistry } from './coreApi';
+import { expandGlob } from './glob';
+
+const packageJsonSchema = z.looseObject({ main: z.string().min(1).optional(), type: z.string().optional() });
+
+/** App modules a previous load brought in: re-required on the next load so registrations run again. */
+const appModules = new Set<string>();
+
+function forgetPreviousLoad(): void {
+  for (const id of appModules) Reflect.deleteProperty(require.cache, id);
+  appModules.clear();
+}
+
+export function entryPointFiles(appRoot: string): string[] {
+  const path = join(appRoot, 'package.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const main = packageJsonSchema.parse(raw).main;
+  if (main === undefined) throw new Error(`${path} has no "main": the worker loads the app from it.`);
+  const files = expandGlob(main, appRoot);
+  if (files.length === 0) {
+    throw new Error(`Found zero files matching package.json "main" (${main}) in ${appRoot}. Did you run "npm run build"?`);
+  }
+  return files;
+}
+
+/**
+ * Loads the app as the worker does: expand `main`, require every file in order (import() for ESM),
+ * then run the appStart hooks. Returns the files loaded, relative to appRoot.
+ */
+export async function loadApp(appRoot: string, registry: AppRegistry): Promise<string[]> {
+  const root = resolve(appRoot);
+  const files = entryPointFiles(root);
+  forgetPreviousLoad();
+  const before = new Set(Object.keys(require.cache));
+  // Plain CommonJS require from the app folder, as the worker's loadScriptFile does.
+  const requireFromApp = createRequire(join(root, 'package.json'));
+  await loadInto(registry, async () => {
+    try {
+      for (const file of files) {
+        const absolute = join(root, file);
+        registry.log('debug', 'system', `Loading entry point file "${file}"`);
+        if (file.endsWith('.mjs')) await import(pathToFileURL(absolute).href);
+        else requireFromApp(absolute);
+      }
+    } finally {
+      const nodeModules = `${sep}node_modules${sep}`;
+      for (const id of Object.keys(require.cache)) {
+        if (!before.has(id) && !id.includes(nodeModules)) appModules.add(id);
+      }
+    }
+    const appStartContext: Record<string, unknown> = {
+      get hookData() {
+        return registry.appLevelOnlyHookData;
+      },
+      get appHookData() {
+        return registry.appHookData;
+      },
+      functionAppDirectory: root,
+    };
+    for (const hook of [...(registry.hooks.get('appStart') ?? [])]) await hook(appStartContext);
+  });
+  return files;
+}

@@ -1,0 +1,201 @@
+import {
+  isServiceBusError,
+  type ServiceBusClient,
+  type ServiceBusReceivedMessage,
+  type ServiceBusSessionReceiver,
+  type ServiceBusSessionReceiverOptions,
+} from '@azure/service-bus';
+import type { ServiceBusOptions } from '../hostConfig';
+import type { ServiceBusStats } from '../types';
+import { describeError, isLockLost, pause, type MessageDispatcher, type TriggerTarget } from './dispatch';
+import { messageFacts, triggerInput, triggerMetadata } from './metadata';
+
+export interface SessionPumpOptions {
+  client: ServiceBusClient;
+  target: TriggerTarget;
+  options: ServiceBusOptions;
+  dispatch: MessageDispatcher;
+  stats: ServiceBusStats;
+  log: (line: string) => void;
+}
+
+interface HeldSession {
+  receiver: ServiceBusSessionReceiver;
+  busy: boolean;
+  done: Promise<void>;
+}
+
+/**
+ * The extension's session processor for single dispatch: up to maxConcurrentSessions sessions at
+ * once, each accepted with acceptNextSession, messages handled one call at a time per session
+ * (maxConcurrentCallsPerSession), the session closed after sessionIdleTimeout without a message,
+ * locks renewed by the SDK up to maxAutoLockRenewalDuration, complete/abandon per autoComplete.
+ */
+export class SessionPump {
+  readonly #o: SessionPumpOptions;
+  readonly #abort = new AbortController();
+  readonly #held = new Set<HeldSession>();
+  #slots: Promise<void>[] = [];
+  #stopping = false;
+
+  constructor(options: SessionPumpOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.#o.options.maxConcurrentSessions; i++) this.#slots.push(this.#runSlot());
+  }
+
+  /**
+   * Stops accepting, lets in-flight calls finish and settle, then closes every session. A pending
+   * acceptNextSession ignores its abort signal, so it ends only when the client closes: await
+   * `settled()` after that.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort();
+    const held = [...this.#held];
+    await Promise.all(held.filter((h) => !h.busy).map((h) => h.receiver.close().catch(() => undefined)));
+    await Promise.all(held.map((h) => h.done));
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.#slots);
+  }
+
+  #accept(): Promise<ServiceBusSessionReceiver> {
+    const { target, options, client } = this.#o;
+    const receiverOptions: ServiceBusSessionReceiverOptions = {
+      receiveMode: 'peekLock',
+      maxAutoLockRenewalDurationInMs: options.maxAutoLockRenewalDurationMs,
+      skipParsingBodyAsJson: true,
+      skipConvertingDate: true,
+      abortSignal: this.#abort.signal,
+    };
+    if (target.queueName !== undefined) return client.acceptNextSession(target.queueName, receiverOptions);
+    return client.acceptNextSession(target.topicName ?? '', target.subscriptionName ?? '', receiverOptions);
+  }
+
+  async #runSlot(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      let receiver: ServiceBusSessionReceiver;
+      try {
+        receiver = await this.#accept();
+        failures = 0;
+      } catch (error) {
+        if (this.#stopping) return;
+        // No session free within the try timeout: the processor simply asks again.
+        if (isServiceBusError(error) && error.code === 'ServiceTimeout') continue;
+        failures++;
+        this.#o.log(`${this.#o.target.functionName}: accepting a session on ${this.#o.target.entity} failed: ${describeError(error)}`);
+        await pause(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#abort.signal);
+        continue;
+      }
+      if (this.#stopping) {
+        await receiver.close().catch(() => undefined);
+        return;
+      }
+      this.#o.stats.sessionsActive++;
+      this.#o.stats.sessionsAccepted++;
+      this.#o.log(`session ${receiver.sessionId} accepted by ${this.#o.target.functionName}`);
+      const held: HeldSession = { receiver, busy: false, done: Promise.resolve() };
+      held.done = (async () => {
+        try {
+          await this.#runSession(held);
+        } finally {
+          this.#o.stats.sessionsActive--;
+          this.#held.delete(held);
+          await receiver.close().catch(() => undefined);
+        }
+      })();
+      this.#held.add(held);
+      await held.done;
+    }
+  }
+
+  async #runSession(held: HeldSession): Promise<void> {
+    const { options, stats, log } = this.#o;
+    const { receiver } = held;
+    const batchSize = Math.max(1, options.prefetchCount, options.maxConcurrentCallsPerSession);
+    let handled = 0;
+    while (!this.#stopping) {
+      let batch: ServiceBusReceivedMessage[];
+      try {
+        batch = await receiver.receiveMessages(batchSize, { maxWaitTimeInMs: options.sessionIdleTimeoutMs });
+      } catch (error) {
+        if (this.#stopping) return;
+        if (isLockLost(error)) {
+          stats.sessionsLockLost++;
+          log(`session ${receiver.sessionId} lock lost while waiting (${describeError(error)})`);
+        } else log(`session ${receiver.sessionId} receive failed: ${describeError(error)}`);
+        return;
+      }
+      if (batch.length === 0) {
+        if (!this.#stopping) {
+          stats.sessionsIdleClosed++;
+          log(`session ${receiver.sessionId} idle-closed after ${options.sessionIdleTimeoutMs} ms without a message (${handled} handled)`);
+        }
+        return;
+      }
+      stats.messagesReceived += batch.length;
+      held.busy = true;
+      try {
+        const lost = await this.#handleBatch(receiver, batch);
+        handled += batch.length;
+        if (lost) return;
+      } finally {
+        held.busy = false;
+      }
+    }
+  }
+
+  /** Returns true when the session lock was lost (the session must be given up). */
+  async #handleBatch(receiver: ServiceBusSessionReceiver, batch: ServiceBusReceivedMessage[]): Promise<boolean> {
+    const perSession = this.#o.options.maxConcurrentCallsPerSession;
+    let lost = false;
+    const queue = [...batch];
+    const worker = async (): Promise<void> => {
+      for (let message = queue.shift(); message !== undefined; message = queue.shift()) {
+        if (lost) return;
+        if (this.#stopping) {
+          // Shutting down: hand not-yet-started messages back instead of starting new work.
+          await receiver.abandonMessage(message).catch(() => undefined);
+          continue;
+        }
+        if (await this.#handleMessage(receiver, message)) lost = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(perSession, batch.length) }, worker));
+    return lost;
+  }
+
+  async #handleMessage(receiver: ServiceBusSessionReceiver, message: ServiceBusReceivedMessage): Promise<boolean> {
+    const { target, dispatch, stats, log } = this.#o;
+    let failed = false;
+    try {
+      await dispatch(target.functionName, triggerInput(message, target.dataType), triggerMetadata(message, target.functionName), messageFacts(message));
+    } catch {
+      failed = true;
+    }
+    if (!target.autoComplete) return false;
+    try {
+      if (failed) {
+        await receiver.abandonMessage(message);
+        stats.messagesAbandoned++;
+      } else {
+        await receiver.completeMessage(message);
+        stats.messagesCompleted++;
+      }
+      return false;
+    } catch (error) {
+      if (isLockLost(error)) {
+        stats.sessionsLockLost++;
+        log(`session ${receiver.sessionId} lock lost: could not ${failed ? 'abandon' : 'complete'} message ${String(message.sequenceNumber)} (${describeError(error)})`);
+        return true;
+      }
+      log(`session ${receiver.sessionId}: ${failed ? 'abandon' : 'complete'} failed: ${describeError(error)}`);
+      return true;
+    }
+  }
+}

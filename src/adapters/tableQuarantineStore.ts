@@ -1,0 +1,80 @@
+import type { TableClient } from '@azure/data-tables';
+import { quarantinedMessageSchema, type QuarantinedMessage } from '../domain/orderRecord';
+import type { QuarantineStore } from './ports';
+import { lazyTable, statusCodeOf } from './tableClient';
+
+/**
+ * Messages that cannot be attributed to an order. RowKey = the message id (base64url, because
+ * Table keys forbid "/", "\", "#", "?"), so a redelivered poison message is stored once.
+ */
+
+export const quarantinePartitionKey = 'quarantine';
+/** Bounds that keep one entity far below the 64 KiB property limit, whatever arrived. */
+export const maxBodyChars = 16_000;
+export const maxReasonChars = 4_000;
+/** list() scans at most this many rows; the quarantine is an operator's inbox, not an archive. */
+export const maxScannedRows = 5_000;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[truncated ${String(text.length - max)} characters]`;
+}
+
+export function quarantineRowKey(messageId: string): string {
+  return Buffer.from(messageId, 'utf8').toString('base64url');
+}
+
+export class TableQuarantineStore implements QuarantineStore {
+  private readonly table: () => Promise<TableClient>;
+
+  constructor(client: TableClient) {
+    this.table = lazyTable(client);
+  }
+
+  async add(message: QuarantinedMessage): Promise<void> {
+    const stored: QuarantinedMessage = {
+      ...message,
+      body: truncate(message.body, maxBodyChars),
+      reason: truncate(message.reason, maxReasonChars),
+    };
+    const table = await this.table();
+    try {
+      await table.createEntity({
+        partitionKey: quarantinePartitionKey,
+        rowKey: quarantineRowKey(message.messageId),
+        quarantinedAt: stored.quarantinedAt,
+        json: JSON.stringify(stored),
+      });
+    } catch (error) {
+      // Already quarantined by an earlier delivery: the first record stands.
+      if (statusCodeOf(error) === 409) return;
+      throw error;
+    }
+  }
+
+  /** The most recently quarantined messages first. */
+  async list(limit: number): Promise<QuarantinedMessage[]> {
+    const table = await this.table();
+    const found: QuarantinedMessage[] = [];
+    const rows = table.listEntities({
+      queryOptions: { filter: `PartitionKey eq '${quarantinePartitionKey}'`, select: ['json'] },
+    });
+    for await (const row of rows) {
+      const json = row['json'];
+      if (typeof json === 'string') {
+        const parsed = quarantinedMessageSchema.safeParse(safeJson(json));
+        if (parsed.success) found.push(parsed.data);
+      }
+      if (found.length >= maxScannedRows) break;
+    }
+    found.sort((a, b) => b.quarantinedAt.localeCompare(a.quarantinedAt));
+    return found.slice(0, Math.max(0, limit));
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

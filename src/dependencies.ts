@@ -1,0 +1,54 @@
+import type { ServiceBusClient } from '@azure/service-bus';
+import { getConfig } from './config';
+import type { EventPublisher, OrderStore, QuarantineStore } from './adapters/ports';
+import { ServiceBusEventPublisher, serviceBusClientFor } from './adapters/serviceBusPublisher';
+import { tableClientFor } from './adapters/tableClient';
+import { TableOrderStore } from './adapters/tableOrderStore';
+import { TableQuarantineStore } from './adapters/tableQuarantineStore';
+
+/**
+ * Process-wide adapters, built on first use from the validated config, so importing a function
+ * file never touches the network or the settings (the host loads every file at start).
+ */
+
+let orderStoreInstance: OrderStore | undefined;
+let quarantineStoreInstance: QuarantineStore | undefined;
+let serviceBusClientInstance: ServiceBusClient | undefined;
+let eventPublisherInstance: EventPublisher | undefined;
+
+export function orderStore(): OrderStore {
+  const config = getConfig();
+  orderStoreInstance ??= new TableOrderStore(tableClientFor(config.orderStore, config.ordersTable));
+  return orderStoreInstance;
+}
+
+export function quarantineStore(): QuarantineStore {
+  const config = getConfig();
+  quarantineStoreInstance ??= new TableQuarantineStore(tableClientFor(config.orderStore, config.quarantineTable));
+  return quarantineStoreInstance;
+}
+
+/** One ServiceBusClient (one AMQP connection) per process, shared by every sender. */
+export function serviceBusClient(): ServiceBusClient {
+  serviceBusClientInstance ??= serviceBusClientFor(getConfig().serviceBus);
+  return serviceBusClientInstance;
+}
+
+export function eventPublisher(): EventPublisher {
+  eventPublisherInstance ??= new ServiceBusEventPublisher(serviceBusClient().createSender(getConfig().orderEventsQueue));
+  return eventPublisherInstance;
+}
+
+export function now(): Date {
+  return new Date();
+}
+
+/** Closes the broker connection (used on app termination so the process exits promptly). */
+export async function closeDependencies(): Promise<void> {
+  const publisher = eventPublisherInstance;
+  const client = serviceBusClientInstance;
+  eventPublisherInstance = undefined;
+  serviceBusClientInstance = undefined;
+  await publisher?.close();
+  await client?.close();
+}

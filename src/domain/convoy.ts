@@ -1,0 +1,306 @@
+import type { EventEnvelope } from './events';
+import type { OrderState } from './order';
+import { decide, quantitiesBySku } from './order';
+import type { Delivery, OrderRecord, ParkedEntry, RejectedEntry } from './orderRecord';
+
+/**
+ * Resequencing and idempotency over an order record, so the order sees every event once and in
+ * sequence although Service Bus delivers at least once and producers may retry or send out of order:
+ * - sequence ≤ last applied (or already parked / rejected) → duplicate: no effect, logged (bounded);
+ * - last + 1 → applied, then every parked successor that is now next;
+ * - later → parked until its predecessors arrive (bounded; overflow blocks the order);
+ * - a rule violation blocks the order; nothing is applied after that, later events are rejected.
+ * Pure: the clock reading comes in as `at` (ISO 8601).
+ */
+
+export interface ConvoyLimits {
+  /** Events that may wait for a missing predecessor; one more blocks the order. */
+  maxParkedEvents: number;
+  /** Newest duplicate sightings kept (the log is for operators; older ones are dropped). */
+  maxDuplicates?: number;
+  /** Newest rejections kept; the first reason survives in `blockedReason`. */
+  maxRejected?: number;
+}
+
+export const defaultMaxDuplicates = 50;
+export const defaultMaxRejected = 200;
+
+export type ConvoyOutcome =
+  | { kind: 'applied'; applied: readonly number[] }
+  | { kind: 'parked'; waitingFor: number }
+  | { kind: 'duplicate'; reason: string }
+  | { kind: 'blocked'; applied: readonly number[]; reason: string }
+  | { kind: 'rejected'; reason: string };
+
+export interface ConvoyResult {
+  record: OrderRecord;
+  outcome: ConvoyOutcome;
+}
+
+/** Identifies an event that failed its schema as far as it could be read. */
+export interface InvalidEvent {
+  basketId: string;
+  sequence: number;
+  type?: string | undefined;
+  eventId?: string | undefined;
+}
+
+export function newOrderRecord(basketId: string, at: string): OrderRecord {
+  return {
+    basketId,
+    status: 'Open',
+    lines: [],
+    totalMinor: 0,
+    lastAppliedSequence: 0,
+    applied: [],
+    parked: [],
+    rejected: [],
+    duplicates: [],
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** Receives one valid event of the record's basket. */
+export function receive(
+  current: OrderRecord | undefined,
+  event: EventEnvelope,
+  delivery: Delivery,
+  at: string,
+  limits: ConvoyLimits,
+): ConvoyResult {
+  const record = current ?? newOrderRecord(event.basketId, at);
+  const seen = alreadySeen(record, event.sequence);
+  if (seen !== undefined) return duplicate(record, event.sequence, event.eventId, delivery, at, seen, limits);
+
+  if (record.status === 'Blocked') {
+    const reason = `The order is blocked (${record.blockedReason ?? 'no reason recorded'}); ${event.type} at sequence ${event.sequence} was not applied.`;
+    return {
+      record: reject(record, rejection(event, reason, delivery, at), at, limits),
+      outcome: { kind: 'rejected', reason },
+    };
+  }
+
+  const next = record.lastAppliedSequence + 1;
+  if (event.sequence > next) {
+    if (record.parked.length >= limits.maxParkedEvents) {
+      const reason = `Too many events parked: ${record.parked.length} events already wait for sequence ${next}; ${event.type} at sequence ${event.sequence} overflowed.`;
+      return {
+        record: block(record, rejection(event, reason, delivery, at), at, limits),
+        outcome: { kind: 'blocked', applied: [], reason },
+      };
+    }
+    const parked = [...record.parked, { event, delivery, parkedAt: at }].sort(
+      (a, b) => a.event.sequence - b.event.sequence,
+    );
+    return { record: { ...record, parked, updatedAt: at }, outcome: { kind: 'parked', waitingFor: next } };
+  }
+
+  return applyAndDrain(record, { event, delivery, parkedAt: at }, at, limits);
+}
+
+/**
+ * Records an event that failed its schema at a known sequence. If the convoy still needs that
+ * sequence it blocks the order, because a valid event can never take its place and the convoy
+ * would wait for it forever.
+ */
+export function rejectInvalid(
+  current: OrderRecord | undefined,
+  invalid: InvalidEvent,
+  reason: string,
+  delivery: Delivery,
+  at: string,
+  limits: ConvoyLimits,
+): ConvoyResult {
+  const record = current ?? newOrderRecord(invalid.basketId, at);
+  const entry: RejectedEntry = {
+    sequence: invalid.sequence,
+    type: invalid.type,
+    eventId: invalid.eventId,
+    reason,
+    rejectedAt: at,
+    deliveryCount: delivery.deliveryCount,
+    serviceSequenceNumber: delivery.serviceSequenceNumber,
+  };
+  if (record.rejected.some((rejected) => rejected.sequence === invalid.sequence)) {
+    return duplicate(
+      record,
+      invalid.sequence,
+      invalid.eventId ?? delivery.messageId,
+      delivery,
+      at,
+      'already rejected',
+      limits,
+    );
+  }
+  if (invalid.sequence <= record.lastAppliedSequence || record.status === 'Blocked') {
+    return { record: reject(record, entry, at, limits), outcome: { kind: 'rejected', reason } };
+  }
+  const blockedReason = `Sequence ${invalid.sequence} is invalid: ${reason}`;
+  return {
+    record: block(record, { ...entry, reason: blockedReason }, at, limits),
+    outcome: { kind: 'blocked', applied: [], reason: blockedReason },
+  };
+}
+
+/** What the outside world must have done for a record in this state; safe to act on repeatedly. */
+export type RequiredEffect = {
+  kind: 'startFulfillment';
+  request: { basketId: string; lines: readonly { sku: string; quantity: number }[]; nextSequence: number };
+};
+
+/**
+ * Derived from state, not from the message just handled, so a crash between saving the record and
+ * acting on it heals when the message (now a duplicate) is redelivered.
+ */
+export function requiredEffects(record: OrderRecord): RequiredEffect[] {
+  if (record.status !== 'Paid') return [];
+  // While Paid nothing but InventoryUpdated can apply, so the last applied event is PaymentMade.
+  return [
+    {
+      kind: 'startFulfillment',
+      request: {
+        basketId: record.basketId,
+        lines: quantitiesBySku(record.lines),
+        nextSequence: record.lastAppliedSequence + 1,
+      },
+    },
+  ];
+}
+
+function alreadySeen(record: OrderRecord, sequence: number): string | undefined {
+  if (sequence <= record.lastAppliedSequence)
+    return `sequence ${sequence} ≤ last applied ${record.lastAppliedSequence}`;
+  if (record.parked.some((entry) => entry.event.sequence === sequence)) return `sequence ${sequence} is already parked`;
+  if (record.rejected.some((entry) => entry.sequence === sequence)) return `sequence ${sequence} was already rejected`;
+  return undefined;
+}
+
+function duplicate(
+  record: OrderRecord,
+  sequence: number,
+  eventId: string,
+  delivery: Delivery,
+  at: string,
+  why: string,
+  limits: ConvoyLimits,
+): ConvoyResult {
+  const entry = {
+    sequence,
+    eventId,
+    seenAt: at,
+    deliveryCount: delivery.deliveryCount,
+    serviceSequenceNumber: delivery.serviceSequenceNumber,
+  };
+  const duplicates = newest([...record.duplicates, entry], limits.maxDuplicates ?? defaultMaxDuplicates);
+  return { record: { ...record, duplicates, updatedAt: at }, outcome: { kind: 'duplicate', reason: why } };
+}
+
+function applyAndDrain(record: OrderRecord, first: ParkedEntry, at: string, limits: ConvoyLimits): ConvoyResult {
+  let current = record;
+  let candidate: ParkedEntry | undefined = first;
+  const applied: number[] = [];
+  while (candidate !== undefined) {
+    const { event, delivery }: ParkedEntry = candidate;
+    const decision = decide(stateOf(current), event);
+    if (!decision.accepted) {
+      const reason = `${event.type} at sequence ${event.sequence} broke a rule: ${decision.reason}`;
+      return {
+        record: block(current, rejection(event, reason, delivery, at), at, limits),
+        outcome: { kind: 'blocked', applied, reason },
+      };
+    }
+    current = {
+      ...withState(current, decision.state),
+      lastAppliedSequence: event.sequence,
+      applied: [
+        ...current.applied,
+        {
+          sequence: event.sequence,
+          type: event.type,
+          eventId: event.eventId,
+          occurredAt: event.occurredAt,
+          appliedAt: at,
+          deliveryCount: delivery.deliveryCount,
+          serviceSequenceNumber: delivery.serviceSequenceNumber,
+        },
+      ],
+      updatedAt: at,
+    };
+    applied.push(event.sequence);
+    const [head, ...rest] = current.parked;
+    if (head?.event.sequence === event.sequence + 1) {
+      current = { ...current, parked: rest };
+      candidate = head;
+    } else {
+      candidate = undefined;
+    }
+  }
+  return { record: current, outcome: { kind: 'applied', applied } };
+}
+
+function stateOf(record: OrderRecord): OrderState {
+  return {
+    status: record.status,
+    lines: record.lines,
+    currency: record.currency,
+    totalMinor: record.totalMinor,
+    inventory: record.inventory,
+  };
+}
+
+/** The record with a new order state; optional fields are left out rather than stored as undefined. */
+function withState(record: OrderRecord, state: OrderState): OrderRecord {
+  return {
+    ...record,
+    status: state.status,
+    lines: state.lines,
+    totalMinor: state.totalMinor,
+    ...(state.currency === undefined ? {} : { currency: state.currency }),
+    ...(state.inventory === undefined ? {} : { inventory: state.inventory }),
+  };
+}
+
+function rejection(event: EventEnvelope, reason: string, delivery: Delivery, at: string): RejectedEntry {
+  return {
+    sequence: event.sequence,
+    type: event.type,
+    eventId: event.eventId,
+    reason,
+    rejectedAt: at,
+    deliveryCount: delivery.deliveryCount,
+    serviceSequenceNumber: delivery.serviceSequenceNumber,
+  };
+}
+
+function reject(record: OrderRecord, entry: RejectedEntry, at: string, limits: ConvoyLimits): OrderRecord {
+  return {
+    ...record,
+    rejected: newest([...record.rejected, entry], limits.maxRejected ?? defaultMaxRejected),
+    updatedAt: at,
+  };
+}
+
+/** Blocks the order; parked events can then never apply, so they move to the rejected log. */
+function block(record: OrderRecord, cause: RejectedEntry, at: string, limits: ConvoyLimits): OrderRecord {
+  const stranded = record.parked.map(({ event, delivery }): RejectedEntry =>
+    rejection(
+      event,
+      `The order was blocked at sequence ${String(cause.sequence)} before this parked event could apply.`,
+      delivery,
+      at,
+    ),
+  );
+  return {
+    ...record,
+    status: 'Blocked',
+    blockedReason: cause.reason,
+    parked: [],
+    rejected: newest([...record.rejected, cause, ...stranded], limits.maxRejected ?? defaultMaxRejected),
+    updatedAt: at,
+  };
+}
+
+function newest<T>(entries: readonly T[], limit: number): T[] {
+  return entries.slice(Math.max(0, entries.length - limit));
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { basketIdSchema, eventEnvelopeSchema, type EventEnvelope } from './events';
+import type { InvalidEvent } from './convoy';
+
+/**
+ * What an incoming message is, decided from its decoded body and its session id alone:
+ * - a valid event of the session's basket;
+ * - an invalid event at a known sequence of the session's basket (it goes to that order's log);
+ * - unattributable (no usable basket id and sequence, or a body that names another basket than
+ *   its session): nothing can own it, so it goes to quarantine.
+ */
+export type InboundMessage =
+  | { kind: 'event'; event: EventEnvelope }
+  | { kind: 'invalidEvent'; invalid: InvalidEvent; reason: string }
+  | { kind: 'unattributable'; reason: string };
+
+/** Just enough of an envelope to know whose and which event it was meant to be. */
+const attributionSchema = z.object({
+  basketId: basketIdSchema,
+  sequence: z.number().int().min(1).max(1_000_000),
+  type: z.string().optional().catch(undefined),
+  eventId: z.string().optional().catch(undefined),
+});
+
+const maxIssuesInReason = 5;
+
+export function describeIssues(error: z.ZodError): string {
+  const issues = error.issues.slice(0, maxIssuesInReason).map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
+  const more = error.issues.length - maxIssuesInReason;
+  return more > 0 ? `${issues.join('; ')}; and ${String(more)} more` : issues.join('; ');
+}
+
+export function classifyMessage(body: unknown, sessionId: string | undefined): InboundMessage {
+  if (sessionId === undefined || sessionId === '') {
+    return {
+      kind: 'unattributable',
+      reason:
+        'The message has no session id; the queue must be session-enabled and the producer must set sessionId = basketId.',
+    };
+  }
+  const mismatch = (basketId: string): InboundMessage => ({
+    kind: 'unattributable',
+    reason: `The body's basketId "${basketId}" differs from the session id "${sessionId}".`,
+  });
+
+  const parsed = eventEnvelopeSchema.safeParse(body);
+  if (parsed.success) {
+    return parsed.data.basketId === sessionId ? { kind: 'event', event: parsed.data } : mismatch(parsed.data.basketId);
+  }
+
+  const reason = `The event does not match its schema: ${describeIssues(parsed.error)}`;
+  const attribution = attributionSchema.safeParse(body);
+  if (!attribution.success) {
+    return { kind: 'unattributable', reason: `${reason} (no usable basketId and sequence)` };
+  }
+  const { basketId, sequence, type, eventId } = attribution.data;
+  if (basketId !== sessionId) return mismatch(basketId);
+  return { kind: 'invalidEvent', invalid: { basketId, sequence, type, eventId }, reason };
+}

@@ -1,0 +1,110 @@
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import { z } from 'zod';
+import { fulfillOrderOrchestration } from '../adapters/durableFulfillment';
+import type { EventPublisher } from '../adapters/ports';
+import { eventPublisher, now } from '../dependencies';
+import { basketIdSchema, eventIdFor, inventoryUpdatedDataSchema, skuSchema, type EventEnvelope, type InventoryUpdatedData, type Shortage } from '../domain/events';
+import { inventoryEntityId, inventoryOperations, releaseResultSchema, reserveResultSchema } from './inventory';
+
+/**
+ * The fulfillment of one paid basket: reserve every line through the SKU's `inventory` entity;
+ * all reserved → InventoryUpdated {reserved}; otherwise release what was reserved and publish
+ * InventoryUpdated {insufficient, shortages}. The event goes into the basket's own session with the
+ * sequence after PaymentMade, so the convoy applies it in order like any other event.
+ */
+
+export const fulfillOrderName = fulfillOrderOrchestration;
+export const publishInventoryUpdatedName = 'publishInventoryUpdated';
+
+export const fulfillmentRequestSchema = z.strictObject({
+  basketId: basketIdSchema,
+  lines: z.array(z.strictObject({ sku: skuSchema, quantity: z.number().int().min(1) })),
+  nextSequence: z.number().int().min(1),
+});
+
+export const publishInventoryUpdatedInputSchema = z.strictObject({
+  basketId: basketIdSchema,
+  sequence: z.number().int().min(1),
+  data: inventoryUpdatedDataSchema,
+});
+export type PublishInventoryUpdatedInput = z.infer<typeof publishInventoryUpdatedInputSchema>;
+
+/** Publishing is retried by the orchestration (broker hiccups), then fails the instance for an operator. */
+export const publishRetry = new df.RetryOptions(2_000, 5);
+
+/** One reservation per SKU: the entity's reserve is idempotent per basket, so two lines of one SKU must be one call. */
+export function quantitiesBySku(lines: readonly { sku: string; quantity: number }[]): { sku: string; quantity: number }[] {
+  const totals = new Map<string, number>();
+  for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
+  return [...totals].map(([sku, quantity]) => ({ sku, quantity }));
+}
+
+export function* fulfillOrderOrchestrator(context: OrchestrationContext): ReturnType<OrchestrationHandler> {
+  const request = fulfillmentRequestSchema.parse(context.df.getInput());
+  const wanted = quantitiesBySku(request.lines);
+
+  // Reserve all SKUs in parallel: each entity serializes its own operations.
+  const replies: unknown = yield context.df.Task.all(
+    wanted.map((line) =>
+      context.df.callEntity(inventoryEntityId(line.sku), inventoryOperations.reserve, { basketId: request.basketId, quantity: line.quantity }),
+    ),
+  );
+  const results = z.array(reserveResultSchema).length(wanted.length).parse(replies);
+
+  const shortages: Shortage[] = [];
+  const reserved: string[] = [];
+  results.forEach((result, index) => {
+    const line = wanted[index];
+    if (line === undefined) return;
+    if (result.reserved) reserved.push(line.sku);
+    else shortages.push({ sku: line.sku, requested: line.quantity, available: result.available });
+  });
+
+  let data: InventoryUpdatedData;
+  if (shortages.length === 0) {
+    data = { outcome: 'reserved' };
+  } else {
+    if (reserved.length > 0) {
+      const released: unknown = yield context.df.Task.all(
+        reserved.map((sku) => context.df.callEntity(inventoryEntityId(sku), inventoryOperations.release, { basketId: request.basketId })),
+      );
+      z.array(releaseResultSchema).parse(released);
+    }
+    data = { outcome: 'insufficient', shortages };
+  }
+
+  const input: PublishInventoryUpdatedInput = { basketId: request.basketId, sequence: request.nextSequence, data };
+  yield context.df.callActivityWithRetry(publishInventoryUpdatedName, publishRetry, input);
+  return data;
+}
+
+export interface PublishInventoryUpdatedDeps {
+  publisher: () => EventPublisher;
+  now: () => Date;
+}
+
+export function makePublishInventoryUpdated(deps: PublishInventoryUpdatedDeps) {
+  return async (input: unknown, context: InvocationContext): Promise<string> => {
+    const { basketId, sequence, data } = publishInventoryUpdatedInputSchema.parse(input);
+    const event: EventEnvelope = {
+      basketId,
+      sequence,
+      eventId: eventIdFor(basketId, sequence),
+      type: 'InventoryUpdated',
+      occurredAt: deps.now().toISOString(),
+      data,
+    };
+    // A retried activity re-sends the same message id: the queue's duplicate detection and the
+    // order's idempotency (sequence ≤ last applied) both absorb it.
+    await deps.publisher().publish([{ event }]);
+    context.log(`publishInventoryUpdated: basket ${basketId} sequence ${String(sequence)} outcome ${data.outcome}.`);
+    return event.eventId;
+  };
+}
+
+export const publishInventoryUpdated = makePublishInventoryUpdated({ publisher: eventPublisher, now });
+
+df.app.orchestration(fulfillOrderName, fulfillOrderOrchestrator);
+df.app.activity(publishInventoryUpdatedName, { handler: publishInventoryUpdated });

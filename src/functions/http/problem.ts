@@ -1,0 +1,113 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { z } from 'zod';
+
+/**
+ * HTTP errors as RFC 9457 problem details (application/problem+json), shared by every HTTP function,
+ * so a client always gets a body it can act on: what is wrong (`detail`) and where (`errors`).
+ */
+
+export const problemContentType = 'application/problem+json';
+
+/** Request bodies above this answer 413 before they are parsed. */
+export const maxBodyBytes = 1024 * 1024;
+
+export interface FieldError {
+  /** Dotted path of the invalid field, e.g. `baskets.0.items.2.quantity`; empty for the body itself. */
+  path: string;
+  message: string;
+}
+
+export interface ProblemInit {
+  status: number;
+  title: string;
+  detail: string;
+  /** A short slug naming the kind of problem; becomes `urn:convoy:problem:<slug>`. */
+  type?: string;
+  errors?: readonly FieldError[];
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: readonly FieldError[];
+}
+
+export function problem(init: ProblemInit): HttpResponseInit {
+  const body: ProblemBody = {
+    type: init.type === undefined ? 'about:blank' : `urn:convoy:problem:${init.type}`,
+    title: init.title,
+    status: init.status,
+    detail: init.detail,
+    ...(init.errors === undefined ? {} : { errors: init.errors }),
+  };
+  return { status: init.status, headers: { 'content-type': problemContentType }, jsonBody: body };
+}
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+/** 400 listing every invalid field of a request that failed its schema. */
+export function validationProblem(error: z.ZodError, detail = 'The request is invalid; see errors.'): HttpResponseInit {
+  return problem({ status: 400, type: 'validation', title: 'Invalid request', detail, errors: fieldErrors(error) });
+}
+
+export function notFoundProblem(detail: string): HttpResponseInit {
+  return problem({ status: 404, type: 'not-found', title: 'Not found', detail });
+}
+
+/** 503 for a dependency that failed (storage, broker): the request was fine, retrying may succeed. */
+export function unavailableProblem(detail: string): HttpResponseInit {
+  return problem({ status: 503, type: 'unavailable', title: 'Service unavailable', detail });
+}
+
+export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; response: HttpResponseInit };
+
+/**
+ * Reads a JSON body within `maxBytes`: 413 when larger (by Content-Length or by what arrived),
+ * 400 when empty or not JSON. Content-Type is not enforced so `curl -d` works as people expect.
+ */
+export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes): Promise<JsonBodyResult> {
+  const tooLarge: JsonBodyResult = {
+    ok: false,
+    response: problem({
+      status: 413,
+      type: 'too-large',
+      title: 'Payload too large',
+      detail: `The request body must be at most ${maxBytes} bytes.`,
+    }),
+  };
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge;
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > maxBytes) return tooLarge;
+  const text = new TextDecoder().decode(bytes);
+  if (text.trim() === '') {
+    return {
+      ok: false,
+      response: problem({
+        status: 400,
+        type: 'invalid-json',
+        title: 'Invalid request',
+        detail: 'The request body is empty; send a JSON document.',
+      }),
+    };
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    return { ok: true, value };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      response: problem({
+        status: 400,
+        type: 'invalid-json',
+        title: 'Invalid request',
+        detail: `The request body is not valid JSON: ${reason}`,
+      }),
+    };
+  }
+}

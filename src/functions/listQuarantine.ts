@@ -1,0 +1,59 @@
+import {
+  app,
+  type HttpHandler,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from '@azure/functions';
+import { z } from 'zod';
+import type { QuarantineStore } from '../adapters/ports';
+import { quarantineStore } from '../dependencies';
+import { unavailableProblem, validationProblem } from './http/problem';
+
+/** GET /api/quarantine?limit=N — messages no order could own (no usable basket id, or a session mismatch). */
+
+export const listQuarantineName = 'listQuarantine';
+export const defaultQuarantineLimit = 100;
+export const maxQuarantineLimit = 1000;
+
+export interface ListQuarantineDeps {
+  quarantineStore: () => QuarantineStore;
+}
+
+const querySchema = z.object({
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'limit must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(maxQuarantineLimit))
+    .optional(),
+});
+
+/** An HttpHandler whose response tests can read without narrowing. */
+export type ListQuarantineHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+export function makeListQuarantine(deps: ListQuarantineDeps): ListQuarantineHandler {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const query = querySchema.safeParse({ limit: request.query.get('limit') ?? undefined });
+    if (!query.success) return validationProblem(query.error, `limit must be between 1 and ${maxQuarantineLimit}.`);
+    const limit = query.data.limit ?? defaultQuarantineLimit;
+
+    try {
+      const messages = await deps.quarantineStore().list(limit);
+      return { status: 200, jsonBody: { count: messages.length, limit, messages } };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      context.error(`${listQuarantineName}: listing quarantined messages failed: ${reason}`);
+      return unavailableProblem(`Listing quarantined messages failed (${reason}); retry the request.`);
+    }
+  };
+}
+
+export const listQuarantine = makeListQuarantine({ quarantineStore });
+
+app.http(listQuarantineName, {
+  route: 'quarantine',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: listQuarantine,
+});

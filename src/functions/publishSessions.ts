@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { app, type HttpHandler, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import type { EventPublisher, PublishOptions } from '../adapters/ports';
+import { eventPublisher, now } from '../dependencies';
+import { basketIdSchema, currencySchema, eventIdFor, itemAddedDataSchema, toMinorUnits, type EventEnvelope, type ItemAddedData } from '../domain/events';
+import { readJsonBody, unavailableProblem, validationProblem } from './http/problem';
+
+/**
+ * POST /api/sessions — the producer for test sessions. Each basket becomes ItemAdded × n,
+ * BasketCheckedOut, PaymentMade (for the basket total), sequenced 1..n+2, published with
+ * sessionId = basketId. Answers 202 with where to follow each basket.
+ */
+
+export const publishSessionsName = 'publishSessions';
+export const maxBaskets = 1000;
+export const maxItemsPerBasket = 100;
+/** Bounds the scheduled-enqueue spread so a request cannot park messages for days. */
+export const maxDelayMs = 60_000;
+const maxTotal = 1_000_000;
+
+const generateSchema = z.strictObject({
+  generate: z.strictObject({
+    baskets: z.number().int().min(1).max(maxBaskets),
+    itemsPerBasket: z.number().int().min(1).max(maxItemsPerBasket),
+    interleave: z.boolean().default(true),
+    delayMs: z.number().int().min(0).max(maxDelayMs).optional(),
+    currency: currencySchema.default('EUR'),
+  }),
+});
+
+const explicitSchema = z
+  .strictObject({
+    baskets: z
+      .array(
+        z.strictObject({
+          basketId: basketIdSchema.optional(),
+          currency: currencySchema,
+          // Zero items is allowed on purpose: it shows the "checkout needs an item" rule blocking an order.
+          items: z.array(itemAddedDataSchema).max(maxItemsPerBasket),
+        }),
+      )
+      .min(1)
+      .max(maxBaskets),
+    interleave: z.boolean().default(false),
+    delayMs: z.number().int().min(0).max(maxDelayMs).optional(),
+  })
+  .superRefine((request, ctx) => {
+    const seen = new Set<string>();
+    request.baskets.forEach((basket, index) => {
+      if (basket.basketId !== undefined) {
+        if (seen.has(basket.basketId)) {
+          ctx.addIssue({ code: 'custom', path: ['baskets', index, 'basketId'], message: `basketId ${basket.basketId} appears twice` });
+        }
+        seen.add(basket.basketId);
+      }
+      const total = basket.items.reduce((sum, item) => sum + item.quantity * toMinorUnits(item.unitPrice), 0);
+      if (total > maxTotal * 100) {
+        ctx.addIssue({ code: 'custom', path: ['baskets', index, 'items'], message: `the basket total must be at most ${String(maxTotal)}` });
+      }
+    });
+  });
+
+export type PublishSessionsRequest = z.infer<typeof generateSchema> | z.infer<typeof explicitSchema>;
+
+/**
+ * Picks the form by its key before validating, so errors name the fields of the form the client
+ * meant (a plain union would only say "matches neither").
+ */
+export function parsePublishSessionsRequest(value: unknown): z.ZodSafeParseResult<PublishSessionsRequest> {
+  const isGenerate = typeof value === 'object' && value !== null && 'generate' in value;
+  return isGenerate ? generateSchema.safeParse(value) : explicitSchema.safeParse(value);
+}
+
+export interface PlannedBasket {
+  basketId: string;
+  currency: string;
+  items: ItemAddedData[];
+}
+
+export interface PublishSessionsDeps {
+  publisher: () => EventPublisher;
+  now: () => Date;
+  /** A short random token that makes generated basket ids unique per request. */
+  runId: () => string;
+}
+
+export function randomRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+const catalogue = [
+  { sku: 'SKU-1', unitPrice: 9.5 },
+  { sku: 'SKU-2', unitPrice: 4.99 },
+  { sku: 'SKU-3', unitPrice: 12 },
+  { sku: 'SKU-4', unitPrice: 19.99 },
+  { sku: 'SKU-5', unitPrice: 3.25 },
+] as const;
+
+/** Deterministic baskets (only the run id varies), drawing on a small catalogue so stock is contended. */
+export function planBaskets(request: PublishSessionsRequest, runId: string): PlannedBasket[] {
+  if ('generate' in request) {
+    const { baskets, itemsPerBasket, currency } = request.generate;
+    return Array.from({ length: baskets }, (_, b) => ({
+      basketId: `b-${runId}-${String(b + 1)}`,
+      currency,
+      items: Array.from({ length: itemsPerBasket }, (_, i) => {
+        const product = catalogue[(b + i) % catalogue.length] ?? catalogue[0];
+        return { sku: product.sku, quantity: 1 + ((b + i) % 3), unitPrice: product.unitPrice };
+      }),
+    }));
+  }
+  return request.baskets.map((basket, b) => ({
+    basketId: basket.basketId ?? `b-${runId}-${String(b + 1)}`,
+    currency: basket.currency,
+    items: basket.items,
+  }));
+}
+
+/** The events of one basket, in sequence order; the k-th (0-based) is due k × delayMs after `start`. */
+export function basketEvents(basket: PlannedBasket, start: Date, delayMs: number | undefined): { event: EventEnvelope; options: PublishOptions }[] {
+  const totalMinor = basket.items.reduce((sum, item) => sum + item.quantity * toMinorUnits(item.unitPrice), 0);
+  const dueAt = (k: number): Date => new Date(start.getTime() + k * (delayMs ?? 0));
+  const envelope = (k: number) => ({
+    basketId: basket.basketId,
+    sequence: k + 1,
+    eventId: eventIdFor(basket.basketId, k + 1),
+    occurredAt: dueAt(k).toISOString(),
+  });
+  const n = basket.items.length;
+  const events: EventEnvelope[] = [
+    ...basket.items.map((item, k) => ({ ...envelope(k), type: 'ItemAdded' as const, data: item })),
+    { ...envelope(n), type: 'BasketCheckedOut', data: { currency: basket.currency } },
+    { ...envelope(n + 1), type: 'PaymentMade', data: { amount: totalMinor / 100, currency: basket.currency } },
+  ];
+  return events.map((event, k) => ({ event, options: k > 0 && (delayMs ?? 0) > 0 ? { notBefore: dueAt(k) } : {} }));
+}
+
+/** Round-robin across baskets (event 1 of every basket, then event 2, ...); each basket keeps its own order. */
+export function interleave<T>(perBasket: readonly (readonly T[])[]): T[] {
+  const longest = Math.max(0, ...perBasket.map((events) => events.length));
+  const out: T[] = [];
+  for (let k = 0; k < longest; k++) {
+    for (const events of perBasket) {
+      const event = events[k];
+      if (event !== undefined) out.push(event);
+    }
+  }
+  return out;
+}
+
+export function makePublishSessions(deps: PublishSessionsDeps): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const body = await readJsonBody(request);
+    if (!body.ok) return body.response;
+    const parsed = parsePublishSessionsRequest(body.value);
+    if (!parsed.success) {
+      return validationProblem(
+        parsed.error,
+        'Send {"generate": {"baskets", "itemsPerBasket", "interleave"?, "delayMs"?, "currency"?}} or {"baskets": [{"basketId"?, "currency", "items": [...]}]}.',
+      );
+    }
+    const options = 'generate' in parsed.data ? parsed.data.generate : parsed.data;
+    const baskets = planBaskets(parsed.data, deps.runId());
+    const start = deps.now();
+    const perBasket = baskets.map((basket) => basketEvents(basket, start, options.delayMs));
+    const ordered = options.interleave ? interleave(perBasket) : perBasket.flat();
+
+    try {
+      await deps.publisher().publish(ordered);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      context.error(`publishSessions: publishing ${String(ordered.length)} events failed: ${reason}`);
+      // Safe to retry: message ids are deterministic, so the queue's duplicate detection drops repeats.
+      return unavailableProblem(`Publishing to Service Bus failed (${reason}); retry the request.`);
+    }
+    context.log(`publishSessions: published ${String(ordered.length)} events for ${String(baskets.length)} baskets (interleave ${String(options.interleave)}).`);
+    return {
+      status: 202,
+      jsonBody: {
+        baskets: baskets.map((basket, index) => ({
+          basketId: basket.basketId,
+          events: perBasket[index]?.length ?? 0,
+          statusUrl: `/api/orders/${encodeURIComponent(basket.basketId)}`,
+        })),
+      },
+    };
+  };
+}
+
+export const publishSessions = makePublishSessions({ publisher: eventPublisher, now, runId: randomRunId });
+
+app.http(publishSessionsName, {
+  route: 'sessions',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: publishSessions,
+});
+

@@ -1,0 +1,42 @@
+import { app, type HttpHandler, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { readJsonBody, unavailableProblem, validationProblem } from './http/problem';
+import { inventoryEntityId, inventoryOperations, restockInputSchema, skuParamsSchema } from './inventory';
+
+/** POST /api/inventory/{sku}/restock {"quantity": n} — adds stock by signalling the SKU's entity. */
+
+export const restockInventoryName = 'restockInventory';
+
+export function makeRestockInventory(): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const params = skuParamsSchema.safeParse(request.params);
+    if (!params.success) return validationProblem(params.error, 'The SKU in the URL is invalid.');
+    const body = await readJsonBody(request);
+    if (!body.ok) return body.response;
+    const parsed = restockInputSchema.safeParse(body.value);
+    if (!parsed.success) return validationProblem(parsed.error, 'Send {"quantity": <whole number ≥ 1>}.');
+
+    const { sku } = params.data;
+    try {
+      await df.getClient(context).signalEntity(inventoryEntityId(sku), inventoryOperations.restock, parsed.data);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      context.error(`restockInventory: signalling ${sku} failed: ${reason}`);
+      return unavailableProblem(`The restock of ${sku} could not be queued (${reason}); retry the request.`);
+    }
+    context.log(`restockInventory: ${sku} +${String(parsed.data.quantity)} queued.`);
+    // A signal is queued, not applied: the stock changes once the entity processes it.
+    return { status: 202, jsonBody: { sku, quantity: parsed.data.quantity, statusUrl: `/api/inventory/${sku}` } };
+  };
+}
+
+export const restockInventory = makeRestockInventory();
+
+app.http(restockInventoryName, {
+  route: 'inventory/{sku}/restock',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: restockInventory,
+});
+

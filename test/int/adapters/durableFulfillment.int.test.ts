@@ -1,0 +1,55 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fulfillmentInstanceId, fulfillmentStarterFor } from '../../../src/adapters/durableFulfillment';
+import { startDurableExtensionStub, type DurableExtensionStub } from './durableExtensionStub';
+
+const request = { basketId: 'b-1', lines: [{ sku: 'SKU-1', quantity: 2 }], nextSequence: 5 };
+
+describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in extension)', () => {
+  let extension: DurableExtensionStub;
+  before(async () => {
+    extension = await startDurableExtensionStub();
+  });
+  after(async () => {
+    await extension.close();
+  });
+  beforeEach(() => {
+    extension.requests.length = 0;
+    extension.instances.clear();
+    extension.failWith = undefined;
+  });
+
+  it('starts fulfillOrder with instance id fulfill-<basketId> and the request as input when none exists', async () => {
+    await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);
+    assert.deepEqual(
+      extension.requests.map((r) => `${r.method} ${r.path}`),
+      ['GET instances/fulfill-b-1', 'POST orchestrators/fulfillOrder/fulfill-b-1'],
+    );
+    assert.deepEqual(extension.instances.get('fulfill-b-1'), { name: 'fulfillOrder', runtimeStatus: 'Pending', input: request });
+  });
+
+  it('is idempotent: a second call (redelivered PaymentMade) starts nothing while the instance exists or completed', async () => {
+    for (const runtimeStatus of ['Pending', 'Running', 'Completed']) {
+      extension.requests.length = 0;
+      extension.instances.set(fulfillmentInstanceId('b-1'), { name: 'fulfillOrder', runtimeStatus, input: request });
+      await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);
+      assert.deepEqual(
+        extension.requests.map((r) => `${r.method} ${r.path}`),
+        ['GET instances/fulfill-b-1'],
+        runtimeStatus,
+      );
+    }
+  });
+
+  it('starts again after a Failed instance (reserve is idempotent per basket, so a rerun is safe)', async () => {
+    extension.instances.set(fulfillmentInstanceId('b-1'), { name: 'fulfillOrder', runtimeStatus: 'Failed', input: request });
+    await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);
+    assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
+  });
+
+  it('throws when the extension fails, so the triggering message is redelivered', async () => {
+    extension.failWith = 500;
+    await assert.rejects(fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request));
+    assert.equal(extension.instances.size, 0);
+  });
+});

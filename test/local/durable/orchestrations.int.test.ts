@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { probe } from './fixtures/app';
+import { runToIdle, startHarness, statusOf, until, type Harness } from './fixtures/harness';
+
+describe('local durable backend: orchestrations', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.backend.close();
+  });
+
+  it('runs activities in sequence and fanned out, and completes with their results', async () => {
+    const id = await runToIdle(h, 'sequenceAndFanOut');
+    const status = await statusOf(h, id);
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.deepEqual(status.output, { sequence: ['Hello Tokyo', 'Hello London'], doubled: [2, 4, 6, 8] });
+    assert.deepEqual(status.customStatus, { stage: 'done' });
+
+    const history = await h.api(`instances/${id}?showHistory=true&showHistoryOutput=true`);
+    assert.equal(history.status, 200);
+    const events = Reflect.get(Object(history.body), 'historyEvents');
+    assert.ok(Array.isArray(events));
+    const types = events.map((e: unknown) => Reflect.get(Object(e), 'EventType'));
+    assert.equal(types.filter((t) => t === 'TaskScheduled').length, 6);
+    assert.equal(types.filter((t) => t === 'TaskCompleted').length, 6);
+    assert.equal(types[0], 'ExecutionStarted');
+    assert.equal(types.at(-1), 'ExecutionCompleted');
+  });
+
+  it('fails the orchestration when an activity throws, and lets the orchestrator catch it', async () => {
+    const failed = await runToIdle(h, 'failing', 'on purpose');
+    const status = await statusOf(h, failed);
+    assert.equal(status.runtimeStatus, 'Failed');
+    assert.match(String(status.output), /failed: .*boom: on purpose/);
+
+    const caught = await runToIdle(h, 'catching');
+    assert.deepEqual(await statusOf(h, caught), {
+      runtimeStatus: 'Completed',
+      output: 'caught: Error: boom: caught',
+      customStatus: null,
+      input: null,
+    });
+  });
+
+  it('retries an activity with the retry options, then gives up after the last attempt', async () => {
+    const id = await runToIdle(h, 'retrying', 'retry-key');
+    assert.deepEqual(await statusOf(h, id), { runtimeStatus: 'Completed', output: 3, customStatus: null, input: 'retry-key' });
+    assert.equal(probe.flakyAttempts.get('retry-key'), 3);
+
+    const exhausted = await runToIdle(h, 'retryExhausted');
+    const status = await statusOf(h, exhausted);
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.match(String(status.output), /^gave up: Error: boom: always/);
+  });
+
+  it('delivers external events and cancels the losing timer', async () => {
+    const id = String(await h.client({ action: 'start', name: 'approval' }));
+    // The 60 s timer keeps the backend busy, so wait for the first episode rather than for idle.
+    await until(async () => (await h.api(`instances/${id}?showHistory=true`)).body, (body) =>
+      JSON.stringify(body).includes('TimerCreated'),
+    );
+    assert.equal(h.backend.stats().pendingWork, 1, 'only the armed timer is pending');
+    assert.equal(await h.client({ action: 'raise', instanceId: id, event: 'approve', input: 'ops-lead' }), 'raised');
+    await h.backend.whenIdle();
+    assert.deepEqual((await statusOf(h, id)).output, { approvedBy: 'ops-lead' });
+    assert.equal(h.backend.stats().pendingWork, 0);
+  });
+
+  it('runs a sub-orchestration and hands its output to the parent', async () => {
+    const id = await runToIdle(h, 'parent');
+    const status = await statusOf(h, id);
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.deepEqual(status.output, { child: { sequence: ['Hello Tokyo', 'Hello London'], doubled: [2, 4, 6, 8] } });
+  });
+});

@@ -1,0 +1,30 @@
+import { ServiceBusClient } from '@azure/service-bus';
+import { startEmulator } from '/work/main/local/emulator';
+import { startLocalHost } from '/work/main/local/host';
+import { journal } from '/work/main/test/local/host/fixtures/app/src/journal';
+const queue = (name: string, session: boolean) => ({ Name: name, Properties: { RequiresSession: session, LockDuration: 'PT30S', MaxDeliveryCount: 10, DeadLetteringOnMessageExpiration: false, DefaultMessageTimeToLive: 'PT1H', DuplicateDetectionHistoryTimeWindow: 'PT10M', ForwardDeadLetteredMessagesTo: '', ForwardTo: '', RequiresDuplicateDetection: false } });
+async function main() {
+  const emulator = await startEmulator({ config: { UserConfig: { Namespaces: [{ Name: 'sbemulatorns', Queues: [queue('fixture-sessions', true), queue('fixture-plain', false)], Topics: [] }], Logging: { Type: 'Console' } } } });
+  const t0 = Date.now();
+  const host = await startLocalHost({ appRoot: '/work/main/test/local/host/fixtures/app', port: 0, settings: { ServiceBusConnection: emulator.connectionString } });
+  const events: any[] = [];
+  host.onInvocation((e) => events.push(e));
+  const client = new ServiceBusClient(emulator.connectionString);
+  const sender = client.createSender('fixture-sessions');
+  const msgs = [];
+  for (let i = 0; i < 5; i++) for (const s of ['a', 'b', 'c']) msgs.push({ sessionId: s, messageId: `${s}-${i}`, body: { s, i, delayMs: 20, failOnFirstDelivery: s === 'b' && i === 2 }, applicationProperties: { eventType: 'X', when: new Date() }, subject: 'subj', contentType: 'application/json' });
+  await sender.sendMessages(msgs);
+  await client.createSender('fixture-plain').sendMessages([{ body: 'plain text' }, { body: Buffer.from('not json') }]);
+  while (events.length < 18 && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 50));
+  console.log(JSON.stringify(journal[0], null, 1));
+  console.log(JSON.stringify(journal.filter(j => j.functionName === 'processPlain').map(j => j.body)));
+  console.log(host.stats());
+  await new Promise((r) => setTimeout(r, 800));
+  console.log(host.stats().serviceBus);
+  const ts = Date.now();
+  await host.stop();
+  console.log('stop took', Date.now() - ts);
+  await client.close();
+  await emulator.close();
+}
+main().catch((e) => { console.error(e); process.exit(1); });

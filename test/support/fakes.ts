@@ -1,0 +1,165 @@
+import type { EventEnvelope } from '../../src/domain/events';
+import type { OrderRecord, QuarantinedMessage } from '../../src/domain/orderRecord';
+import {
+  ConcurrencyConflictError,
+  type EventPublisher,
+  type FulfillmentRequest,
+  type FulfillmentStarter,
+  type OrderStore,
+  type PublishOptions,
+  type QuarantineStore,
+  type StoredOrder,
+} from '../../src/adapters/ports';
+
+/**
+ * In-memory fakes of the ports (and only of the ports), behaving like the real adapters where a
+ * handler can tell: records are copied in and out, ETags guard writes, quarantine is idempotent
+ * per message id. `failNext` makes the next call of an operation throw, to drive transient paths.
+ */
+
+type Operation<T> = keyof T & string;
+
+class FailureSchedule<T> {
+  readonly #failures = new Map<string, Error[]>();
+
+  failNext(operation: Operation<T>, error: Error = new Error(`${operation} failed (injected)`)): void {
+    this.#failures.set(operation, [...(this.#failures.get(operation) ?? []), error]);
+  }
+
+  throwIfScheduled(operation: Operation<T>): void {
+    const [error, ...rest] = this.#failures.get(operation) ?? [];
+    if (error === undefined) return;
+    this.#failures.set(operation, rest);
+    throw error;
+  }
+}
+
+export class InMemoryOrderStore implements OrderStore {
+  readonly #rows = new Map<string, StoredOrder>();
+  readonly #failures = new FailureSchedule<OrderStore>();
+  #etagCounter = 0;
+  /** Every successful write, in order: what the handler persisted. */
+  readonly writes: OrderRecord[] = [];
+
+  failNext(operation: Operation<OrderStore>, error?: Error): void {
+    this.#failures.failNext(operation, error);
+  }
+
+  get(basketId: string): Promise<StoredOrder | undefined> {
+    this.#failures.throwIfScheduled('get');
+    const row = this.#rows.get(basketId);
+    return Promise.resolve(row === undefined ? undefined : { record: structuredClone(row.record), etag: row.etag });
+  }
+
+  create(record: OrderRecord): Promise<string> {
+    this.#failures.throwIfScheduled('create');
+    if (this.#rows.has(record.basketId)) return Promise.reject(new ConcurrencyConflictError(record.basketId));
+    return Promise.resolve(this.#store(record));
+  }
+
+  replace(record: OrderRecord, etag: string): Promise<string> {
+    this.#failures.throwIfScheduled('replace');
+    if (this.#rows.get(record.basketId)?.etag !== etag)
+      return Promise.reject(new ConcurrencyConflictError(record.basketId));
+    return Promise.resolve(this.#store(record));
+  }
+
+  /** Test-side access without failure injection. */
+  peek(basketId: string): OrderRecord | undefined {
+    const row = this.#rows.get(basketId);
+    return row === undefined ? undefined : structuredClone(row.record);
+  }
+
+  /** Seeds or overwrites a row as another writer would, changing its ETag. */
+  put(record: OrderRecord): string {
+    return this.#store(record);
+  }
+
+  #store(record: OrderRecord): string {
+    this.#etagCounter += 1;
+    const etag = `W/"${String(this.#etagCounter)}"`;
+    this.#rows.set(record.basketId, { record: structuredClone(record), etag });
+    this.writes.push(structuredClone(record));
+    return etag;
+  }
+}
+
+export class InMemoryQuarantineStore implements QuarantineStore {
+  readonly #messages = new Map<string, QuarantinedMessage>();
+  readonly #failures = new FailureSchedule<QuarantineStore>();
+
+  failNext(operation: Operation<QuarantineStore>, error?: Error): void {
+    this.#failures.failNext(operation, error);
+  }
+
+  add(message: QuarantinedMessage): Promise<void> {
+    this.#failures.throwIfScheduled('add');
+    if (!this.#messages.has(message.messageId)) this.#messages.set(message.messageId, structuredClone(message));
+    return Promise.resolve();
+  }
+
+  list(limit: number): Promise<QuarantinedMessage[]> {
+    this.#failures.throwIfScheduled('list');
+    const newestFirst = [...this.#messages.values()].sort((a, b) => b.quarantinedAt.localeCompare(a.quarantinedAt));
+    return Promise.resolve(newestFirst.slice(0, limit).map((message) => structuredClone(message)));
+  }
+
+  get size(): number {
+    return this.#messages.size;
+  }
+}
+
+export class RecordingFulfillmentStarter implements FulfillmentStarter {
+  readonly #failures = new FailureSchedule<FulfillmentStarter>();
+  /** Every call, including repeated ones. */
+  readonly calls: FulfillmentRequest[] = [];
+  /** Orchestrations actually started: one per basket, like `fulfill-<basketId>` instance ids. */
+  readonly started = new Map<string, FulfillmentRequest>();
+
+  failNext(operation: Operation<FulfillmentStarter>, error?: Error): void {
+    this.#failures.failNext(operation, error);
+  }
+
+  ensureStarted(request: FulfillmentRequest): Promise<void> {
+    this.calls.push(structuredClone(request));
+    this.#failures.throwIfScheduled('ensureStarted');
+    if (!this.started.has(request.basketId)) this.started.set(request.basketId, structuredClone(request));
+    return Promise.resolve();
+  }
+}
+
+export class RecordingEventPublisher implements EventPublisher {
+  readonly #failures = new FailureSchedule<EventPublisher>();
+  readonly published: { event: EventEnvelope; options?: PublishOptions }[] = [];
+  closed = false;
+
+  failNext(operation: Operation<EventPublisher>, error?: Error): void {
+    this.#failures.failNext(operation, error);
+  }
+
+  publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[]): Promise<void> {
+    this.#failures.throwIfScheduled('publish');
+    this.published.push(...events.map((entry) => structuredClone(entry)));
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/** A clock that only moves when told to. */
+export class ManualClock {
+  #now: Date;
+
+  constructor(start = '2026-01-01T00:00:00.000Z') {
+    this.#now = new Date(start);
+  }
+
+  readonly now = (): Date => new Date(this.#now.getTime());
+
+  advance(ms: number): void {
+    this.#now = new Date(this.#now.getTime() + ms);
+  }
+}
