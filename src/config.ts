@@ -37,7 +37,10 @@ export const settingNames = {
 const nonEmpty = z.string().trim().min(1);
 const tableName = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be 3-63 letters or digits, starting with a letter (Azure table name rules)');
+  .regex(
+    /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+    'must be 3-63 letters or digits, starting with a letter (Azure table name rules)',
+  );
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 type Env = Record<string, string | undefined>;
@@ -74,7 +77,9 @@ function readServiceBus(env: Env): ServiceBusConnectionConfig {
   if (fullyQualifiedNamespace !== undefined) {
     return { kind: 'identity', fullyQualifiedNamespace, clientId: optional(env, `${name}__clientId`) };
   }
-  throw new ConfigError(`Setting ${name} (connection string) or ${name}__fullyQualifiedNamespace (identity) is missing.`);
+  throw new ConfigError(
+    `Setting ${name} (connection string) or ${name}__fullyQualifiedNamespace (identity) is missing.`,
+  );
 }
 
 function readTables(env: Env): TableConnectionConfig {

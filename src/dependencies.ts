@@ -35,7 +35,9 @@ export function serviceBusClient(): ServiceBusClient {
 }
 
 export function eventPublisher(): EventPublisher {
-  eventPublisherInstance ??= new ServiceBusEventPublisher(serviceBusClient().createSender(getConfig().orderEventsQueue));
+  eventPublisherInstance ??= new ServiceBusEventPublisher(
+    serviceBusClient().createSender(getConfig().orderEventsQueue),
+  );
   return eventPublisherInstance;
 }
 

@@ -14,21 +14,21 @@ const retryOptions = z.object({
 export type RetryPolicy = z.infer<typeof retryOptions>;
 
 const atomicAction = z.discriminatedUnion('actionType', [
-  z.object({ actionType: z.literal(0), functionName: z.string(), input: z.unknown() }),
-  z.object({ actionType: z.literal(1), functionName: z.string(), input: z.unknown(), retryOptions }),
+  z.object({ actionType: z.literal(0), functionName: z.string(), input: z.unknown().optional() }),
+  z.object({ actionType: z.literal(1), functionName: z.string(), input: z.unknown().optional(), retryOptions }),
   z.object({
     actionType: z.literal(2),
     functionName: z.string(),
     instanceId: z.string().optional(),
-    input: z.unknown(),
+    input: z.unknown().optional(),
   }),
   z.object({ actionType: z.literal(3), functionName: z.string() }),
-  z.object({ actionType: z.literal(4), input: z.unknown() }),
+  z.object({ actionType: z.literal(4), input: z.unknown().optional() }),
   z.object({ actionType: z.literal(5), fireAt: z.iso.datetime({ offset: true }), isCanceled: z.boolean().optional() }),
   z.object({ actionType: z.literal(6), externalEventName: z.string() }),
-  z.object({ actionType: z.literal(7), instanceId: z.string(), operation: z.string(), input: z.unknown() }),
+  z.object({ actionType: z.literal(7), instanceId: z.string(), operation: z.string(), input: z.unknown().optional() }),
   z.object({ actionType: z.literal(8) }),
-  z.object({ actionType: z.literal(9), instanceId: z.string(), operation: z.string(), input: z.unknown() }),
+  z.object({ actionType: z.literal(9), instanceId: z.string(), operation: z.string(), input: z.unknown().optional() }),
   z.object({ actionType: z.literal(13) }),
   z.object({ actionType: z.literal(14) }),
 ]);
@@ -158,8 +158,9 @@ export function parseOrchestratorResult(raw: unknown): OrchestratorResult {
 const failureLabel = '\n\n$OutOfProcData$:';
 
 /**
- * A failed orchestrator throws OrchestrationFailureError: the user's message, a label, then the
- * orchestrator state as JSON (the extension splits it the same way).
+ * A failed orchestrator throws OrchestrationFailureError: a prefix, a label, then the orchestrator
+ * state as JSON whose `error` holds the exception message (the extension splits it the same way).
+ * In durable-functions 3.5 the prefix is `String(orchestratorReturned)`, i.e. "false".
  */
 export function parseOrchestratorFailure(error: unknown): { message: string; state: OrchestratorResult | undefined } {
   const text = error instanceof Error ? error.message : String(error);
@@ -168,7 +169,8 @@ export function parseOrchestratorFailure(error: unknown): { message: string; sta
   const message = text.slice(0, at);
   try {
     const parsed: unknown = JSON.parse(text.slice(at + failureLabel.length));
-    return { message, state: parseOrchestratorResult(parsed) };
+    const state = parseOrchestratorResult(parsed);
+    return { message: state.error ?? message, state };
   } catch {
     return { message, state: undefined };
   }

@@ -126,8 +126,12 @@ export class EntityScheduler {
     return [...this.entities.values()].filter((r) => r.exists).length;
   }
 
+  /** Stops starting batches; queued operations are dropped (nothing is persisted) and stop counting as work. */
   close(): void {
     this.closed = true;
+    for (const record of this.entities.values()) {
+      for (const item of record.queue.splice(0)) item.done();
+    }
   }
 
   private kick(functionName: string, record: EntityRecord): void {
@@ -143,20 +147,21 @@ export class EntityScheduler {
 
   private async runBatch(functionName: string, record: EntityRecord, batch: EntityRecord['queue']): Promise<void> {
     const started = this.options.clock.now();
+    // The extension's EntityContextToString: operation batch plus the stored state, handed over as a JSON string.
     const payload = {
       self: { name: record.name, key: record.key },
       exists: record.exists,
-      state: record.state,
+      state: record.state ?? null,
       batch: batch.map(({ op }) => ({
         name: op.operation,
-        signal: op.caller === undefined,
-        input: op.input,
+        input: op.input ?? null,
+        isSignal: op.caller === undefined,
         id: op.requestId,
       })),
     };
     let outcome: z.infer<typeof entityStateSchema>;
     try {
-      const raw = await this.options.invoke(functionName, { json: JSON.stringify(payload) });
+      const raw = await this.options.invoke(functionName, { string: JSON.stringify(payload) });
       outcome = entityStateSchema.parse(raw);
     } catch (error) {
       // The whole batch failed (the function could not run): state is unchanged, every caller gets the error.

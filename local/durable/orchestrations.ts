@@ -43,6 +43,12 @@ interface Instance {
   inbox: InboxItem[];
   episodeRunning: boolean;
   sequence: { next: number };
+  /**
+   * How many of the orchestrator's actions were already applied. The library re-emits every action
+   * of the execution on each replay (the extension matches them against the history), so only the
+   * ones past this count are new.
+   */
+  actionsApplied: number;
   timers: Set<{ cancel(): void }>;
   parent: { instanceId: string; executionId: string; taskScheduledId: number } | undefined;
 }
@@ -71,8 +77,13 @@ export interface OrchestrationEngineOptions {
   orchestratorLimiter: Limiter;
 }
 
-/** The replay schema this backend speaks: V3 (no entity locks), see docs/durable-local.md. */
-const upperSchemaVersion = 2;
+/**
+ * The replay schema fields as the extension sends them (OrchestrationTriggerAttributeBindingProvider):
+ * `upperSchemaVersion` V2 for old SDKs, `upperSchemaVersionNew` V3, which durable-functions 3.x uses.
+ * V4 (entity locks) is not offered, so `context.df.lock` fails with the library's own message.
+ */
+const upperSchemaVersion = 1;
+const upperSchemaVersionNew = 2;
 
 function isActive(status: RuntimeStatus): boolean {
   return status === 'Pending' || status === 'Running';
@@ -164,6 +175,7 @@ export class OrchestrationEngine {
       inbox: [],
       episodeRunning: false,
       sequence: { next: 0 },
+      actionsApplied: 0,
       timers: new Set(),
       parent,
     };
@@ -321,7 +333,7 @@ export class OrchestrationEngine {
       isReplaying: instance.history.length > 0,
       parentInstanceId: instance.parent?.instanceId,
       upperSchemaVersion,
-      upperSchemaVersionNew: upperSchemaVersion,
+      upperSchemaVersionNew,
       maximumShortTimerDuration: '6.00:00:00',
       longRunningTimerIntervalDuration: '3.00:00:00',
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
@@ -330,7 +342,8 @@ export class OrchestrationEngine {
     let failure: { message: string; details: FailureDetails | undefined } | undefined;
     try {
       const raw = await this.options.orchestratorLimiter.run(() =>
-        this.options.invoke(instance.name, { json: JSON.stringify(payload) }),
+        // The extension hands the context over as a JSON string (OrchestrationContextToString).
+        this.options.invoke(instance.name, { string: JSON.stringify(payload) }),
       );
       result = parseOrchestratorResult(raw);
     } catch (error) {
@@ -351,7 +364,9 @@ export class OrchestrationEngine {
     instance.customStatus = result?.customStatus ?? instance.customStatus;
     let continueAsNew: { input: unknown } | undefined;
     if (result !== undefined) {
-      for (const action of result.actions) {
+      const fresh = result.actions.slice(instance.actionsApplied);
+      instance.actionsApplied = result.actions.length;
+      for (const action of fresh) {
         if (action.kind === 'continueAsNew') continueAsNew = { input: action.input };
         else if (action.kind === 'unsupported') {
           failure ??= { message: `${action.what} is not supported by the local durable backend.`, details: undefined };
@@ -542,8 +557,9 @@ export class OrchestrationEngine {
   }
 
   /**
-   * The library's RetryableTask waits on a timer after every failed attempt (the last one too) and
-   * then either gives up or waits on a rescheduled task: both get the next sequence numbers.
+   * The library's RetryableTask waits on a timer after every failed attempt (the last one too, as
+   * DTFx's RetryInterceptor creates it) and then either gives up or waits on a rescheduled task:
+   * both get the next sequence numbers.
    */
   private scheduleRetry(
     instance: Instance,
@@ -555,7 +571,7 @@ export class OrchestrationEngine {
   ): void {
     const timerId = episode.allocate();
     const exhausted = retry.attempt >= retry.policy.maxNumberOfAttempts;
-    const fireAt = new Date(episode.now.getTime() + (exhausted ? 0 : retryDelayMs(retry.policy, retry.attempt)));
+    const fireAt = new Date(episode.now.getTime() + retryDelayMs(retry.policy, retry.attempt));
     episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt.toISOString() }, timerId);
     episode.effects.push(() => {
       this.armTimer(instance, fireAt, () => {
@@ -665,6 +681,7 @@ export class OrchestrationEngine {
     instance.history = [];
     instance.inbox = [{ event: this.executionStarted(instance), isolate: false }];
     instance.sequence = { next: 0 };
+    instance.actionsApplied = 0;
     instance.lastUpdatedTime = new Date(this.options.clock.now());
     this.options.log(`orchestration ${instance.name} (${instance.instanceId}) continued as new`);
     // schedule() runs again when the current episode's finally clause releases the instance.

@@ -195,7 +195,10 @@ export class Broker {
 
   private refuse(link: rhea.link, error: AmqpErrorShape): void {
     this.log(`refused link ${link.name}: ${error.condition} ${error.description}`);
-    prepareAttach(link, {});
+    // No session filter in the answer: that is how the SDK tells a refused session accept.
+    const address = optionalString((link.is_sender() ? remoteSource(link) : remoteTarget(link))?.address);
+    prepareAttach(link, link.is_sender() ? { source: { address } } : {});
+    link.open(); // no-op unless the attach was held
     link.close(error);
   }
 

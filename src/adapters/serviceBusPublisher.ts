@@ -42,12 +42,16 @@ export class ServiceBusEventPublisher implements EventPublisher {
       const message = toServiceBusMessage(event, options);
       if (batch.tryAddMessage(message)) continue;
       if (batch.count === 0) {
-        throw new Error(`Event ${event.eventId} does not fit in one Service Bus message (max ${String(batch.maxSizeInBytes)} bytes).`);
+        throw new Error(
+          `Event ${event.eventId} does not fit in one Service Bus message (max ${String(batch.maxSizeInBytes)} bytes).`,
+        );
       }
       await this.sender.sendMessages(batch);
       batch = await this.sender.createMessageBatch();
       if (!batch.tryAddMessage(message)) {
-        throw new Error(`Event ${event.eventId} does not fit in one Service Bus message (max ${String(batch.maxSizeInBytes)} bytes).`);
+        throw new Error(
+          `Event ${event.eventId} does not fit in one Service Bus message (max ${String(batch.maxSizeInBytes)} bytes).`,
+        );
       }
     }
     if (batch.count > 0) await this.sender.sendMessages(batch);

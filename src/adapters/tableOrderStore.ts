@@ -1,94 +1,37 @@
 import type { TableClient } from '@azure/data-tables';
-import { z } from 'zod';
 import { orderRecordSchema, type OrderRecord } from '../domain/orderRecord';
+import { fromJsonColumns, toJsonColumns, UnreadableJsonError } from './jsonColumns';
 import { ConcurrencyConflictError, type OrderStore, type StoredOrder } from './ports';
 import { lazyTable, statusCodeOf } from './tableClient';
 
 /**
  * The order store on Azure Table Storage: one entity per basket (PartitionKey = basketId,
- * RowKey = "order"). The record is kept as JSON split across string properties, because one
- * property holds at most 64 KiB and one entity at most 1 MiB. Every write is guarded by the ETag
+ * RowKey = "order"). The record is kept as JSON split across string properties (jsonColumns.ts):
+ * one property holds at most 64 KiB, one entity at most 1 MiB; a bigger record fails with
+ * JsonTooLargeError before any I/O. Every write is guarded by the ETag
  * read with the record, so a consumer that lost its session lock cannot overwrite newer state.
  */
 
 export const orderRowKey = 'order';
-/** UTF-16 code units per property: 32,000 × 2 bytes stays under the 64 KiB property limit. */
-export const chunkChars = 32_000;
-/** 500,000 code units ≈ 1,000,000 bytes: room for keys and system properties under the 1 MiB entity limit. */
-export const maxRecordChars = 500_000;
-
-export class OrderRecordTooLargeError extends Error {
-  constructor(basketId: string, chars: number) {
-    super(
-      `Order ${basketId} serializes to ${String(chars)} characters; Table Storage holds at most ${String(maxRecordChars)} per order (1 MiB entity limit).`,
-    );
-    this.name = 'OrderRecordTooLargeError';
-  }
-}
-
-export class CorruptOrderRecordError extends Error {
-  constructor(basketId: string, detail: string) {
-    super(`Stored order ${basketId} cannot be read: ${detail}`);
-    this.name = 'CorruptOrderRecordError';
-  }
-}
-
-const chunkProperty = (index: number): string => `json${String(index).padStart(2, '0')}`;
-
-/** Splits text into property-sized pieces without cutting a surrogate pair in half. */
-export function splitIntoChunks(text: string): string[] {
-  const chunks: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = Math.min(start + chunkChars, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    chunks.push(text.slice(start, end));
-    start = end;
-  }
-  return chunks;
-}
 
 function toEntity(record: OrderRecord): Record<string, unknown> & { partitionKey: string; rowKey: string } {
-  const json = JSON.stringify(record);
-  if (json.length > maxRecordChars) throw new OrderRecordTooLargeError(record.basketId, json.length);
-  const chunks = splitIntoChunks(json);
-  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
+  return {
     partitionKey: record.basketId,
     rowKey: orderRowKey,
     // Plain columns so an operator can filter in Storage Explorer without decoding the JSON.
     status: record.status,
     lastAppliedSequence: record.lastAppliedSequence,
-    chunks: chunks.length,
+    ...toJsonColumns(`Order ${record.basketId}`, record),
   };
-  chunks.forEach((chunk, index) => {
-    entity[chunkProperty(index)] = chunk;
-  });
-  return entity;
 }
 
-const chunkCountSchema = z.object({ chunks: z.number().int().min(1).max(64) });
-
 function fromEntity(basketId: string, entity: Record<string, unknown>): OrderRecord {
-  const header = chunkCountSchema.safeParse(entity);
-  if (!header.success) throw new CorruptOrderRecordError(basketId, 'missing chunk count');
-  let json = '';
-  for (let index = 0; index < header.data.chunks; index++) {
-    const chunk = entity[chunkProperty(index)];
-    if (typeof chunk !== 'string') throw new CorruptOrderRecordError(basketId, `missing ${chunkProperty(index)}`);
-    json += chunk;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new CorruptOrderRecordError(basketId, 'the JSON does not parse');
-  }
-  const parsed = orderRecordSchema.safeParse(raw);
+  const what = `Stored order ${basketId}`;
+  const parsed = orderRecordSchema.safeParse(fromJsonColumns(what, entity));
   if (!parsed.success) {
-    throw new CorruptOrderRecordError(basketId, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new UnreadableJsonError(what, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
-  if (parsed.data.basketId !== basketId) throw new CorruptOrderRecordError(basketId, `it names basket ${parsed.data.basketId}`);
+  if (parsed.data.basketId !== basketId) throw new UnreadableJsonError(what, `it names basket ${parsed.data.basketId}`);
   return parsed.data;
 }
 

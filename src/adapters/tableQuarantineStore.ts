@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { quarantinedMessageSchema, type QuarantinedMessage } from '../domain/orderRecord';
+import { fromJsonColumns, toJsonColumns } from './jsonColumns';
 import type { QuarantineStore } from './ports';
 import { lazyTable, statusCodeOf } from './tableClient';
 
@@ -42,7 +43,7 @@ export class TableQuarantineStore implements QuarantineStore {
         partitionKey: quarantinePartitionKey,
         rowKey: quarantineRowKey(message.messageId),
         quarantinedAt: stored.quarantinedAt,
-        json: JSON.stringify(stored),
+        ...toJsonColumns(`Quarantined message ${message.messageId}`, stored),
       });
     } catch (error) {
       // Already quarantined by an earlier delivery: the first record stands.
@@ -55,26 +56,13 @@ export class TableQuarantineStore implements QuarantineStore {
   async list(limit: number): Promise<QuarantinedMessage[]> {
     const table = await this.table();
     const found: QuarantinedMessage[] = [];
-    const rows = table.listEntities({
-      queryOptions: { filter: `PartitionKey eq '${quarantinePartitionKey}'`, select: ['json'] },
-    });
+    const rows = table.listEntities({ queryOptions: { filter: `PartitionKey eq '${quarantinePartitionKey}'` } });
     for await (const row of rows) {
-      const json = row['json'];
-      if (typeof json === 'string') {
-        const parsed = quarantinedMessageSchema.safeParse(safeJson(json));
-        if (parsed.success) found.push(parsed.data);
-      }
+      // Only this adapter writes here; a row it cannot read is a bug worth failing loudly on.
+      found.push(quarantinedMessageSchema.parse(fromJsonColumns(`Quarantined row ${row.rowKey ?? ''}`, row)));
       if (found.length >= maxScannedRows) break;
     }
     found.sort((a, b) => b.quarantinedAt.localeCompare(a.quarantinedAt));
     return found.slice(0, Math.max(0, limit));
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

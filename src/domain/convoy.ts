@@ -115,8 +115,8 @@ export function rejectInvalid(
   const record = current ?? newOrderRecord(invalid.basketId, at);
   const entry: RejectedEntry = {
     sequence: invalid.sequence,
-    type: invalid.type,
-    eventId: invalid.eventId,
+    ...(invalid.type === undefined ? {} : { type: invalid.type }),
+    ...(invalid.eventId === undefined ? {} : { eventId: invalid.eventId }),
     reason,
     rejectedAt: at,
     deliveryCount: delivery.deliveryCount,
@@ -132,6 +132,11 @@ export function rejectInvalid(
       'already rejected',
       limits,
     );
+  }
+  if (record.parked.some((parked) => parked.event.sequence === invalid.sequence)) {
+    // A valid event already holds this sequence: the invalid copy changes nothing.
+    const why = `sequence ${invalid.sequence} is already parked as a valid event`;
+    return duplicate(record, invalid.sequence, invalid.eventId ?? delivery.messageId, delivery, at, why, limits);
   }
   if (invalid.sequence <= record.lastAppliedSequence || record.status === 'Blocked') {
     return { record: reject(record, entry, at, limits), outcome: { kind: 'rejected', reason } };

@@ -18,11 +18,16 @@ export const moneySchema = z
   .number()
   .min(0)
   .max(1_000_000)
-  .refine((value) => Number.isInteger(Math.round(value * 100)) && Math.abs(Math.round(value * 100) - value * 100) < 1e-6, {
-    error: 'amount must have at most two decimals',
-  });
+  .refine(
+    (value) => Number.isInteger(Math.round(value * 100)) && Math.abs(Math.round(value * 100) - value * 100) < 1e-6,
+    {
+      error: 'amount must have at most two decimals',
+    },
+  );
 
-export const skuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'sku must be 1-64 letters, digits, ".", "_" or "-"');
+export const skuSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'sku must be 1-64 letters, digits, ".", "_" or "-"');
 
 export const itemAddedDataSchema = z.strictObject({
   sku: skuSchema,
@@ -75,7 +80,12 @@ export type ItemAddedData = z.infer<typeof itemAddedDataSchema>;
 export type InventoryUpdatedData = z.infer<typeof inventoryUpdatedDataSchema>;
 export type Shortage = z.infer<typeof shortageSchema>;
 
-export const orderEventTypes = ['ItemAdded', 'BasketCheckedOut', 'PaymentMade', 'InventoryUpdated'] as const satisfies readonly OrderEventType[];
+export const orderEventTypes = [
+  'ItemAdded',
+  'BasketCheckedOut',
+  'PaymentMade',
+  'InventoryUpdated',
+] as const satisfies readonly OrderEventType[];
 
 /** The message id of an event: deterministic, so a retried send is a duplicate, not a new event. */
 export function eventIdFor(basketId: string, sequence: number): string {

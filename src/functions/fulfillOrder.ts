@@ -5,7 +5,15 @@ import { z } from 'zod';
 import { fulfillOrderOrchestration } from '../adapters/durableFulfillment';
 import type { EventPublisher } from '../adapters/ports';
 import { eventPublisher, now } from '../dependencies';
-import { basketIdSchema, eventIdFor, inventoryUpdatedDataSchema, skuSchema, type EventEnvelope, type InventoryUpdatedData, type Shortage } from '../domain/events';
+import {
+  basketIdSchema,
+  eventIdFor,
+  inventoryUpdatedDataSchema,
+  skuSchema,
+  type EventEnvelope,
+  type InventoryUpdatedData,
+  type Shortage,
+} from '../domain/events';
 import { inventoryEntityId, inventoryOperations, releaseResultSchema, reserveResultSchema } from './inventory';
 
 /**
@@ -35,7 +43,9 @@ export type PublishInventoryUpdatedInput = z.infer<typeof publishInventoryUpdate
 export const publishRetry = new df.RetryOptions(2_000, 5);
 
 /** One reservation per SKU: the entity's reserve is idempotent per basket, so two lines of one SKU must be one call. */
-export function quantitiesBySku(lines: readonly { sku: string; quantity: number }[]): { sku: string; quantity: number }[] {
+export function quantitiesBySku(
+  lines: readonly { sku: string; quantity: number }[],
+): { sku: string; quantity: number }[] {
   const totals = new Map<string, number>();
   for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
   return [...totals].map(([sku, quantity]) => ({ sku, quantity }));
@@ -48,7 +58,10 @@ export function* fulfillOrderOrchestrator(context: OrchestrationContext): Return
   // Reserve all SKUs in parallel: each entity serializes its own operations.
   const replies: unknown = yield context.df.Task.all(
     wanted.map((line) =>
-      context.df.callEntity(inventoryEntityId(line.sku), inventoryOperations.reserve, { basketId: request.basketId, quantity: line.quantity }),
+      context.df.callEntity(inventoryEntityId(line.sku), inventoryOperations.reserve, {
+        basketId: request.basketId,
+        quantity: line.quantity,
+      }),
     ),
   );
   const results = z.array(reserveResultSchema).length(wanted.length).parse(replies);
@@ -68,7 +81,9 @@ export function* fulfillOrderOrchestrator(context: OrchestrationContext): Return
   } else {
     if (reserved.length > 0) {
       const released: unknown = yield context.df.Task.all(
-        reserved.map((sku) => context.df.callEntity(inventoryEntityId(sku), inventoryOperations.release, { basketId: request.basketId })),
+        reserved.map((sku) =>
+          context.df.callEntity(inventoryEntityId(sku), inventoryOperations.release, { basketId: request.basketId }),
+        ),
       );
       z.array(releaseResultSchema).parse(released);
     }

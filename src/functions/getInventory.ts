@@ -1,4 +1,4 @@
-import { app, type HttpHandler, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getConfig } from '../config';
 import { unavailableProblem, validationProblem } from './http/problem';
@@ -15,7 +15,9 @@ export interface GetInventoryDeps {
   defaultStock: () => number;
 }
 
-export function makeGetInventory(deps: GetInventoryDeps): HttpHandler {
+export function makeGetInventory(
+  deps: GetInventoryDeps,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const params = skuParamsSchema.safeParse(request.params);
     if (!params.success) return validationProblem(params.error, 'The SKU in the URL is invalid.');
@@ -30,7 +32,10 @@ export function makeGetInventory(deps: GetInventoryDeps): HttpHandler {
       return unavailableProblem(`The stock of ${sku} could not be read (${reason}); retry the request.`);
     }
     if (!response.entityExists) {
-      return { status: 200, jsonBody: { sku, available: deps.defaultStock(), reserved: 0, reservations: 0, initialized: false } };
+      return {
+        status: 200,
+        jsonBody: { sku, available: deps.defaultStock(), reserved: 0, reservations: 0, initialized: false },
+      };
     }
     const state = inventoryStateSchema.safeParse(response.entityState);
     if (!state.success) {

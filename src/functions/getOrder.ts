@@ -1,10 +1,4 @@
-import {
-  app,
-  type HttpHandler,
-  type HttpRequest,
-  type HttpResponseInit,
-  type InvocationContext,
-} from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { OrderStore } from '../adapters/ports';
 import { orderStore } from '../dependencies';

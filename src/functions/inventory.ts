@@ -24,7 +24,10 @@ export type InventoryState = z.infer<typeof inventoryStateSchema>;
 /** Route parameters of the inventory HTTP functions. */
 export const skuParamsSchema = z.object({ sku: skuSchema });
 
-export const reserveInputSchema = z.strictObject({ basketId: basketIdSchema, quantity: z.number().int().min(1).max(1_000_000) });
+export const reserveInputSchema = z.strictObject({
+  basketId: basketIdSchema,
+  quantity: z.number().int().min(1).max(1_000_000),
+});
 export const releaseInputSchema = z.strictObject({ basketId: basketIdSchema });
 export const restockInputSchema = z.strictObject({ quantity: z.number().int().min(1).max(1_000_000_000) });
 
@@ -40,7 +43,11 @@ export function inventoryEntityId(sku: string): df.EntityId {
   return new df.EntityId(inventoryEntityName, skuSchema.parse(sku));
 }
 
-export function reserve(state: InventoryState, basketId: string, quantity: number): { state: InventoryState; result: ReserveResult } {
+export function reserve(
+  state: InventoryState,
+  basketId: string,
+  quantity: number,
+): { state: InventoryState; result: ReserveResult } {
   const existing = state.reservations[basketId];
   if (existing !== undefined) return { state, result: { reserved: true, quantity: existing } };
   if (state.available < quantity) return { state, result: { reserved: false, available: state.available } };

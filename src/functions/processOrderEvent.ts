@@ -6,8 +6,8 @@ import type { FulfillmentStarter, OrderStore, QuarantineStore } from '../adapter
 import { getConfig, settingNames } from '../config';
 import { orderStore, now, quarantineStore } from '../dependencies';
 import { receive, rejectInvalid, requiredEffects, type ConvoyResult } from '../domain/convoy';
-import { classifyMessage } from '../domain/inbound';
-import type { Delivery } from '../domain/orderRecord';
+import { classifyMessage, type InboundMessage } from '../domain/inbound';
+import type { Delivery, QuarantinedMessage } from '../domain/orderRecord';
 
 /**
  * The convoy's consumer: one message of one basket session at a time.
@@ -81,55 +81,79 @@ export type ProcessOrderEventHandler = (message: unknown, context: InvocationCon
 export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrderEventHandler {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
     const facts = parseTriggerMetadata(context.triggerMetadata);
-    const receivedAt = deps.now().toISOString();
-    const delivery: Delivery = {
-      messageId: facts.messageId ?? context.invocationId,
-      deliveryCount: facts.deliveryCount ?? 0,
-      serviceSequenceNumber: facts.sequenceNumber ?? 'unknown',
-      receivedAt,
-    };
-    const where = `session=${facts.sessionId ?? '-'} messageId=${delivery.messageId} deliveryCount=${delivery.deliveryCount} serviceSequence=${delivery.serviceSequenceNumber} enqueued=${facts.enqueuedTimeUtc ?? '-'}`;
+    const delivery = deliveryOf(facts, context, deps.now());
     const body = decodeBody(message);
     const inbound = classifyMessage(body.value, facts.sessionId);
-
+    const where = describe(inbound, facts, delivery);
     try {
       if (inbound.kind === 'unattributable') {
-        await deps.quarantineStore().add({
-          messageId: delivery.messageId,
-          ...(facts.sessionId === undefined ? {} : { sessionId: facts.sessionId }),
-          reason: inbound.reason,
-          body: body.text.slice(0, maxQuarantinedBodyChars),
-          deliveryCount: delivery.deliveryCount,
-          serviceSequenceNumber: delivery.serviceSequenceNumber,
-          quarantinedAt: receivedAt,
-        });
+        await deps.quarantineStore().add(quarantined(inbound.reason, body.text, facts, delivery));
         context.warn(`${processOrderEventName} outcome=quarantined ${where}: ${inbound.reason}`);
         return;
       }
-
-      const store = deps.orderStore();
-      const basketId = inbound.kind === 'event' ? inbound.event.basketId : inbound.invalid.basketId;
-      const sequence = inbound.kind === 'event' ? inbound.event.sequence : inbound.invalid.sequence;
-      const stored = await store.get(basketId);
-      const limits = { maxParkedEvents: deps.maxParkedEvents() };
-      const result: ConvoyResult =
-        inbound.kind === 'event'
-          ? receive(stored?.record, inbound.event, delivery, receivedAt, limits)
-          : rejectInvalid(stored?.record, inbound.invalid, inbound.reason, delivery, receivedAt, limits);
-      if (stored === undefined) await store.create(result.record);
-      else await store.replace(result.record, stored.etag);
-
-      // After every message, duplicates included: a crash after the save above heals on redelivery.
+      const result = await advanceConvoy(deps, inbound, delivery);
+      // After every message, duplicates included: a crash after the save heals on redelivery.
       for (const effect of requiredEffects(result.record)) {
         await deps.fulfillmentStarterFor(context).ensureStarted(effect.request);
       }
-      logOutcome(context, result, `basket=${basketId} sequence=${sequence} ${where} status=${result.record.status}`);
+      logOutcome(context, result, `${where} status=${result.record.status}`);
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       context.error(`${processOrderEventName} outcome=retry ${where}: ${reason}`);
       throw error;
     }
   };
+}
+
+/** load → decide → save, guarded by the ETag read with the record. */
+async function advanceConvoy(
+  deps: ProcessOrderEventDeps,
+  inbound: Exclude<InboundMessage, { kind: 'unattributable' }>,
+  delivery: Delivery,
+): Promise<ConvoyResult> {
+  const store = deps.orderStore();
+  const basketId = inbound.kind === 'event' ? inbound.event.basketId : inbound.invalid.basketId;
+  const stored = await store.get(basketId);
+  const limits = { maxParkedEvents: deps.maxParkedEvents() };
+  const result =
+    inbound.kind === 'event'
+      ? receive(stored?.record, inbound.event, delivery, delivery.receivedAt, limits)
+      : rejectInvalid(stored?.record, inbound.invalid, inbound.reason, delivery, delivery.receivedAt, limits);
+  if (stored === undefined) await store.create(result.record);
+  else await store.replace(result.record, stored.etag);
+  return result;
+}
+
+function deliveryOf(facts: MessageFacts, context: InvocationContext, receivedAt: Date): Delivery {
+  return {
+    messageId: facts.messageId ?? context.invocationId,
+    deliveryCount: facts.deliveryCount ?? 0,
+    serviceSequenceNumber: facts.sequenceNumber ?? 'unknown',
+    receivedAt: receivedAt.toISOString(),
+  };
+}
+
+function quarantined(reason: string, body: string, facts: MessageFacts, delivery: Delivery): QuarantinedMessage {
+  return {
+    messageId: delivery.messageId,
+    ...(facts.sessionId === undefined ? {} : { sessionId: facts.sessionId }),
+    reason,
+    body: body.slice(0, maxQuarantinedBodyChars),
+    deliveryCount: delivery.deliveryCount,
+    serviceSequenceNumber: delivery.serviceSequenceNumber,
+    quarantinedAt: delivery.receivedAt,
+  };
+}
+
+/** The log line's subject: which basket and sequence (when known) and how the message arrived. */
+function describe(inbound: InboundMessage, facts: MessageFacts, delivery: Delivery): string {
+  const subject =
+    inbound.kind === 'event'
+      ? `basket=${inbound.event.basketId} sequence=${inbound.event.sequence} `
+      : inbound.kind === 'invalidEvent'
+        ? `basket=${inbound.invalid.basketId} sequence=${inbound.invalid.sequence} `
+        : '';
+  return `${subject}session=${facts.sessionId ?? '-'} messageId=${delivery.messageId} deliveryCount=${delivery.deliveryCount} serviceSequence=${delivery.serviceSequenceNumber} enqueued=${facts.enqueuedTimeUtc ?? '-'}`;
 }
 
 function logOutcome(context: InvocationContext, result: ConvoyResult, line: string): void {

@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { app, type HttpHandler, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { EventPublisher, PublishOptions } from '../adapters/ports';
 import { eventPublisher, now } from '../dependencies';
-import { basketIdSchema, currencySchema, eventIdFor, itemAddedDataSchema, toMinorUnits, type EventEnvelope, type ItemAddedData } from '../domain/events';
+import {
+  basketIdSchema,
+  currencySchema,
+  eventIdFor,
+  itemAddedDataSchema,
+  toMinorUnits,
+  type EventEnvelope,
+  type ItemAddedData,
+} from '../domain/events';
 import { readJsonBody, unavailableProblem, validationProblem } from './http/problem';
 
 /**
@@ -50,13 +58,21 @@ const explicitSchema = z
     request.baskets.forEach((basket, index) => {
       if (basket.basketId !== undefined) {
         if (seen.has(basket.basketId)) {
-          ctx.addIssue({ code: 'custom', path: ['baskets', index, 'basketId'], message: `basketId ${basket.basketId} appears twice` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['baskets', index, 'basketId'],
+            message: `basketId ${basket.basketId} appears twice`,
+          });
         }
         seen.add(basket.basketId);
       }
       const total = basket.items.reduce((sum, item) => sum + item.quantity * toMinorUnits(item.unitPrice), 0);
       if (total > maxTotal * 100) {
-        ctx.addIssue({ code: 'custom', path: ['baskets', index, 'items'], message: `the basket total must be at most ${String(maxTotal)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['baskets', index, 'items'],
+          message: `the basket total must be at most ${String(maxTotal)}`,
+        });
       }
     });
   });
@@ -118,7 +134,11 @@ export function planBaskets(request: PublishSessionsRequest, runId: string): Pla
 }
 
 /** The events of one basket, in sequence order; the k-th (0-based) is due k × delayMs after `start`. */
-export function basketEvents(basket: PlannedBasket, start: Date, delayMs: number | undefined): { event: EventEnvelope; options: PublishOptions }[] {
+export function basketEvents(
+  basket: PlannedBasket,
+  start: Date,
+  delayMs: number | undefined,
+): { event: EventEnvelope; options: PublishOptions }[] {
   const totalMinor = basket.items.reduce((sum, item) => sum + item.quantity * toMinorUnits(item.unitPrice), 0);
   const dueAt = (k: number): Date => new Date(start.getTime() + k * (delayMs ?? 0));
   const envelope = (k: number) => ({
@@ -149,7 +169,9 @@ export function interleave<T>(perBasket: readonly (readonly T[])[]): T[] {
   return out;
 }
 
-export function makePublishSessions(deps: PublishSessionsDeps): HttpHandler {
+export function makePublishSessions(
+  deps: PublishSessionsDeps,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const body = await readJsonBody(request);
     if (!body.ok) return body.response;
@@ -174,7 +196,9 @@ export function makePublishSessions(deps: PublishSessionsDeps): HttpHandler {
       // Safe to retry: message ids are deterministic, so the queue's duplicate detection drops repeats.
       return unavailableProblem(`Publishing to Service Bus failed (${reason}); retry the request.`);
     }
-    context.log(`publishSessions: published ${String(ordered.length)} events for ${String(baskets.length)} baskets (interleave ${String(options.interleave)}).`);
+    context.log(
+      `publishSessions: published ${String(ordered.length)} events for ${String(baskets.length)} baskets (interleave ${String(options.interleave)}).`,
+    );
     return {
       status: 202,
       jsonBody: {
@@ -196,4 +220,3 @@ app.http(publishSessionsName, {
   authLevel: 'function',
   handler: publishSessions,
 });
-

@@ -1,4 +1,4 @@
-import { app, type HttpHandler, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { readJsonBody, unavailableProblem, validationProblem } from './http/problem';
 import { inventoryEntityId, inventoryOperations, restockInputSchema, skuParamsSchema } from './inventory';
@@ -7,7 +7,10 @@ import { inventoryEntityId, inventoryOperations, restockInputSchema, skuParamsSc
 
 export const restockInventoryName = 'restockInventory';
 
-export function makeRestockInventory(): HttpHandler {
+export function makeRestockInventory(): (
+  request: HttpRequest,
+  context: InvocationContext,
+) => Promise<HttpResponseInit> {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const params = skuParamsSchema.safeParse(request.params);
     if (!params.success) return validationProblem(params.error, 'The SKU in the URL is invalid.');
@@ -39,4 +42,3 @@ app.http(restockInventoryName, {
   extraInputs: [df.input.durableClient()],
   handler: restockInventory,
 });
-

@@ -1,5 +1,10 @@
 import type { EventEnvelope } from '../../src/domain/events';
-import type { OrderRecord, QuarantinedMessage } from '../../src/domain/orderRecord';
+import {
+  orderRecordSchema,
+  quarantinedMessageSchema,
+  type OrderRecord,
+  type QuarantinedMessage,
+} from '../../src/domain/orderRecord';
 import {
   ConcurrencyConflictError,
   type EventPublisher,
@@ -13,11 +18,17 @@ import {
 
 /**
  * In-memory fakes of the ports (and only of the ports), behaving like the real adapters where a
- * handler can tell: records are copied in and out, ETags guard writes, quarantine is idempotent
- * per message id. `failNext` makes the next call of an operation throw, to drive transient paths.
+ * handler can tell: records go through JSON and their schema like the Table adapters' columns
+ * (so a record the real store could not read back fails here too), ETags guard writes, quarantine
+ * is idempotent per message id. `failNext` makes the next call of an operation throw, to drive transient paths.
  */
 
 type Operation<T> = keyof T & string;
+
+/** What the Table adapters do to a record: JSON out, schema-checked JSON back in. */
+function roundTrip<T>(schema: { parse: (value: unknown) => T }, value: T): T {
+  return schema.parse(JSON.parse(JSON.stringify(value)));
+}
 
 class FailureSchedule<T> {
   readonly #failures = new Map<string, Error[]>();
@@ -48,7 +59,9 @@ export class InMemoryOrderStore implements OrderStore {
   get(basketId: string): Promise<StoredOrder | undefined> {
     this.#failures.throwIfScheduled('get');
     const row = this.#rows.get(basketId);
-    return Promise.resolve(row === undefined ? undefined : { record: structuredClone(row.record), etag: row.etag });
+    return Promise.resolve(
+      row === undefined ? undefined : { record: roundTrip(orderRecordSchema, row.record), etag: row.etag },
+    );
   }
 
   create(record: OrderRecord): Promise<string> {
@@ -67,7 +80,7 @@ export class InMemoryOrderStore implements OrderStore {
   /** Test-side access without failure injection. */
   peek(basketId: string): OrderRecord | undefined {
     const row = this.#rows.get(basketId);
-    return row === undefined ? undefined : structuredClone(row.record);
+    return row === undefined ? undefined : roundTrip(orderRecordSchema, row.record);
   }
 
   /** Seeds or overwrites a row as another writer would, changing its ETag. */
@@ -78,8 +91,9 @@ export class InMemoryOrderStore implements OrderStore {
   #store(record: OrderRecord): string {
     this.#etagCounter += 1;
     const etag = `W/"${String(this.#etagCounter)}"`;
-    this.#rows.set(record.basketId, { record: structuredClone(record), etag });
-    this.writes.push(structuredClone(record));
+    const stored = roundTrip(orderRecordSchema, record);
+    this.#rows.set(record.basketId, { record: stored, etag });
+    this.writes.push(structuredClone(stored));
     return etag;
   }
 }
@@ -94,7 +108,8 @@ export class InMemoryQuarantineStore implements QuarantineStore {
 
   add(message: QuarantinedMessage): Promise<void> {
     this.#failures.throwIfScheduled('add');
-    if (!this.#messages.has(message.messageId)) this.#messages.set(message.messageId, structuredClone(message));
+    if (!this.#messages.has(message.messageId))
+      this.#messages.set(message.messageId, roundTrip(quarantinedMessageSchema, message));
     return Promise.resolve();
   }
 

@@ -74,7 +74,10 @@ export function expandBraces(pattern: string): string[] {
 }
 
 function segmentRegex(segment: string): RegExp {
-  const escaped = segment.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const escaped = segment
+    .replace(/[.+^$()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -111,7 +114,9 @@ export function resolveMain(root = repoRoot): string[] {
   const pkg = z.object({ main: z.string().min(1) }).parse(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')));
   const files = [...new Set(expandBraces(pkg.main).flatMap((pattern) => matchPattern(root, pattern)))];
   if (files.length === 0) {
-    throw new Error(`package.json main "${pkg.main}" matched no files under ${root}. Run \`npm run build\` first (it compiles src/ to dist/src).`);
+    throw new Error(
+      `package.json main "${pkg.main}" matched no files under ${root}. Run \`npm run build\` first (it compiles src/ to dist/src).`,
+    );
   }
   return files;
 }
@@ -195,7 +200,9 @@ export function loadRegistrations(root = repoRoot): Registrations {
     byName(name: string): FunctionMetadata {
       const found = functions.find((f) => f.metadata.name === name);
       if (found === undefined) {
-        throw new Error(`No function "${name}" was registered; registered: ${functions.map((f) => f.metadata.name).join(', ')}.`);
+        throw new Error(
+          `No function "${name}" was registered; registered: ${functions.map((f) => f.metadata.name).join(', ')}.`,
+        );
       }
       return found.metadata;
     },

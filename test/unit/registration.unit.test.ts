@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandBraces, loadRegistrations, repoRoot, resolveMain, type FunctionMetadata, type Registrations } from '../support/loadRegistrations';
+import {
+  expandBraces,
+  loadRegistrations,
+  repoRoot,
+  resolveMain,
+  type FunctionMetadata,
+  type Registrations,
+} from '../support/loadRegistrations';
 
 /*
  * The registration contract: what the Functions host will see when the worker loads package.json
@@ -44,7 +51,10 @@ describe('registration contract (package.json main loaded as the Node worker loa
 
   it('loads index.js and every function file from dist/src, and registers nothing twice', () => {
     assert.ok(app.files.includes('dist/src/index.js'), app.files.join(', '));
-    assert.ok(app.files.some((f) => f.startsWith('dist/src/functions/')), app.files.join(', '));
+    assert.ok(
+      app.files.some((f) => f.startsWith('dist/src/functions/')),
+      app.files.join(', '),
+    );
     const names = app.functions.map((f) => f.metadata.name);
     assert.equal(new Set(names).size, names.length, names.join(', '));
     assert.ok(app.programmingModel !== undefined, 'the app must set its programming model');
@@ -83,10 +93,17 @@ describe('registration contract (package.json main loaded as the Node worker loa
   });
 
   it('registers exactly the functions of the contract', () => {
-    assert.deepEqual(
-      app.functions.map((f) => f.metadata.name).sort(),
-      ['fulfillOrder', 'getInventory', 'getOrder', 'inventory', 'listQuarantine', 'processOrderEvent', 'publishInventoryUpdated', 'publishSessions', 'restockInventory'],
-    );
+    assert.deepEqual(app.functions.map((f) => f.metadata.name).sort(), [
+      'fulfillOrder',
+      'getInventory',
+      'getOrder',
+      'inventory',
+      'listQuarantine',
+      'processOrderEvent',
+      'publishInventoryUpdated',
+      'publishSessions',
+      'restockInventory',
+    ]);
   });
 
   it('registers an appTerminate hook that closes the broker connection', () => {
@@ -96,7 +113,10 @@ describe('registration contract (package.json main loaded as the Node worker loa
 
 describe('loadRegistrations: main expansion like the worker', () => {
   it('expands brace globs, nested ones included', () => {
-    assert.deepEqual(expandBraces('dist/src/{index.js,functions/*.js}'), ['dist/src/index.js', 'dist/src/functions/*.js']);
+    assert.deepEqual(expandBraces('dist/src/{index.js,functions/*.js}'), [
+      'dist/src/index.js',
+      'dist/src/functions/*.js',
+    ]);
     assert.deepEqual(expandBraces('a/{b,c{1,2}}.js'), ['a/b.js', 'a/c1.js', 'a/c2.js']);
   });
 

@@ -76,7 +76,11 @@ export async function startDurableExtensionStub(): Promise<DurableExtensionStub>
         return;
       }
       if (kind === 'orchestrators' && first !== undefined && second !== undefined && request.method === 'POST') {
-        stub.instances.set(second, { name: first, runtimeStatus: 'Pending', input: body === '' ? null : JSON.parse(body) });
+        stub.instances.set(second, {
+          name: first,
+          runtimeStatus: 'Pending',
+          input: body === '' ? null : JSON.parse(body),
+        });
         json(response, 202, { id: second });
         return;
       }

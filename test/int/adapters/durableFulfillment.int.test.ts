@@ -25,7 +25,11 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
       extension.requests.map((r) => `${r.method} ${r.path}`),
       ['GET instances/fulfill-b-1', 'POST orchestrators/fulfillOrder/fulfill-b-1'],
     );
-    assert.deepEqual(extension.instances.get('fulfill-b-1'), { name: 'fulfillOrder', runtimeStatus: 'Pending', input: request });
+    assert.deepEqual(extension.instances.get('fulfill-b-1'), {
+      name: 'fulfillOrder',
+      runtimeStatus: 'Pending',
+      input: request,
+    });
   });
 
   it('is idempotent: a second call (redelivered PaymentMade) starts nothing while the instance exists or completed', async () => {
@@ -42,7 +46,11 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
   });
 
   it('starts again after a Failed instance (reserve is idempotent per basket, so a rerun is safe)', async () => {
-    extension.instances.set(fulfillmentInstanceId('b-1'), { name: 'fulfillOrder', runtimeStatus: 'Failed', input: request });
+    extension.instances.set(fulfillmentInstanceId('b-1'), {
+      name: 'fulfillOrder',
+      runtimeStatus: 'Failed',
+      input: request,
+    });
     await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);
     assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
   });

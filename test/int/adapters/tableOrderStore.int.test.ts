@@ -4,7 +4,8 @@ import type { TableClient } from '@azure/data-tables';
 import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
 import { ConcurrencyConflictError } from '../../../src/adapters/ports';
 import { tableClientFor } from '../../../src/adapters/tableClient';
-import { OrderRecordTooLargeError, TableOrderStore, chunkChars, maxRecordChars, orderRowKey } from '../../../src/adapters/tableOrderStore';
+import { JsonTooLargeError, asciiJson, chunkChars, maxJsonChars } from '../../../src/adapters/jsonColumns';
+import { TableOrderStore, orderRowKey } from '../../../src/adapters/tableOrderStore';
 import type { OrderRecord } from '../../../src/domain/orderRecord';
 
 function recordFor(basketId: string, overrides: Partial<OrderRecord> = {}): OrderRecord {
@@ -61,7 +62,12 @@ describe('TableOrderStore against Azurite', () => {
     assert.deepEqual(loaded.record, record);
     assert.equal(loaded.etag, etag);
 
-    const next = recordFor('b-round', { status: 'CheckedOut', currency: 'EUR', lastAppliedSequence: 2, updatedAt: '2026-01-01T00:00:02.000Z' });
+    const next = recordFor('b-round', {
+      status: 'CheckedOut',
+      currency: 'EUR',
+      lastAppliedSequence: 2,
+      updatedAt: '2026-01-01T00:00:02.000Z',
+    });
     const etag2 = await store.replace(next, etag);
     assert.notEqual(etag2, etag);
     const reloaded = await store.get('b-round');
@@ -73,7 +79,10 @@ describe('TableOrderStore against Azurite', () => {
     const etag = await store.create(recordFor('b-stale'));
     const newer = recordFor('b-stale', { lastAppliedSequence: 2 });
     await store.replace(newer, etag);
-    await assert.rejects(store.replace(recordFor('b-stale', { lastAppliedSequence: 3 }), etag), ConcurrencyConflictError);
+    await assert.rejects(
+      store.replace(recordFor('b-stale', { lastAppliedSequence: 3 }), etag),
+      ConcurrencyConflictError,
+    );
     assert.equal((await store.get('b-stale'))?.record.lastAppliedSequence, 2);
   });
 
@@ -109,6 +118,27 @@ describe('TableOrderStore against Azurite', () => {
     assert.ok(typeof entity['chunks'] === 'number' && entity['chunks'] > 4);
   });
 
+  it('round-trips a record just under the limit; Azurite itself refuses a single property over 64 KiB', async () => {
+    // Azurite enforces the per-property limit (not the 1 MiB entity limit): this is what the split is for.
+    await assert.rejects(
+      raw.createEntity({ partitionKey: 'b-prop', rowKey: orderRowKey, big: 'x'.repeat(40_000) }),
+      /PropertyValueTooLarge/,
+    );
+    const entry = {
+      reason: 'é'.repeat(1000),
+      rejectedAt: '2026-01-01T00:00:00.000Z',
+      deliveryCount: 1,
+      serviceSequenceNumber: '1',
+    };
+    const perEntry = asciiJson(entry).length + 1;
+    const emptyChars = asciiJson(recordFor('b-max', { rejected: [] })).length;
+    const rejected = Array.from({ length: Math.floor((maxJsonChars - emptyChars) / perEntry) }, () => entry);
+    const record = recordFor('b-max', { rejected });
+    assert.ok(asciiJson(record).length > maxJsonChars - perEntry);
+    await store.create(record);
+    assert.deepEqual((await store.get('b-max'))?.record, record);
+  });
+
   it('fails clearly, before any I/O, when a record would exceed the entity limit', async () => {
     const rejected = Array.from({ length: 3000 }, (_, i) => ({
       sequence: i + 1,
@@ -118,13 +148,18 @@ describe('TableOrderStore against Azurite', () => {
       serviceSequenceNumber: String(i),
     }));
     const record = recordFor('b-huge', { rejected });
-    assert.ok(JSON.stringify(record).length > maxRecordChars);
-    await assert.rejects(store.create(record), OrderRecordTooLargeError);
+    assert.ok(asciiJson(record).length > maxJsonChars);
+    await assert.rejects(store.create(record), JsonTooLargeError);
     assert.equal(await store.get('b-huge'), undefined);
   });
 
   it('refuses to load a row that does not hold a valid order record', async () => {
-    await raw.createEntity({ partitionKey: 'b-corrupt', rowKey: orderRowKey, chunks: 1, json00: '{"basketId":"b-corrupt"}' });
+    await raw.createEntity({
+      partitionKey: 'b-corrupt',
+      rowKey: orderRowKey,
+      chunks: 1,
+      json00: '{"basketId":"b-corrupt"}',
+    });
     await assert.rejects(store.get('b-corrupt'), /Stored order b-corrupt cannot be read/);
   });
 });

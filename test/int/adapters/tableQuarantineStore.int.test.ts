@@ -5,7 +5,11 @@ import { tableClientFor } from '../../../src/adapters/tableClient';
 import { TableQuarantineStore, maxBodyChars } from '../../../src/adapters/tableQuarantineStore';
 import type { QuarantinedMessage } from '../../../src/domain/orderRecord';
 
-function message(messageId: string, quarantinedAt: string, overrides: Partial<QuarantinedMessage> = {}): QuarantinedMessage {
+function message(
+  messageId: string,
+  quarantinedAt: string,
+  overrides: Partial<QuarantinedMessage> = {},
+): QuarantinedMessage {
   return {
     messageId,
     reason: 'body is not JSON',
@@ -23,7 +27,9 @@ describe('TableQuarantineStore against Azurite', () => {
 
   before(async () => {
     azurite = await startAzurite();
-    store = new TableQuarantineStore(tableClientFor({ kind: 'connectionString', connectionString: azurite.connectionString }, 'quarantine'));
+    store = new TableQuarantineStore(
+      tableClientFor({ kind: 'connectionString', connectionString: azurite.connectionString }, 'quarantine'),
+    );
   });
   after(async () => {
     await azurite.close();
@@ -56,11 +62,11 @@ describe('TableQuarantineStore against Azurite', () => {
     );
   });
 
-  it('truncates an oversized body instead of failing on the 64 KiB property limit', async () => {
-    await store.add(message('m-big', '2026-01-01T00:00:04.000Z', { body: 'x'.repeat(200_000) }));
+  it('truncates an oversized body and keeps non-ASCII text intact across property chunks', async () => {
+    await store.add(message('m-big', '2026-01-01T00:00:04.000Z', { body: 'é'.repeat(200_000) }));
     const [latest] = await store.list(1);
     assert.equal(latest?.messageId, 'm-big');
-    assert.ok(latest.body.startsWith('x'.repeat(maxBodyChars)));
+    assert.ok(latest.body.startsWith('é'.repeat(maxBodyChars)));
     assert.match(latest.body, /truncated 184000 characters/);
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { probe } from './fixtures/app';
-import { runToIdle, startHarness, statusOf, until, type Harness } from './fixtures/harness';
+import { ManualClock } from './fixtures/manualClock';
+import { probe } from './fixtures/probe';
+import { field, runToIdle, startHarness, statusOf, until, type Harness } from './fixtures/harness';
 
 describe('local durable backend: orchestrations', () => {
   let h: Harness;
@@ -21,9 +22,9 @@ describe('local durable backend: orchestrations', () => {
 
     const history = await h.api(`instances/${id}?showHistory=true&showHistoryOutput=true`);
     assert.equal(history.status, 200);
-    const events = Reflect.get(Object(history.body), 'historyEvents');
+    const events = field(history.body, 'historyEvents');
     assert.ok(Array.isArray(events));
-    const types = events.map((e: unknown) => Reflect.get(Object(e), 'EventType'));
+    const types = events.map((e: unknown) => field(e, 'EventType'));
     assert.equal(types.filter((t) => t === 'TaskScheduled').length, 6);
     assert.equal(types.filter((t) => t === 'TaskCompleted').length, 6);
     assert.equal(types[0], 'ExecutionStarted');
@@ -41,13 +42,19 @@ describe('local durable backend: orchestrations', () => {
       runtimeStatus: 'Completed',
       output: 'caught: Error: boom: caught',
       customStatus: null,
-      input: null,
+      // The library's startNew posts "" when there is no input, and the extension stores it as is.
+      input: '',
     });
   });
 
   it('retries an activity with the retry options, then gives up after the last attempt', async () => {
     const id = await runToIdle(h, 'retrying', 'retry-key');
-    assert.deepEqual(await statusOf(h, id), { runtimeStatus: 'Completed', output: 3, customStatus: null, input: 'retry-key' });
+    assert.deepEqual(await statusOf(h, id), {
+      runtimeStatus: 'Completed',
+      output: 3,
+      customStatus: null,
+      input: 'retry-key',
+    });
     assert.equal(probe.flakyAttempts.get('retry-key'), 3);
 
     const exhausted = await runToIdle(h, 'retryExhausted');
@@ -59,14 +66,49 @@ describe('local durable backend: orchestrations', () => {
   it('delivers external events and cancels the losing timer', async () => {
     const id = String(await h.client({ action: 'start', name: 'approval' }));
     // The 60 s timer keeps the backend busy, so wait for the first episode rather than for idle.
-    await until(async () => (await h.api(`instances/${id}?showHistory=true`)).body, (body) =>
-      JSON.stringify(body).includes('TimerCreated'),
+    await until(
+      async () => (await h.api(`instances/${id}?showHistory=true`)).body,
+      (body) => JSON.stringify(body).includes('TimerCreated'),
     );
     assert.equal(h.backend.stats().pendingWork, 1, 'only the armed timer is pending');
     assert.equal(await h.client({ action: 'raise', instanceId: id, event: 'approve', input: 'ops-lead' }), 'raised');
     await h.backend.whenIdle();
     assert.deepEqual((await statusOf(h, id)).output, { approvedBy: 'ops-lead' });
     assert.equal(h.backend.stats().pendingWork, 0);
+  });
+
+  it('continues as new with a fresh history until the orchestrator returns', async () => {
+    const id = await runToIdle(h, 'loop', 0);
+    const status = await h.api(`instances/${id}?showHistory=true`);
+    assert.equal(field(status.body, 'runtimeStatus'), 'Completed');
+    assert.deepEqual(field(status.body, 'output'), { round: 3, echoed: 6 });
+    assert.equal(field(status.body, 'input'), 3);
+    const events = field(status.body, 'historyEvents');
+    assert.ok(Array.isArray(events));
+    // Only the last execution's history remains: one activity, not four.
+    assert.equal(events.filter((e: unknown) => field(e, 'EventType') === 'TaskScheduled').length, 1);
+  });
+
+  it('fires durable timers from the injected clock, not from wall time', async () => {
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const timed = await startHarness({ clock });
+    try {
+      const id = String(await timed.client({ action: 'start', name: 'nap' }));
+      await until(
+        async () => (await timed.api(`instances/${id}?showHistory=true`)).body,
+        (body) => JSON.stringify(body).includes('TimerCreated'),
+      );
+      clock.advance(29_999);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal((await statusOf(timed, id)).runtimeStatus, 'Running');
+      clock.advance(1);
+      await timed.backend.whenIdle();
+      const status = await statusOf(timed, id);
+      assert.equal(status.runtimeStatus, 'Completed');
+      assert.equal(status.output, 'rested');
+    } finally {
+      await timed.backend.close();
+    }
   });
 
   it('runs a sub-orchestration and hands its output to the parent', async () => {

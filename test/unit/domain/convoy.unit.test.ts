@@ -316,6 +316,14 @@ describe('convoy: events that failed their schema at a known sequence', () => {
     assert.equal(result.record.status, 'CheckedOut');
   });
 
+  it('given a valid event parked at a sequence, when an invalid copy of it arrives, then it is a duplicate and nothing blocks', () => {
+    const record = given([itemAdded(1), itemAdded(3)]);
+    const result = rejectInvalid(record, invalid(3), 'bad', deliveryOf(3), at(), limits);
+    expectOutcome(result, 'duplicate');
+    assert.equal(result.record.status, 'Open');
+    assert.deepEqual(parkedOf(result.record), [3]);
+  });
+
   it('given an invalid message recorded, when it is redelivered, then it is a duplicate', () => {
     const once = rejectInvalid(given(checkedOutBasket()), invalid(4), 'bad', deliveryOf(4), at(), limits).record;
     const result = rejectInvalid(once, invalid(4), 'bad', deliveryOf(4), at(), limits);

@@ -4,9 +4,12 @@ import { createRequire } from 'node:module';
 import { InvocationContext } from '@azure/functions';
 import { DummyOrchestrationContext } from 'durable-functions';
 import { z } from 'zod';
-import type { EventPublisher, PublishOptions } from '../../../src/adapters/ports';
-import type { EventEnvelope } from '../../../src/domain/events';
-import { fulfillOrderOrchestrator, makePublishInventoryUpdated, publishInventoryUpdatedName } from '../../../src/functions/fulfillOrder';
+import {
+  fulfillOrderOrchestrator,
+  makePublishInventoryUpdated,
+  publishInventoryUpdatedName,
+} from '../../../src/functions/fulfillOrder';
+import { RecordingEventPublisher } from '../../support/fakes';
 
 /*
  * The orchestration runs through durable-functions' own replay engine: we build the history the
@@ -29,23 +32,39 @@ interface EventOptions {
 }
 type HistoryCtor = new (options: EventOptions) => HistoryEvent;
 const history = {
-  OrchestratorStarted: (load('durable-functions/lib/src/history/OrchestratorStartedEvent') as { OrchestratorStartedEvent: HistoryCtor }).OrchestratorStartedEvent,
-  OrchestratorCompleted: (load('durable-functions/lib/src/history/OrchestratorCompletedEvent') as { OrchestratorCompletedEvent: HistoryCtor })
-    .OrchestratorCompletedEvent,
-  ExecutionStarted: (load('durable-functions/lib/src/history/ExecutionStartedEvent') as { ExecutionStartedEvent: HistoryCtor }).ExecutionStartedEvent,
-  EventSent: (load('durable-functions/lib/src/history/EventSentEvent') as { EventSentEvent: HistoryCtor }).EventSentEvent,
-  EventRaised: (load('durable-functions/lib/src/history/EventRaisedEvent') as { EventRaisedEvent: HistoryCtor }).EventRaisedEvent,
-  TaskScheduled: (load('durable-functions/lib/src/history/TaskScheduledEvent') as { TaskScheduledEvent: HistoryCtor }).TaskScheduledEvent,
-  TaskCompleted: (load('durable-functions/lib/src/history/TaskCompletedEvent') as { TaskCompletedEvent: HistoryCtor }).TaskCompletedEvent,
+  OrchestratorStarted: (
+    load('durable-functions/lib/src/history/OrchestratorStartedEvent') as { OrchestratorStartedEvent: HistoryCtor }
+  ).OrchestratorStartedEvent,
+  OrchestratorCompleted: (
+    load('durable-functions/lib/src/history/OrchestratorCompletedEvent') as { OrchestratorCompletedEvent: HistoryCtor }
+  ).OrchestratorCompletedEvent,
+  ExecutionStarted: (
+    load('durable-functions/lib/src/history/ExecutionStartedEvent') as { ExecutionStartedEvent: HistoryCtor }
+  ).ExecutionStartedEvent,
+  EventSent: (load('durable-functions/lib/src/history/EventSentEvent') as { EventSentEvent: HistoryCtor })
+    .EventSentEvent,
+  EventRaised: (load('durable-functions/lib/src/history/EventRaisedEvent') as { EventRaisedEvent: HistoryCtor })
+    .EventRaisedEvent,
+  TaskScheduled: (load('durable-functions/lib/src/history/TaskScheduledEvent') as { TaskScheduledEvent: HistoryCtor })
+    .TaskScheduledEvent,
+  TaskCompleted: (load('durable-functions/lib/src/history/TaskCompletedEvent') as { TaskCompletedEvent: HistoryCtor })
+    .TaskCompletedEvent,
 };
 const testing = load('durable-functions/lib/src/util/testingUtils') as {
-  createOrchestrator: (fn: typeof fulfillOrderOrchestrator) => (trigger: unknown, context: InvocationContext) => Promise<unknown>;
+  createOrchestrator: (
+    fn: typeof fulfillOrderOrchestrator,
+  ) => (trigger: unknown, context: InvocationContext) => Promise<unknown>;
   DurableOrchestrationInput: new (instanceId: string, history: HistoryEvent[], input: unknown) => object;
 };
 const actionTypes = { CallActivityWithRetry: 1, CallEntity: 7 } as const;
 
 const at = new Date('2026-03-01T10:00:00.000Z');
-const opts = (eventId: number, extra: Partial<EventOptions> = {}): EventOptions => ({ eventId, timestamp: at, isPlayed: false, ...extra });
+const opts = (eventId: number, extra: Partial<EventOptions> = {}): EventOptions => ({
+  eventId,
+  timestamp: at,
+  isPlayed: false,
+  ...extra,
+});
 
 const actionSchema = z.object({
   actionType: z.number(),
@@ -75,18 +94,32 @@ function flatActions(raw: unknown[][]): Action[] {
 
 const orchestrate = testing.createOrchestrator(fulfillOrderOrchestrator);
 
-async function replay(events: HistoryEvent[], input: unknown): Promise<{ isDone: boolean; actions: Action[]; output: unknown }> {
+async function replay(
+  events: HistoryEvent[],
+  input: unknown,
+): Promise<{ isDone: boolean; actions: Action[]; output: unknown }> {
   const context = new DummyOrchestrationContext('fulfillOrder', 'inv-1', () => undefined);
-  const state = stateSchema.parse(await orchestrate(new testing.DurableOrchestrationInput('fulfill-b-1', events, input), context));
+  const state = stateSchema.parse(
+    await orchestrate(new testing.DurableOrchestrationInput('fulfill-b-1', events, input), context),
+  );
   return { isDone: state.isDone, actions: flatActions(state.actions), output: state.output };
 }
 
 /** The two events the extension records for an entity call: the request sent, the response raised. */
-function entityCall(taskId: number, entity: string, operation: string, result: unknown): { sent: HistoryEvent; raised: HistoryEvent } {
+function entityCall(
+  taskId: number,
+  entity: string,
+  operation: string,
+  result: unknown,
+): { sent: HistoryEvent; raised: HistoryEvent } {
   const requestId = `req-${String(taskId)}`;
   return {
-    sent: new history.EventSent(opts(taskId, { name: operation, instanceId: entity, input: JSON.stringify({ id: requestId, op: operation }) })),
-    raised: new history.EventRaised(opts(-1, { name: requestId, input: JSON.stringify({ result: JSON.stringify(result) }) })),
+    sent: new history.EventSent(
+      opts(taskId, { name: operation, instanceId: entity, input: JSON.stringify({ id: requestId, op: operation }) }),
+    ),
+    raised: new history.EventRaised(
+      opts(-1, { name: requestId, input: JSON.stringify({ result: JSON.stringify(result) }) }),
+    ),
   };
 }
 
@@ -125,7 +158,14 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
     const events = started();
     const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', { reserved: true, quantity: 3 });
     const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', { reserved: true, quantity: 4 });
-    events.push(new history.OrchestratorCompleted(opts(-1)), sku1.sent, sku2.sent, new history.OrchestratorStarted(opts(-1)), sku1.raised, sku2.raised);
+    events.push(
+      new history.OrchestratorCompleted(opts(-1)),
+      sku1.sent,
+      sku2.sent,
+      new history.OrchestratorStarted(opts(-1)),
+      sku1.raised,
+      sku2.raised,
+    );
 
     const second = await replay(events, request);
     assert.equal(second.isDone, false);
@@ -156,14 +196,28 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
     const events = started();
     const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', { reserved: true, quantity: 3 });
     const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', { reserved: false, available: 1 });
-    events.push(new history.OrchestratorCompleted(opts(-1)), sku1.sent, sku2.sent, new history.OrchestratorStarted(opts(-1)), sku1.raised, sku2.raised);
+    events.push(
+      new history.OrchestratorCompleted(opts(-1)),
+      sku1.sent,
+      sku2.sent,
+      new history.OrchestratorStarted(opts(-1)),
+      sku1.raised,
+      sku2.raised,
+    );
 
     const releasing = await replay(events, request);
     assert.equal(releasing.isDone, false);
-    assert.deepEqual(releasing.actions.slice(2).map(describeAction), [['entity @inventory@SKU-1', 'release', { basketId: 'b-1' }]]);
+    assert.deepEqual(releasing.actions.slice(2).map(describeAction), [
+      ['entity @inventory@SKU-1', 'release', { basketId: 'b-1' }],
+    ]);
 
     const release = entityCall(2, '@inventory@SKU-1', 'release', { released: 3 });
-    events.push(new history.OrchestratorCompleted(opts(-1)), release.sent, new history.OrchestratorStarted(opts(-1)), release.raised);
+    events.push(
+      new history.OrchestratorCompleted(opts(-1)),
+      release.sent,
+      new history.OrchestratorStarted(opts(-1)),
+      release.raised,
+    );
     const publishing = await replay(events, request);
     const shortage = { outcome: 'insufficient', shortages: [{ sku: 'SKU-2', requested: 4, available: 1 }] };
     assert.deepEqual(publishing.actions.slice(3).map(describeAction), [
@@ -187,25 +241,14 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
   });
 });
 
-class RecordingPublisher implements EventPublisher {
-  sent: { event: EventEnvelope; options?: PublishOptions }[] = [];
-  publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[]): Promise<void> {
-    this.sent.push(...events);
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 describe('publishInventoryUpdated activity', () => {
   it('publishes InventoryUpdated into the basket session with the given sequence and a deterministic id', async () => {
-    const publisher = new RecordingPublisher();
+    const publisher = new RecordingEventPublisher();
     const activity = makePublishInventoryUpdated({ publisher: () => publisher, now: () => at });
     const context = new InvocationContext({ functionName: publishInventoryUpdatedName, logHandler: () => undefined });
     const id = await activity({ basketId: 'b-1', sequence: 6, data: { outcome: 'reserved' } }, context);
     assert.equal(id, 'b-1:6');
-    assert.deepEqual(publisher.sent, [
+    assert.deepEqual(publisher.published, [
       {
         event: {
           basketId: 'b-1',
@@ -220,10 +263,12 @@ describe('publishInventoryUpdated activity', () => {
   });
 
   it('rejects an input that is not a valid InventoryUpdated (the orchestration sees the failure)', async () => {
-    const publisher = new RecordingPublisher();
+    const publisher = new RecordingEventPublisher();
     const activity = makePublishInventoryUpdated({ publisher: () => publisher, now: () => at });
     const context = new InvocationContext({ functionName: publishInventoryUpdatedName, logHandler: () => undefined });
-    await assert.rejects(activity({ basketId: 'b-1', sequence: 6, data: { outcome: 'insufficient', shortages: [] } }, context));
-    assert.equal(publisher.sent.length, 0);
+    await assert.rejects(
+      activity({ basketId: 'b-1', sequence: 6, data: { outcome: 'insufficient', shortages: [] } }, context),
+    );
+    assert.equal(publisher.published.length, 0);
   });
 });

@@ -14,10 +14,17 @@ import { inventoryEntityName, makeInventoryEntity } from '../../../src/functions
 
 const load = createRequire(__filename);
 const testing = load('durable-functions/lib/src/util/testingUtils') as {
-  createEntityFunction: (fn: ReturnType<typeof makeInventoryEntity>) => (trigger: unknown, context: InvocationContext) => Promise<unknown>;
+  createEntityFunction: (
+    fn: ReturnType<typeof makeInventoryEntity>,
+  ) => (trigger: unknown, context: InvocationContext) => Promise<unknown>;
 };
 const bindingInfo = load('durable-functions/lib/src/entities/DurableEntityBindingInfo') as {
-  DurableEntityBindingInfo: new (self: EntityId, exists: boolean, state: string | undefined, batch: Operation[]) => object;
+  DurableEntityBindingInfo: new (
+    self: EntityId,
+    exists: boolean,
+    state: string | undefined,
+    batch: Operation[],
+  ) => object;
 };
 
 interface Operation {
@@ -42,12 +49,25 @@ async function run(state: string | undefined, ops: { name: string; input?: unkno
     signal: false,
     ...(op.input === undefined ? {} : { input: JSON.stringify(op.input) }),
   }));
-  const trigger = new bindingInfo.DurableEntityBindingInfo(new EntityId(inventoryEntityName, 'SKU-1'), state !== undefined, state, batch);
-  const out = resultSchema.parse(await entity(trigger, new DummyEntityContext(inventoryEntityName, 'inv-1', () => undefined)));
+  const trigger = new bindingInfo.DurableEntityBindingInfo(
+    new EntityId(inventoryEntityName, 'SKU-1'),
+    state !== undefined,
+    state,
+    batch,
+  );
+  const out = resultSchema.parse(
+    await entity(trigger, new DummyEntityContext(inventoryEntityName, 'inv-1', () => undefined)),
+  );
   return {
     state: out.entityState === undefined ? undefined : z.unknown().parse(JSON.parse(out.entityState)),
     rawState: out.entityState,
-    results: out.results.map((r) => (r.isError ? { error: r.result ?? '' } : r.result === undefined ? undefined : z.unknown().parse(JSON.parse(r.result)))),
+    results: out.results.map((r) =>
+      r.isError
+        ? { error: r.result ?? '' }
+        : r.result === undefined
+          ? undefined
+          : z.unknown().parse(JSON.parse(r.result)),
+    ),
   };
 }
 
@@ -67,7 +87,9 @@ describe('inventory entity (durable-functions entity dispatcher)', () => {
   });
 
   it('refuses a reservation larger than what is available and says how much is', async () => {
-    const out = await run(JSON.stringify({ available: 2, reservations: {} }), [{ name: 'reserve', input: { basketId: 'b-3', quantity: 5 } }]);
+    const out = await run(JSON.stringify({ available: 2, reservations: {} }), [
+      { name: 'reserve', input: { basketId: 'b-3', quantity: 5 } },
+    ]);
     assert.deepEqual(out.results, [{ reserved: false, available: 2 }]);
     assert.deepEqual(out.state, { available: 2, reservations: {} });
   });
@@ -88,7 +110,8 @@ describe('inventory entity (durable-functions entity dispatcher)', () => {
     const state = JSON.stringify({ available: 5, reservations: {} });
     const out = await run(state, [{ name: 'reserve', input: { basketId: 'b-1', quantity: -1 } }, { name: 'steal' }]);
     assert.equal(out.results.length, 2);
-    for (const result of out.results) assert.ok(z.object({ error: z.string() }).safeParse(result).success, JSON.stringify(result));
+    for (const result of out.results)
+      assert.ok(z.object({ error: z.string() }).safeParse(result).success, JSON.stringify(result));
     assert.equal(out.rawState, state);
   });
 });

@@ -206,7 +206,7 @@ describe('processOrderEvent: transient failures throw so the message is redelive
     orders.failNext('get', new Error('ECONNREFUSED'));
     await assert.rejects(deliver(paidBasket('b-1')[0]), /ECONNREFUSED/);
     assert.equal(orders.writes.length, 0);
-    assert.match(logs.at(-1)?.line ?? '', /outcome=retry .*deliveryCount=1.*ECONNREFUSED/);
+    assert.match(logs.at(-1)?.line ?? '', /outcome=retry basket=b-1 sequence=1 .*deliveryCount=1.*ECONNREFUSED/);
     assert.equal(logs.at(-1)?.level, 'error');
   });
 

@@ -2,28 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import type { EventPublisher, PublishOptions } from '../../../src/adapters/ports';
-import { eventEnvelopeSchema, type EventEnvelope } from '../../../src/domain/events';
+import { eventEnvelopeSchema } from '../../../src/domain/events';
 import { makePublishSessions } from '../../../src/functions/publishSessions';
-
-/** In-memory EventPublisher port: records what would have been sent, in order. */
-class RecordingPublisher implements EventPublisher {
-  sent: { event: EventEnvelope; options?: PublishOptions }[] = [];
-  failWith: Error | undefined;
-  publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[]): Promise<void> {
-    if (this.failWith !== undefined) return Promise.reject(this.failWith);
-    this.sent.push(...events);
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { RecordingEventPublisher } from '../../support/fakes';
 
 const start = new Date('2026-03-01T10:00:00.000Z');
 
 function setup() {
-  const publisher = new RecordingPublisher();
+  const publisher = new RecordingEventPublisher();
   const handler = makePublishSessions({ publisher: () => publisher, now: () => start, runId: () => 'r1' });
   const call = async (body: string, headers: Record<string, string> = {}): Promise<HttpResponseInit> =>
     handler(
@@ -53,19 +39,23 @@ describe('publishSessions', () => {
   it('turns the documented explicit basket into ItemAdded, BasketCheckedOut, PaymentMade for the total', async () => {
     const { publisher, call } = setup();
     const response = await call(
-      JSON.stringify({ baskets: [{ basketId: 'b-1', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 9.5 }] }] }),
+      JSON.stringify({
+        baskets: [{ basketId: 'b-1', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 9.5 }] }],
+      }),
     );
     assert.equal(response.status, 202);
-    assert.deepEqual(acceptedSchema.parse(response.jsonBody), { baskets: [{ basketId: 'b-1', events: 3, statusUrl: '/api/orders/b-1' }] });
+    assert.deepEqual(acceptedSchema.parse(response.jsonBody), {
+      baskets: [{ basketId: 'b-1', events: 3, statusUrl: '/api/orders/b-1' }],
+    });
     assert.deepEqual(
-      publisher.sent.map(({ event }) => [event.eventId, event.type, event.data]),
+      publisher.published.map(({ event }) => [event.eventId, event.type, event.data]),
       [
         ['b-1:1', 'ItemAdded', { sku: 'SKU-1', quantity: 2, unitPrice: 9.5 }],
         ['b-1:2', 'BasketCheckedOut', { currency: 'EUR' }],
         ['b-1:3', 'PaymentMade', { amount: 19, currency: 'EUR' }],
       ],
     );
-    for (const { event, options } of publisher.sent) {
+    for (const { event, options } of publisher.published) {
       assert.deepEqual(eventEnvelopeSchema.parse(event), event);
       assert.equal(event.occurredAt, start.toISOString());
       assert.equal(options?.notBefore, undefined);
@@ -86,14 +76,30 @@ describe('publishSessions', () => {
       ],
     );
     assert.deepEqual(
-      publisher.sent.map(({ event }) => event.eventId),
-      ['b-r1-1:1', 'b-r1-2:1', 'b-r1-3:1', 'b-r1-1:2', 'b-r1-2:2', 'b-r1-3:2', 'b-r1-1:3', 'b-r1-2:3', 'b-r1-3:3', 'b-r1-1:4', 'b-r1-2:4', 'b-r1-3:4'],
+      publisher.published.map(({ event }) => event.eventId),
+      [
+        'b-r1-1:1',
+        'b-r1-2:1',
+        'b-r1-3:1',
+        'b-r1-1:2',
+        'b-r1-2:2',
+        'b-r1-3:2',
+        'b-r1-1:3',
+        'b-r1-2:3',
+        'b-r1-3:3',
+        'b-r1-1:4',
+        'b-r1-2:4',
+        'b-r1-3:4',
+      ],
     );
-    for (const { event } of publisher.sent) eventEnvelopeSchema.parse(event);
+    for (const { event } of publisher.published) eventEnvelopeSchema.parse(event);
     // The payment of every basket equals its items' total.
     for (const basketId of ['b-r1-1', 'b-r1-2', 'b-r1-3']) {
-      const events = publisher.sent.map((s) => s.event).filter((e) => e.basketId === basketId);
-      const total = events.reduce((sum, e) => (e.type === 'ItemAdded' ? sum + Math.round(e.data.quantity * e.data.unitPrice * 100) : sum), 0);
+      const events = publisher.published.map((s) => s.event).filter((e) => e.basketId === basketId);
+      const total = events.reduce(
+        (sum, e) => (e.type === 'ItemAdded' ? sum + Math.round(e.data.quantity * e.data.unitPrice * 100) : sum),
+        0,
+      );
       const payment = events.find((e) => e.type === 'PaymentMade');
       assert.ok(payment?.type === 'PaymentMade');
       assert.equal(Math.round(payment.data.amount * 100), total);
@@ -104,16 +110,22 @@ describe('publishSessions', () => {
     const { publisher, call } = setup();
     await call(JSON.stringify({ generate: { baskets: 2, itemsPerBasket: 1, interleave: false } }));
     assert.deepEqual(
-      publisher.sent.map(({ event }) => event.eventId),
+      publisher.published.map(({ event }) => event.eventId),
       ['b-r1-1:1', 'b-r1-1:2', 'b-r1-1:3', 'b-r1-2:1', 'b-r1-2:2', 'b-r1-2:3'],
     );
   });
 
   it('spreads a basket over time with delayMs: the k-th event is scheduled k × delayMs after now', async () => {
     const { publisher, call } = setup();
-    await call(JSON.stringify({ generate: { baskets: 1, itemsPerBasket: 2, interleave: true, delayMs: 1500, currency: 'USD' } }));
+    await call(
+      JSON.stringify({ generate: { baskets: 1, itemsPerBasket: 2, interleave: true, delayMs: 1500, currency: 'USD' } }),
+    );
     assert.deepEqual(
-      publisher.sent.map(({ event, options }) => [event.sequence, options?.notBefore?.toISOString(), event.occurredAt]),
+      publisher.published.map(({ event, options }) => [
+        event.sequence,
+        options?.notBefore?.toISOString(),
+        event.occurredAt,
+      ]),
       [
         [1, undefined, '2026-03-01T10:00:00.000Z'],
         [2, '2026-03-01T10:00:01.500Z', '2026-03-01T10:00:01.500Z'],
@@ -121,7 +133,7 @@ describe('publishSessions', () => {
         [4, '2026-03-01T10:00:04.500Z', '2026-03-01T10:00:04.500Z'],
       ],
     );
-    const checkout = publisher.sent[2]?.event;
+    const checkout = publisher.published[2]?.event;
     assert.ok(checkout?.type === 'BasketCheckedOut');
     assert.equal(checkout.data.currency, 'USD');
   });
@@ -138,17 +150,26 @@ describe('publishSessions', () => {
     const explicit = problemOf(await call(JSON.stringify({ baskets: [{ basketId: 'b-x', currency: 'EUR', items }] })));
     assert.equal(explicit.status, 400);
     assert.ok((explicit.errors ?? []).some((e) => e.path === 'baskets.0.items'));
-    assert.equal(publisher.sent.length, 0);
+    assert.equal(publisher.published.length, 0);
   });
 
   it('answers 400 for duplicate basket ids, a bad currency, and a document of neither form', async () => {
     const { call } = setup();
     const item = { sku: 'SKU-1', quantity: 1, unitPrice: 1 };
     const duplicate = problemOf(
-      await call(JSON.stringify({ baskets: [{ basketId: 'b-1', currency: 'EUR', items: [item] }, { basketId: 'b-1', currency: 'EUR', items: [item] }] })),
+      await call(
+        JSON.stringify({
+          baskets: [
+            { basketId: 'b-1', currency: 'EUR', items: [item] },
+            { basketId: 'b-1', currency: 'EUR', items: [item] },
+          ],
+        }),
+      ),
     );
     assert.ok((duplicate.errors ?? []).some((e) => e.path === 'baskets.1.basketId'));
-    const currency = problemOf(await call(JSON.stringify({ baskets: [{ basketId: 'b-1', currency: 'euro', items: [item] }] })));
+    const currency = problemOf(
+      await call(JSON.stringify({ baskets: [{ basketId: 'b-1', currency: 'euro', items: [item] }] })),
+    );
     assert.ok((currency.errors ?? []).some((e) => e.path === 'baskets.0.currency'));
     assert.equal(problemOf(await call(JSON.stringify({ hello: 1 }))).status, 400);
     assert.equal(problemOf(await call('{not json')).status, 400);
@@ -156,13 +177,15 @@ describe('publishSessions', () => {
 
   it('answers 413 for a body over 1 MiB', async () => {
     const { call } = setup();
-    const big = JSON.stringify({ baskets: [{ basketId: 'b-1', currency: 'EUR', items: [], pad: 'x'.repeat(1024 * 1024) }] });
+    const big = JSON.stringify({
+      baskets: [{ basketId: 'b-1', currency: 'EUR', items: [], pad: 'x'.repeat(1024 * 1024) }],
+    });
     assert.equal(problemOf(await call(big)).status, 413);
   });
 
   it('answers 503 (not 500) when the broker refuses, so the client knows a retry is safe', async () => {
     const { publisher, call } = setup();
-    publisher.failWith = new Error('connection refused');
+    publisher.failNext('publish', new Error('connection refused'));
     const response = problemOf(await call(JSON.stringify({ generate: { baskets: 1, itemsPerBasket: 1 } })));
     assert.equal(response.status, 503);
     assert.match(response.detail, /connection refused/);

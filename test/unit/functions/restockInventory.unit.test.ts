@@ -6,7 +6,11 @@ import { makeGetInventory } from '../../../src/functions/getInventory';
 import { makeRestockInventory } from '../../../src/functions/restockInventory';
 import { startDurableExtensionStub, type DurableExtensionStub } from '../../int/adapters/durableExtensionStub';
 
-const problemSchema = z.object({ status: z.number(), detail: z.string(), errors: z.array(z.object({ path: z.string() })).optional() });
+const problemSchema = z.object({
+  status: z.number(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string() })).optional(),
+});
 
 function problemOf(response: HttpResponseInit) {
   assert.equal(new Headers(response.headers).get('content-type'), 'application/problem+json');
@@ -32,11 +36,19 @@ describe('restockInventory and getInventory (real durable client, stand-in exten
 
   const post = (sku: string, body: string) =>
     restock(
-      new HttpRequest({ method: 'POST', url: `http://localhost/api/inventory/${sku}/restock`, params: { sku }, body: { string: body } }),
+      new HttpRequest({
+        method: 'POST',
+        url: `http://localhost/api/inventory/${sku}/restock`,
+        params: { sku },
+        body: { string: body },
+      }),
       extension.contextFor('restockInventory'),
     );
   const get = (sku: string) =>
-    getInventory(new HttpRequest({ method: 'GET', url: `http://localhost/api/inventory/${sku}`, params: { sku } }), extension.contextFor('getInventory'));
+    getInventory(
+      new HttpRequest({ method: 'GET', url: `http://localhost/api/inventory/${sku}`, params: { sku } }),
+      extension.contextFor('getInventory'),
+    );
 
   it('signals the SKU entity with restock {quantity} and answers 202', async () => {
     const response = await post('SKU-1', JSON.stringify({ quantity: 25 }));
@@ -53,9 +65,15 @@ describe('restockInventory and getInventory (real durable client, stand-in exten
   it('answers 400 naming the field for a bad quantity or SKU, and signals nothing', async () => {
     const quantity = problemOf(await post('SKU-1', JSON.stringify({ quantity: 0 })));
     assert.equal(quantity.status, 400);
-    assert.deepEqual(quantity.errors?.map((e) => e.path), ['quantity']);
+    assert.deepEqual(
+      quantity.errors?.map((e) => e.path),
+      ['quantity'],
+    );
     const sku = problemOf(await post('bad sku!', JSON.stringify({ quantity: 1 })));
-    assert.deepEqual(sku.errors?.map((e) => e.path), ['sku']);
+    assert.deepEqual(
+      sku.errors?.map((e) => e.path),
+      ['sku'],
+    );
     assert.equal(problemOf(await post('SKU-1', 'nope')).status, 400);
     assert.equal(extension.requests.length, 0);
   });
@@ -69,12 +87,24 @@ describe('restockInventory and getInventory (real durable client, stand-in exten
     extension.entities.set('inventory/SKU-2', { available: 7, reservations: { 'b-1': 2, 'b-2': 1 } });
     const response = await get('SKU-2');
     assert.equal(response.status, 200);
-    assert.deepEqual(response.jsonBody, { sku: 'SKU-2', available: 7, reserved: 3, reservations: 2, initialized: true });
+    assert.deepEqual(response.jsonBody, {
+      sku: 'SKU-2',
+      available: 7,
+      reserved: 3,
+      reservations: 2,
+      initialized: true,
+    });
   });
 
   it('reports the configured default stock for a SKU no one has touched', async () => {
     const response = await get('SKU-9');
-    assert.deepEqual(response.jsonBody, { sku: 'SKU-9', available: 1000, reserved: 0, reservations: 0, initialized: false });
+    assert.deepEqual(response.jsonBody, {
+      sku: 'SKU-9',
+      available: 1000,
+      reserved: 0,
+      reservations: 0,
+      initialized: false,
+    });
   });
 
   it('answers 503 rather than inventing numbers when the stored state is not inventory state', async () => {

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { field, startHarness, statusOf, type Harness } from './fixtures/harness';
+
+/** The convoy's own fulfillOrder orchestration and inventory entity, run by the local backend. */
+describe('local durable backend: the convoy fulfillment', () => {
+  let h: Harness;
+  let published: unknown[];
+  before(async () => {
+    h = await startHarness({ appModules: [join(__dirname, 'fixtures', 'convoyApp.ts')] });
+    // Loaded by the harness after the core API hook is in place.
+    const convoy: unknown = await import('./fixtures/convoyApp');
+    const list = field(convoy, 'published');
+    assert.ok(Array.isArray(list));
+    published = list;
+  });
+  after(async () => {
+    await h.backend.close();
+  });
+
+  const inventory = async (sku: string): Promise<unknown> => (await h.api(`entities/inventory/${sku}`)).body;
+
+  it('reserves every SKU of a basket through the inventory entity and publishes InventoryUpdated', async () => {
+    const lines = [
+      { sku: 'SKU-1', quantity: 2 },
+      { sku: 'SKU-2', quantity: 1 },
+      { sku: 'SKU-1', quantity: 1 },
+    ];
+    await h.client({
+      action: 'start',
+      name: 'fulfillOrder',
+      instanceId: 'fulfill-b1',
+      input: { basketId: 'b1', lines, nextSequence: 4 },
+    });
+    await h.backend.whenIdle();
+    const status = await statusOf(h, 'fulfill-b1');
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.deepEqual(status.output, { outcome: 'reserved' });
+    assert.deepEqual(await inventory('SKU-1'), { available: 2, reservations: { b1: 3 } });
+    assert.deepEqual(await inventory('SKU-2'), { available: 4, reservations: { b1: 1 } });
+    const event = published.find((e) => field(e, 'basketId') === 'b1');
+    assert.equal(field(event, 'type'), 'InventoryUpdated');
+    assert.equal(field(event, 'sequence'), 4);
+  });
+
+  it('never sells the same stock twice when baskets compete for it', async () => {
+    const baskets = Array.from({ length: 12 }, (_, i) => `race-${i}`);
+    await Promise.all(
+      baskets.map((basketId) =>
+        h.client({
+          action: 'start',
+          name: 'fulfillOrder',
+          instanceId: `fulfill-${basketId}`,
+          input: {
+            basketId,
+            lines: [
+              { sku: 'HOT', quantity: 1 },
+              { sku: `COLD-${basketId}`, quantity: 1 },
+            ],
+            nextSequence: 2,
+          },
+        }),
+      ),
+    );
+    await h.backend.whenIdle();
+    const outcomes = await Promise.all(
+      baskets.map(async (b) => field((await statusOf(h, `fulfill-${b}`)).output, 'outcome')),
+    );
+    assert.equal(outcomes.filter((o) => o === 'reserved').length, 5, 'default stock is 5');
+    assert.equal(outcomes.filter((o) => o === 'insufficient').length, 7);
+    const hot = await inventory('HOT');
+    assert.equal(field(hot, 'available'), 0);
+    const reservations = field(hot, 'reservations');
+    assert.ok(typeof reservations === 'object' && reservations !== null);
+    assert.equal(Object.keys(reservations).length, 5);
+    // Baskets that fell short released what they had reserved of their other SKU.
+    for (const [i, basketId] of baskets.entries()) {
+      const cold = await inventory(`COLD-${basketId}`);
+      assert.equal(field(cold, 'available'), outcomes[i] === 'reserved' ? 4 : 5);
+    }
+  });
+});
