@@ -146,7 +146,6 @@ export class EntityScheduler {
   }
 
   private async runBatch(functionName: string, record: EntityRecord, batch: EntityRecord['queue']): Promise<void> {
-    const started = this.options.clock.now();
     // The extension's EntityContextToString: operation batch plus the stored state, handed over as a JSON string.
     const payload = {
       self: { name: record.name, key: record.key },
@@ -194,8 +193,5 @@ export class EntityScheduler {
       );
       if (error !== undefined) this.options.log(`entity ${functionName}(${record.key}): signal dropped: ${error}`);
     }
-    this.options.log(
-      `entity ${functionName}(${record.key}): ${batch.length} operation(s) in ${this.options.clock.now() - started} ms`,
-    );
   }
 }

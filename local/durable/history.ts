@@ -88,17 +88,5 @@ export type NewHistoryEvent = WithoutBase<HistoryEvent>;
 
 /** Stamps an event; EventId is the task sequence number for scheduling events and -1 for the rest (as in DTFx). */
 export function stamp(event: NewHistoryEvent, timestamp: Date, eventId = -1): HistoryEvent {
-  // The spread keeps the discriminant; TypeScript cannot re-associate it with the union member by itself.
-  const stamped: HistoryEvent = { ...event, EventId: eventId, IsPlayed: false, Timestamp: timestamp.toISOString() };
-  return stamped;
-}
-
-/** Events that allocate an orchestration sequence number (the id the library pairs results with). */
-export function consumesSequenceNumber(event: HistoryEvent): boolean {
-  return (
-    event.EventType === EventType.TaskScheduled ||
-    event.EventType === EventType.TimerCreated ||
-    event.EventType === EventType.EventSent ||
-    event.EventType === EventType.SubOrchestrationInstanceCreated
-  );
+  return { ...event, EventId: eventId, IsPlayed: false, Timestamp: timestamp.toISOString() };
 }

@@ -11,6 +11,7 @@ import type { FunctionCatalog } from './catalog';
 import type { DurableClock } from './clock';
 import type { EntityResponse, EntityScheduler } from './entities';
 import { Episode } from './episode';
+import { errorText, failureDetailsOf, retryDelayMs } from './failures';
 import { EventType, type FailureDetails, type HistoryEvent, type NewHistoryEvent } from './history';
 import type { Limiter, WorkTracker } from './work';
 
@@ -50,7 +51,7 @@ interface Instance {
    */
   actionsApplied: number;
   timers: Set<{ cancel(): void }>;
-  parent: { instanceId: string; executionId: string; taskScheduledId: number } | undefined;
+  parent: { name: string; instanceId: string; executionId: string; taskScheduledId: number } | undefined;
 }
 
 export interface InstanceView {
@@ -87,40 +88,6 @@ const upperSchemaVersionNew = 2;
 
 function isActive(status: RuntimeStatus): boolean {
   return status === 'Pending' || status === 'Running';
-}
-
-function errorText(error: unknown): { message: string; stack: string | undefined; name: string } {
-  if (error instanceof Error) return { message: error.message, stack: error.stack, name: error.name };
-  return { message: String(error), stack: undefined, name: 'Error' };
-}
-
-/**
- * With an exception-properties provider registered, the library puts a JSON failure payload in the
- * error message for the extension to unpack; otherwise the details come from the error itself.
- */
-function failureDetailsOf(error: unknown): FailureDetails {
-  const { message, stack, name } = errorText(error);
-  try {
-    const parsed: unknown = JSON.parse(message);
-    if (typeof parsed === 'object' && parsed !== null && 'errorType' in parsed && 'errorMessage' in parsed) {
-      const properties = 'properties' in parsed && typeof parsed.properties === 'object' ? parsed.properties : null;
-      return {
-        ErrorType: String(parsed.errorType),
-        ErrorMessage: String(parsed.errorMessage),
-        StackTrace: 'stackTrace' in parsed && typeof parsed.stackTrace === 'string' ? parsed.stackTrace : stack,
-        IsNonRetriable: false,
-        ...(properties !== null ? { Properties: { ...properties } } : {}),
-      };
-    }
-  } catch {
-    // Not a payload: a plain error message.
-  }
-  return { ErrorType: name, ErrorMessage: message, StackTrace: stack, IsNonRetriable: false };
-}
-
-function retryDelayMs(policy: RetryPolicy, attempt: number): number {
-  const delay = policy.firstRetryIntervalInMilliseconds * Math.pow(policy.backoffCoefficient ?? 1, attempt - 1);
-  return Math.min(delay, policy.maxRetryIntervalInMilliseconds ?? Number.POSITIVE_INFINITY);
 }
 
 /**
@@ -181,7 +148,6 @@ export class OrchestrationEngine {
     };
     instance.inbox.push({ event: this.executionStarted(instance), isolate: false });
     this.instances.set(id, instance);
-    this.options.log(`orchestration ${functionName} (${id}) scheduled`);
     this.schedule(instance);
     return { ok: true, instanceId: id };
   }
@@ -277,7 +243,7 @@ export class OrchestrationEngine {
         instance.parent === undefined
           ? null
           : {
-              Name: '',
+              Name: instance.parent.name,
               OrchestrationInstance: { InstanceId: instance.parent.instanceId },
               TaskScheduleId: instance.parent.taskScheduledId,
             },
@@ -421,7 +387,7 @@ export class OrchestrationEngine {
         const fireAt = action.fireAt.toISOString();
         episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt }, id);
         episode.effects.push(() => {
-          this.armTimer(instance, action.fireAt, () => {
+          this.armTimer(instance, executionId, action.fireAt, () => {
             this.deliver(instance, executionId, {
               event: { EventType: EventType.TimerFired, TimerId: id, FireAt: fireAt },
               isolate: false,
@@ -478,6 +444,7 @@ export class OrchestrationEngine {
         );
         episode.effects.push(() => {
           const started = this.start(action.functionName, childId, input, {
+            name: instance.name,
             instanceId: instance.instanceId,
             executionId,
             taskScheduledId: id,
@@ -574,7 +541,7 @@ export class OrchestrationEngine {
     const fireAt = new Date(episode.now.getTime() + retryDelayMs(retry.policy, retry.attempt));
     episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt.toISOString() }, timerId);
     episode.effects.push(() => {
-      this.armTimer(instance, fireAt, () => {
+      this.armTimer(instance, executionId, fireAt, () => {
         this.deliver(instance, executionId, {
           event: { EventType: EventType.TimerFired, TimerId: timerId, FireAt: fireAt.toISOString() },
           isolate: true,
@@ -597,7 +564,9 @@ export class OrchestrationEngine {
     });
   }
 
-  private armTimer(instance: Instance, fireAt: Date, onFire: () => void): void {
+  private armTimer(instance: Instance, executionId: string, fireAt: Date, onFire: () => void): void {
+    // A timer created in the episode that ended the execution would only keep the backend busy.
+    if (this.closed || instance.executionId !== executionId || !isActive(instance.status)) return;
     const done = this.options.work.begin();
     let current: { cancel(): void } | undefined;
     const entry = {

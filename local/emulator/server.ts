@@ -414,6 +414,7 @@ export class Broker {
       timer?.cancel();
       cancelWait();
       state.parked.delete(stop);
+      this.roles.delete(sender);
     };
     const cancelWait = consumer.entity.waitForSession({
       owner: claim,

@@ -107,7 +107,8 @@ const coreApi = {
     });
   },
   registerHook(hookName: unknown, callback: unknown): Disposable {
-    if (typeof hookName !== 'string' || typeof callback !== 'function') throw new Error('registerHook(name, callback) expects a string and a function.');
+    if (typeof hookName !== 'string' || typeof callback !== 'function')
+      throw new Error('registerHook(name, callback) expects a string and a function.');
     const registry = target(`registerHook("${hookName}")`);
     const hook: HookCallback = (context) => Reflect.apply(callback, undefined, [context]);
     const list = registry.hooks.get(hookName) ?? [];
@@ -142,10 +143,12 @@ let installed = false;
 export function installCoreModule(): void {
   if (installed) return;
   installed = true;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the Proxy's Reflect.apply passes the module as `this`.
   Module.prototype.require = new Proxy(Module.prototype.require, {
     apply(original, thisArg, args: unknown[]) {
       if (args[0] === '@azure/functions-core') return coreApi;
-      return Reflect.apply(original, thisArg, args) as unknown;
+      const result: unknown = Reflect.apply(original, thisArg, args);
+      return result;
     },
   });
 }

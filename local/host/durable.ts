@@ -4,7 +4,12 @@ import type { DurableBackend, DurableBackendOptions } from '../durable/backend';
 type StartDurableBackend = (options: DurableBackendOptions) => Promise<DurableBackend>;
 
 function hasStart(module: unknown): module is { startDurableBackend: StartDurableBackend } {
-  return typeof module === 'object' && module !== null && 'startDurableBackend' in module && typeof module.startDurableBackend === 'function';
+  return (
+    typeof module === 'object' &&
+    module !== null &&
+    'startDurableBackend' in module &&
+    typeof module.startDurableBackend === 'function'
+  );
 }
 
 /**

@@ -10,7 +10,11 @@ export function expandGlob(pattern: string, root: string): string[] {
   const seen = new Set<string>();
   const result: string[] = [];
   for (const alternative of expandBraces(pattern.replace(/^\.\//, ''))) {
-    for (const file of matchSegments(alternative.split('/').filter((s) => s !== '' && s !== '.'), root, '').sort()) {
+    for (const file of matchSegments(
+      alternative.split('/').filter((s) => s !== '' && s !== '.'),
+      root,
+      '',
+    ).sort()) {
       if (!seen.has(file)) {
         seen.add(file);
         result.push(file);

@@ -10,12 +10,27 @@ import { startHttpListener, type HttpFunction, type HttpListener } from './http/
 import { decodeTypedData, invokeRegistered, type InvocationRequest, type RpcTypedData } from './invoke';
 import { loadApp } from './loadApp';
 import { appLogLine, invocationLine, stamp } from './log';
-import { createClient, describeConnection, resolveConnection } from './serviceBus/client';
+import { acceptWindowMs, createClient, describeConnection, resolveConnection } from './serviceBus/client';
+import { enableNoDelayForClientSockets } from './serviceBus/noDelay';
 import { emptyServiceBusStats, type MessageFacts, type TriggerTarget } from './serviceBus/dispatch';
 import { QueuePump } from './serviceBus/queuePump';
 import { SessionPump } from './serviceBus/sessionPump';
-import { applySettings, describeUnknownSettings, readSettingsFile, resolveBindingExpressions, type UnknownSetting } from './settings';
-import { booleanProp, durableTriggerTypes, isDurableClientBinding, methodsOf, stringProp, triggerOf, usesDurable } from './triggers';
+import {
+  applySettings,
+  describeUnknownSettings,
+  readSettingsFile,
+  resolveBindingExpressions,
+  type UnknownSetting,
+} from './settings';
+import {
+  booleanProp,
+  durableTriggerTypes,
+  isDurableClientBinding,
+  methodsOf,
+  stringProp,
+  triggerOf,
+  usesDurable,
+} from './triggers';
 import type { HostStats, InvocationEvent, InvokeFunction, RegisteredFunctionInfo, TypedData } from './types';
 
 export interface LocalHostOptions {
@@ -49,6 +64,11 @@ export interface LocalHost {
   whenDurableIdle(): Promise<void>;
   /** Drains in-flight calls, closes receivers, the durable backend and the HTTP listener. */
   stop(): Promise<void>;
+  /**
+   * Simulates a crash: connections are dropped at once, nothing is drained or settled (in-flight
+   * handlers keep running but can no longer complete their messages). For restart tests.
+   */
+  kill(): Promise<void>;
 }
 
 interface Pump {
@@ -66,7 +86,11 @@ function readHostJson(appRoot: string, override: unknown): HostConfig {
   return parseHostJson(JSON.parse(readFileSync(path, 'utf8')));
 }
 
-function eventBase(fn: RegisteredFunction, invocationId: string, facts?: MessageFacts): Omit<InvocationEvent, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome'> {
+function eventBase(
+  fn: RegisteredFunction,
+  invocationId: string,
+  facts?: MessageFacts,
+): Omit<InvocationEvent, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome'> {
   const base: Omit<InvocationEvent, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome'> = {
     functionName: fn.info.name,
     invocationId,
@@ -101,9 +125,11 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const appRoot = resolve(options.appRoot);
-  const print = options.log ?? ((line: string) => {
-    console.log(line);
-  });
+  const print =
+    options.log ??
+    ((line: string) => {
+      console.log(line);
+    });
   const log = (line: string): void => {
     print(`[${stamp()}] ${line}`);
   };
@@ -124,7 +150,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
 
   /** Every invocation goes through here: durable clients filled in, events and the log line recorded. */
-  async function run(fn: RegisteredFunction, request: InvocationRequest, facts?: MessageFacts, detail?: (result: unknown, failed: boolean) => string): Promise<unknown> {
+  async function run(
+    fn: RegisteredFunction,
+    request: InvocationRequest,
+    facts?: MessageFacts,
+    detail?: (result: unknown, failed: boolean) => string,
+  ): Promise<unknown> {
     const inputData = [...request.inputData];
     for (const [name, binding] of Object.entries(fn.info.bindings)) {
       if (isDurableClientBinding(binding) && durable !== undefined && !inputData.some((i) => i.name === name)) {
@@ -147,7 +178,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     function finish(outcome: InvocationEvent['outcome'], error: string | undefined, text: string | undefined): void {
       const endedAt = now();
-      const event: InvocationEvent = { ...eventBase(fn, invocationId, facts), startedAt, endedAt, durationMs: endedAt - startedAt, outcome };
+      const event: InvocationEvent = {
+        ...eventBase(fn, invocationId, facts),
+        startedAt,
+        endedAt,
+        durationMs: endedAt - startedAt,
+        outcome,
+      };
       if (error !== undefined) event.error = error;
       counters.total++;
       counters[outcome]++;
@@ -183,7 +220,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const data: RpcTypedData = { http: request };
       const describe = (result: unknown, failed: boolean): string =>
         `${request.method} ${new URL(request.url).pathname} → ${failed ? '500' : httpStatusOf(result)}`;
-      const work = run(fn, { inputData: [{ name: trigger?.name ?? 'httpTrigger', data }], triggerMetadata: {} }, undefined, describe);
+      const work = run(
+        fn,
+        { inputData: [{ name: trigger?.name ?? 'httpTrigger', data }], triggerMetadata: {} },
+        undefined,
+        describe,
+      );
       httpInFlight.add(work);
       void work.catch(() => undefined).finally(() => httpInFlight.delete(work));
       return work;
@@ -240,25 +282,39 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         else if (topicName !== undefined && subscriptionName !== undefined) {
           target.topicName = topicName;
           target.subscriptionName = subscriptionName;
-        } else throw new Error(`${fn.info.name}: a Service Bus trigger needs queueName, or topicName and subscriptionName.`);
-        targets.push({ target, sessions: booleanProp(trigger.binding, 'isSessionsEnabled') === true, connection: stringProp(trigger.binding, 'connection') });
+        } else
+          throw new Error(`${fn.info.name}: a Service Bus trigger needs queueName, or topicName and subscriptionName.`);
+        targets.push({
+          target,
+          sessions: booleanProp(trigger.binding, 'isSessionsEnabled') === true,
+          connection: stringProp(trigger.binding, 'connection'),
+        });
       } else if (!durableTriggerTypes.has(type)) {
         log(`${fn.info.name}: ${trigger.binding.type} is not run by the local host (registered only)`);
       }
     }
     httpFunctions = [...httpFunctions];
 
+    if (targets.length > 0) enableNoDelayForClientSockets();
     for (const { target, sessions, connection } of targets) {
       const resolvedConnection = resolveConnection(connection, process.env);
-      const key = JSON.stringify(resolvedConnection);
+      const timeoutMs = sessions
+        ? Math.min(acceptWindowMs, config.serviceBus.retry.tryTimeoutMs)
+        : config.serviceBus.retry.tryTimeoutMs;
+      const key = `${JSON.stringify(resolvedConnection)}|${timeoutMs}`;
       let client = clients.get(key);
       if (client === undefined) {
-        client = createClient(resolvedConnection, config.serviceBus);
+        client = createClient(resolvedConnection, config.serviceBus, timeoutMs);
         clients.set(key, client);
       }
       const fn = lookup(target.functionName);
       const trigger = triggerOf(fn.info.bindings);
-      const dispatch = async (_name: string, data: TypedData, triggerMetadata: Record<string, TypedData>, facts: MessageFacts): Promise<void> => {
+      const dispatch = async (
+        _name: string,
+        data: TypedData,
+        triggerMetadata: Record<string, TypedData>,
+        facts: MessageFacts,
+      ): Promise<void> => {
         await run(fn, { inputData: [{ name: trigger?.name ?? 'serviceBusTrigger', data }], triggerMetadata }, facts);
       };
       const pumpOptions = { client, target, options: config.serviceBus, dispatch, stats: sbStats, log };
@@ -275,18 +331,28 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     for (const pump of pumps) pump.start();
   } catch (error) {
     await Promise.all(pumps.map((p) => p.stop()));
-    await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
     await Promise.all(pumps.map((p) => p.settled()));
+    await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
     await durable?.close();
     await http.close();
     throw error;
   }
 
   let stopped: Promise<void> | undefined;
+  async function kill(): Promise<void> {
+    log('killed: dropping every connection without draining');
+    for (const pump of pumps) void pump.stop().catch(() => undefined);
+    await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
+    await durable?.close();
+    await http.close();
+  }
+
   async function stop(): Promise<void> {
     log('stopping: draining in-flight calls');
     await Promise.all(pumps.map((p) => p.stop()));
     await Promise.all([...httpInFlight].map((w) => w.catch(() => undefined)));
+    // Pending session accepts end within the accept window; closing the client first would strand them.
+    await Promise.all(pumps.map((p) => p.settled()));
     if (durable !== undefined) {
       const drainMs = options.durableDrainMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
@@ -295,7 +361,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await durable.close();
     }
     await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
-    await Promise.all(pumps.map((p) => p.settled()));
     await http.close();
     const terminate: Record<string, unknown> = {
       get hookData() {
@@ -305,7 +370,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         return registry.appHookData;
       },
     };
-    for (const hook of [...(registry.hooks.get('appTerminate') ?? [])]) await Promise.resolve(hook(terminate)).catch(() => undefined);
+    for (const hook of [...(registry.hooks.get('appTerminate') ?? [])])
+      await Promise.resolve(hook(terminate)).catch(() => undefined);
     log(`stopped after ${counters.total} invocations`);
   }
 
@@ -338,6 +404,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     whenDurableIdle: () => durable?.whenIdle() ?? Promise.resolve(),
     stop() {
       stopped ??= stop();
+      return stopped;
+    },
+    kill() {
+      stopped ??= kill();
       return stopped;
     },
   };

@@ -7,7 +7,9 @@ export function parseTimeSpan(text: string): number {
   if (match === null) throw new Error(`"${text}" is not a TimeSpan (expected hh:mm:ss or hh:mm:ss.fff).`);
   const [, days, hours, minutes, seconds, fraction] = match;
   const fractionMs = fraction === undefined ? 0 : Number(`0.${fraction}`) * 1000;
-  return ((Number(days ?? 0) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + fractionMs;
+  return (
+    ((Number(days ?? 0) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + fractionMs
+  );
 }
 
 const timeSpan = z.string().transform((text, ctx) => {
@@ -60,7 +62,13 @@ export interface ServiceBusOptions {
   maxConcurrentCallsPerSession: number;
   /** Unset in host.json → the client's tryTimeout (60 s), as in Azure. */
   sessionIdleTimeoutMs: number;
-  retry: { mode: 'exponential' | 'fixed'; tryTimeoutMs: number; delayMs: number; maxDelayMs: number; maxRetries: number };
+  retry: {
+    mode: 'exponential' | 'fixed';
+    tryTimeoutMs: number;
+    delayMs: number;
+    maxDelayMs: number;
+    maxRetries: number;
+  };
 }
 
 export interface HostConfig {

@@ -173,7 +173,8 @@ export async function invokeRegistered(
   if (failure !== undefined) throw failure;
 
   const response: unknown = await model.getResponse(context, post.result);
-  if (typeof response !== 'object' || response === null) return { invocationId, returnValue: undefined, outputData: [] };
+  if (typeof response !== 'object' || response === null)
+    return { invocationId, returnValue: undefined, outputData: [] };
   return {
     invocationId,
     returnValue: 'returnValue' in response ? response.returnValue : undefined,

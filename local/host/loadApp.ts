@@ -28,7 +28,9 @@ export function entryPointFiles(appRoot: string): string[] {
   if (main === undefined) throw new Error(`${path} has no "main": the worker loads the app from it.`);
   const files = expandGlob(main, appRoot);
   if (files.length === 0) {
-    throw new Error(`Found zero files matching package.json "main" (${main}) in ${appRoot}. Did you run "npm run build"?`);
+    throw new Error(
+      `Found zero files matching package.json "main" (${main}) in ${appRoot}. Did you run "npm run build"?`,
+    );
   }
   return files;
 }

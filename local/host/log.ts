@@ -22,7 +22,12 @@ export function invocationLine(event: InvocationEvent, detail?: string): string 
 const shownSystemLevels = new Set<LogLevel>(['warning', 'error', 'critical']);
 
 /** context.log output of the app, and the library's own warnings (its debug chatter is dropped). */
-export function appLogLine(level: LogLevel, category: LogCategory, message: string, functionName?: string): string | undefined {
+export function appLogLine(
+  level: LogLevel,
+  category: LogCategory,
+  message: string,
+  functionName?: string,
+): string | undefined {
   if (category !== 'user' && !shownSystemLevels.has(level)) return undefined;
   if (level === 'none') return undefined;
   const label = level === 'information' || level === 'debug' || level === 'trace' ? '' : `${level.toUpperCase()} `;

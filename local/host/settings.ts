@@ -27,7 +27,8 @@ export function readSettingsFile(appRoot: string): SettingsFile {
     }
     const parsed = settingsFileSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    if (parsed.data.IsEncrypted === true) throw new Error(`${path} is encrypted; the local host reads plain values only.`);
+    if (parsed.data.IsEncrypted === true)
+      throw new Error(`${path} is encrypted; the local host reads plain values only.`);
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(parsed.data.Values ?? {})) values[key] = String(value);
     return { path, values };

@@ -51,7 +51,13 @@ export interface ServiceBusStats {
 }
 
 export interface HostStats {
-  invocations: { total: number; succeeded: number; failed: number; inFlight: number; byFunction: Record<string, number> };
+  invocations: {
+    total: number;
+    succeeded: number;
+    failed: number;
+    inFlight: number;
+    byFunction: Record<string, number>;
+  };
   serviceBus: ServiceBusStats;
   /** Present when the app registers durable functions or durable clients. */
   durable?: { orchestrations: Record<string, number>; entities: number; pendingWork: number };

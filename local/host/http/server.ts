@@ -63,7 +63,12 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** The RPC request the host builds: lower-case headers without empty values, non-empty query values, route params. */
-export function toRpcHttp(request: IncomingMessage, url: URL, body: Buffer, params: Record<string, string>): RpcHttpData {
+export function toRpcHttp(
+  request: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  params: Record<string, string>,
+): RpcHttpData {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) {
     const text = Array.isArray(value) ? value.join(', ') : value;
@@ -131,7 +136,9 @@ export async function startHttpListener(
       if (chosen === undefined) {
         await readBody(request);
         if (url.pathname === '/' && method === 'GET') {
-          response.writeHead(200, { 'content-type': 'text/plain' }).end('Your Functions 4.0 app is up and running (local host)\n');
+          response
+            .writeHead(200, { 'content-type': 'text/plain' })
+            .end('Your Functions 4.0 app is up and running (local host)\n');
         } else {
           response.writeHead(404).end();
         }

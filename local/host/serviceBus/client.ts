@@ -1,5 +1,5 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
+import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 import type { ServiceBusOptions } from '../hostConfig';
 
 type Env = Record<string, string | undefined>;
@@ -40,11 +40,24 @@ export function describeConnection(connection: ServiceBusConnection): string {
   return endpoint ?? '(connection string)';
 }
 
-export function createClient(connection: ServiceBusConnection, options: ServiceBusOptions): ServiceBusClient {
+/**
+ * How long one acceptNextSession waits for a free session before asking again. The SDK cannot
+ * cancel a pending accept (neither abortSignal nor close() reaches it; it holds the process for
+ * its whole timeout), so a short window keeps shutdown quick; behaviour is unchanged because the
+ * processor asks again straight away.
+ */
+export const acceptWindowMs = 3_000;
+
+/** `operationTimeoutMs` bounds every SDK operation, acceptNextSession included. */
+export function createClient(
+  connection: ServiceBusConnection,
+  options: ServiceBusOptions,
+  operationTimeoutMs = options.retry.tryTimeoutMs,
+): ServiceBusClient {
   const clientOptions: ServiceBusClientOptions = {
     retryOptions: {
-      mode: options.retry.mode === 'fixed' ? 0 : 1,
-      timeoutInMs: options.retry.tryTimeoutMs,
+      mode: options.retry.mode === 'fixed' ? RetryMode.Fixed : RetryMode.Exponential,
+      timeoutInMs: operationTimeoutMs,
       retryDelayInMs: options.retry.delayMs,
       maxRetryDelayInMs: options.retry.maxDelayMs,
       maxRetries: options.retry.maxRetries,
@@ -54,6 +67,8 @@ export function createClient(connection: ServiceBusConnection, options: ServiceB
   const credential: TokenCredential =
     connection.credential?.toLowerCase() === 'managedidentity'
       ? new ManagedIdentityCredential(connection.clientId === undefined ? {} : { clientId: connection.clientId })
-      : new DefaultAzureCredential(connection.clientId === undefined ? {} : { managedIdentityClientId: connection.clientId });
+      : new DefaultAzureCredential(
+          connection.clientId === undefined ? {} : { managedIdentityClientId: connection.clientId },
+        );
   return new ServiceBusClient(connection.fullyQualifiedNamespace, credential, clientOptions);
 }

@@ -16,14 +16,23 @@ export function dotNetDate(date: Date, suffix: '' | 'Z' | '+00:00'): string {
   return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}${suffix}`;
 }
 
+/** AMQP longs arrive as `long` objects. */
+function isLong(value: unknown): value is { toNumber(): number } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'toNumber' in value &&
+    typeof value.toNumber === 'function' &&
+    'high' in value &&
+    'low' in value
+  );
+}
+
 function jsonValue(value: unknown): unknown {
   if (value instanceof Date) return dotNetDate(value, 'Z');
   if (Buffer.isBuffer(value)) return value.toString('base64');
   if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'object' && value !== null && 'toNumber' in value && typeof value.toNumber === 'function') {
-    const converted: unknown = value.toNumber();
-    return converted;
-  }
+  if (isLong(value)) return value.toNumber();
   return value;
 }
 

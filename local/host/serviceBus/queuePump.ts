@@ -48,7 +48,12 @@ export class QueuePump {
           const work = (async () => {
             let failed = false;
             try {
-              await dispatch(target.functionName, triggerInput(message, target.dataType), triggerMetadata(message, target.functionName), messageFacts(message));
+              await dispatch(
+                target.functionName,
+                triggerInput(message, target.dataType),
+                triggerMetadata(message, target.functionName),
+                messageFacts(message),
+              );
             } catch {
               failed = true;
             }
@@ -62,7 +67,9 @@ export class QueuePump {
                 stats.messagesCompleted++;
               }
             } catch (error) {
-              log(`${target.functionName}: could not ${failed ? 'abandon' : 'complete'} message ${String(message.sequenceNumber)}: ${describeError(error)}`);
+              log(
+                `${target.functionName}: could not ${failed ? 'abandon' : 'complete'} message ${String(message.sequenceNumber)}: ${describeError(error)}`,
+              );
             }
           })();
           this.#inFlight.add(work);
@@ -73,7 +80,9 @@ export class QueuePump {
           }
         },
         processError: (args) => {
-          log(`${target.functionName}: receive error on ${target.entity} (${args.errorSource}): ${describeError(args.error)}`);
+          log(
+            `${target.functionName}: receive error on ${target.entity} (${args.errorSource}): ${describeError(args.error)}`,
+          );
           return Promise.resolve();
         },
       },

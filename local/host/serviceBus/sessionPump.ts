@@ -38,6 +38,11 @@ export class SessionPump {
   #slots: Promise<void>[] = [];
   #stopping = false;
 
+  /** A method, not the field: the flag flips while these loops await. */
+  #isStopping(): boolean {
+    return this.#stopping;
+  }
+
   constructor(options: SessionPumpOptions) {
     this.#o = options;
   }
@@ -70,7 +75,6 @@ export class SessionPump {
       maxAutoLockRenewalDurationInMs: options.maxAutoLockRenewalDurationMs,
       skipParsingBodyAsJson: true,
       skipConvertingDate: true,
-      abortSignal: this.#abort.signal,
     };
     if (target.queueName !== undefined) return client.acceptNextSession(target.queueName, receiverOptions);
     return client.acceptNextSession(target.topicName ?? '', target.subscriptionName ?? '', receiverOptions);
@@ -78,21 +82,23 @@ export class SessionPump {
 
   async #runSlot(): Promise<void> {
     let failures = 0;
-    while (!this.#stopping) {
+    while (!this.#isStopping()) {
       let receiver: ServiceBusSessionReceiver;
       try {
         receiver = await this.#accept();
         failures = 0;
       } catch (error) {
-        if (this.#stopping) return;
+        if (this.#isStopping()) return;
         // No session free within the try timeout: the processor simply asks again.
         if (isServiceBusError(error) && error.code === 'ServiceTimeout') continue;
         failures++;
-        this.#o.log(`${this.#o.target.functionName}: accepting a session on ${this.#o.target.entity} failed: ${describeError(error)}`);
+        this.#o.log(
+          `${this.#o.target.functionName}: accepting a session on ${this.#o.target.entity} failed: ${describeError(error)}`,
+        );
         await pause(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#abort.signal);
         continue;
       }
-      if (this.#stopping) {
+      if (this.#isStopping()) {
         await receiver.close().catch(() => undefined);
         return;
       }
@@ -119,12 +125,12 @@ export class SessionPump {
     const { receiver } = held;
     const batchSize = Math.max(1, options.prefetchCount, options.maxConcurrentCallsPerSession);
     let handled = 0;
-    while (!this.#stopping) {
+    while (!this.#isStopping()) {
       let batch: ServiceBusReceivedMessage[];
       try {
         batch = await receiver.receiveMessages(batchSize, { maxWaitTimeInMs: options.sessionIdleTimeoutMs });
       } catch (error) {
-        if (this.#stopping) return;
+        if (this.#isStopping()) return;
         if (isLockLost(error)) {
           stats.sessionsLockLost++;
           log(`session ${receiver.sessionId} lock lost while waiting (${describeError(error)})`);
@@ -132,9 +138,11 @@ export class SessionPump {
         return;
       }
       if (batch.length === 0) {
-        if (!this.#stopping) {
+        if (!this.#isStopping()) {
           stats.sessionsIdleClosed++;
-          log(`session ${receiver.sessionId} idle-closed after ${options.sessionIdleTimeoutMs} ms without a message (${handled} handled)`);
+          log(
+            `session ${receiver.sessionId} idle-closed after ${options.sessionIdleTimeoutMs} ms without a message (${handled} handled)`,
+          );
         }
         return;
       }
@@ -158,7 +166,7 @@ export class SessionPump {
     const worker = async (): Promise<void> => {
       for (let message = queue.shift(); message !== undefined; message = queue.shift()) {
         if (lost) return;
-        if (this.#stopping) {
+        if (this.#isStopping()) {
           // Shutting down: hand not-yet-started messages back instead of starting new work.
           await receiver.abandonMessage(message).catch(() => undefined);
           continue;
@@ -174,7 +182,12 @@ export class SessionPump {
     const { target, dispatch, stats, log } = this.#o;
     let failed = false;
     try {
-      await dispatch(target.functionName, triggerInput(message, target.dataType), triggerMetadata(message, target.functionName), messageFacts(message));
+      await dispatch(
+        target.functionName,
+        triggerInput(message, target.dataType),
+        triggerMetadata(message, target.functionName),
+        messageFacts(message),
+      );
     } catch {
       failed = true;
     }
@@ -191,7 +204,9 @@ export class SessionPump {
     } catch (error) {
       if (isLockLost(error)) {
         stats.sessionsLockLost++;
-        log(`session ${receiver.sessionId} lock lost: could not ${failed ? 'abandon' : 'complete'} message ${String(message.sequenceNumber)} (${describeError(error)})`);
+        log(
+          `session ${receiver.sessionId} lock lost: could not ${failed ? 'abandon' : 'complete'} message ${String(message.sequenceNumber)} (${describeError(error)})`,
+        );
         return true;
       }
       log(`session ${receiver.sessionId}: ${failed ? 'abandon' : 'complete'} failed: ${describeError(error)}`);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { forwardToDurable, isDurableWebhookPath } from '../../../local/durable/forward';
 import { field, startHarness, statusOf, until, type Harness } from './fixtures/harness';
 
 describe('local durable backend: durable client HTTP API', () => {
@@ -96,6 +98,27 @@ describe('local durable backend: durable client HTTP API', () => {
     const body: unknown = await response.json();
     assert.equal(field(body, 'runtimeStatus'), 'Completed');
     assert.equal(field(body, 'input'), 'x');
+
+    // Behind a host, the links carry the host's origin; forwardToDurable passes the path through.
+    const front = createServer((req, res) => {
+      if (isDurableWebhookPath(new URL(req.url ?? '/', 'http://x').pathname))
+        forwardToDurable(req, res, h.backend.httpOrigin);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = front.address();
+      assert.ok(address !== null && typeof address === 'object');
+      const viaHost = new URL(statusUri);
+      viaHost.host = `127.0.0.1:${address.port}`;
+      const forwarded = await fetch(viaHost);
+      assert.equal(forwarded.status, 200);
+      assert.equal(field(await forwarded.json(), 'runtimeStatus'), 'Completed');
+      assert.equal((await fetch(new URL('/api/other', viaHost))).status, 404);
+    } finally {
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+    }
 
     const listed = await h.api('instances/?runtimeStatus=Completed');
     assert.ok(Array.isArray(listed.body));

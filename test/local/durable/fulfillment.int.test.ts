@@ -2,18 +2,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { field, startHarness, statusOf, type Harness } from './fixtures/harness';
+import { probe } from './fixtures/probe';
 
 /** The convoy's own fulfillOrder orchestration and inventory entity, run by the local backend. */
 describe('local durable backend: the convoy fulfillment', () => {
   let h: Harness;
-  let published: unknown[];
   before(async () => {
     h = await startHarness({ appModules: [join(__dirname, 'fixtures', 'convoyApp.ts')] });
-    // Loaded by the harness after the core API hook is in place.
-    const convoy: unknown = await import('./fixtures/convoyApp');
-    const list = field(convoy, 'published');
-    assert.ok(Array.isArray(list));
-    published = list;
   });
   after(async () => {
     await h.backend.close();
@@ -39,7 +34,7 @@ describe('local durable backend: the convoy fulfillment', () => {
     assert.deepEqual(status.output, { outcome: 'reserved' });
     assert.deepEqual(await inventory('SKU-1'), { available: 2, reservations: { b1: 3 } });
     assert.deepEqual(await inventory('SKU-2'), { available: 4, reservations: { b1: 1 } });
-    const event = published.find((e) => field(e, 'basketId') === 'b1');
+    const event = probe.published.find((e) => field(e, 'basketId') === 'b1');
     assert.equal(field(event, 'type'), 'InventoryUpdated');
     assert.equal(field(event, 'sequence'), 4);
   });

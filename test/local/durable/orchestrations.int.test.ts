@@ -57,6 +57,13 @@ describe('local durable backend: orchestrations', () => {
     });
     assert.equal(probe.flakyAttempts.get('retry-key'), 3);
 
+    // Retries inside a fan-out: each retry timer and rescheduled attempt gets the id the library expects.
+    const fanOut = await runToIdle(h, 'retryFanOut', 'fan');
+    assert.deepEqual((await statusOf(h, fanOut)).output, { results: [3, 10, 3], after: 42 });
+
+    const race = await runToIdle(h, 'retryRace', 'race');
+    assert.deepEqual((await statusOf(h, race)).output, { y: 4, attempts: 3 });
+
     const exhausted = await runToIdle(h, 'retryExhausted');
     const status = await statusOf(h, exhausted);
     assert.equal(status.runtimeStatus, 'Completed');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ServiceBusClient } from '@azure/service-bus';
 import { delay, entityStats, errorCode, eventually, startHarness, type Harness } from './helpers';
 
 describe('emulator sessions (driven by @azure/service-bus)', () => {
@@ -74,20 +75,14 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     await receiver.close();
   });
 
-  it('forgets a next-available accept the client gave up on, so the session goes to the next client', async () => {
-    const controller = new AbortController();
-    const gaveUp = h.client.acceptNextSession('orders', { abortSignal: controller.signal });
-    await eventually(() => entityStats(h, 'orders').waitingAcceptors === 1, 'accept parked');
-    controller.abort();
-    await assert.rejects(gaveUp);
-    await eventually(() => entityStats(h, 'orders').waitingAcceptors === 0, 'parked accept forgotten');
-    await h.client.createSender('orders').sendMessages({ body: 'after-abort', sessionId: 'after-abort' });
-    const receiver = await h.client.acceptNextSession('orders');
-    assert.equal(receiver.sessionId, 'after-abort');
-    const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 });
-    assert.equal(m?.body, 'after-abort');
-    await receiver.completeMessage(m!);
-    await receiver.close();
+  it('times a next-available accept out with com.microsoft:timeout when no session frees up', async () => {
+    const impatient = new ServiceBusClient(h.emulator.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 1500 } });
+    const started = Date.now();
+    await assert.rejects(impatient.acceptNextSession('orders'), (error: unknown) => errorCode(error) === 'ServiceTimeout');
+    const took = Date.now() - started;
+    assert.ok(took < 1500 && took > 1000, `timed out after ${took} ms`);
+    assert.equal(entityStats(h, 'orders').waitingAcceptors, 0);
+    await impatient.close();
   });
 
   it('gets and sets session state on the locked session', async () => {

@@ -1,0 +1,60 @@
+import { startLocalHost, type LocalHost } from '../../local/host';
+import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
+import { costHook, faultHook } from './hooks';
+
+/**
+ * Runs the local host in its own process, so a test can SIGKILL it mid-run like a crashed
+ * worker, and so the host gets its own core next to the emulator and Azurite. Configuration
+ * arrives in CONVOY_HOST_CONFIG; invocation events go to the parent over IPC.
+ */
+
+function send(message: ReturnType<typeof toParentMessage>): void {
+  if (process.send === undefined) throw new Error('hostChild must be spawned with an IPC channel.');
+  process.send(message);
+}
+
+async function main(): Promise<void> {
+  const config = parseChildConfig(process.env.CONVOY_HOST_CONFIG);
+  const lines: string[] = [];
+  const host: LocalHost = await startLocalHost({
+    appRoot: config.appRoot,
+    port: 0,
+    settings: config.settings,
+    hostJson: config.hostJson,
+    // Host lines are kept for the parent to print when something goes wrong.
+    log: (line) => {
+      lines.push(line);
+      if (lines.length > 400) lines.shift();
+      if (config.verbose) process.stderr.write(`${line}\n`);
+    },
+  });
+  if (config.handlerCostMs > 0) host.registerHook('preInvocation', costHook(config.costFunction, config.handlerCostMs));
+  if (config.faults.length > 0) host.registerHook('preInvocation', faultHook(config.faults));
+  host.onInvocation((event) => {
+    send(toParentMessage({ kind: 'invocation', event }));
+  });
+
+  process.on('message', (raw: unknown) => {
+    const command = parseCommand(raw);
+    if (command?.kind === 'stop') {
+      void host.stop().then(
+        () => {
+          send(toParentMessage({ kind: 'stopped' }));
+          process.disconnect();
+        },
+        (error: unknown) => {
+          process.stderr.write(`stop failed: ${String(error)}\n${lines.join('\n')}\n`);
+          process.exit(1);
+        },
+      );
+    } else if (command?.kind === 'dumpLog') {
+      send(toParentMessage({ kind: 'log', lines: [...lines] }));
+    }
+  });
+  send(toParentMessage({ kind: 'ready', url: host.url }));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`host failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

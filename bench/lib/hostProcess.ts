@@ -1,0 +1,106 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { InvocationEvent } from '../../local/host';
+import { parseParentMessage, type ChildConfig, type ParentMessage } from './hostProtocol';
+
+/** The parent's handle on a local host running in its own process (bench/lib/hostChild.ts). */
+export interface HostProcess {
+  url: string;
+  pid: number;
+  /** Every invocation the host reported so far, in the order it reported them. */
+  readonly events: readonly InvocationEvent[];
+  onInvocation(listener: (event: InvocationEvent) => void): () => void;
+  /** The host's last log lines (for failure messages). */
+  recentLog(): Promise<string[]>;
+  /** Graceful: drain in-flight calls, close receivers, exit. */
+  stop(): Promise<void>;
+  /** Abrupt: SIGKILL, as when a worker crashes; resolves once the process is gone. */
+  kill(): Promise<void>;
+}
+
+const childEntry = join(__dirname, 'hostChild.ts');
+
+export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): Promise<HostProcess> {
+  const child: ChildProcess = fork(childEntry, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, CONVOY_HOST_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('Could not spawn the host process.');
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-8_000);
+    if (config.verbose === true) process.stderr.write(chunk);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const events: InvocationEvent[] = [];
+  const listeners = new Set<(event: InvocationEvent) => void>();
+  const waiting = new Map<ParentMessage['kind'], (message: ParentMessage) => void>();
+
+  child.on('message', (raw: unknown) => {
+    const message = parseParentMessage(raw);
+    if (message.kind === 'invocation') {
+      events.push(message.event);
+      for (const listener of listeners) listener(message.event);
+    }
+    waiting.get(message.kind)?.(message);
+  });
+  const next = (kind: ParentMessage['kind'], timeoutMs: number): Promise<ParentMessage> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiting.delete(kind);
+        reject(new Error(`host process sent no "${kind}" within ${String(timeoutMs)} ms\n${stderr}`));
+      }, timeoutMs);
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`host process exited (code ${String(child.exitCode)}) before "${kind}"\n${stderr}`));
+      });
+      waiting.set(kind, (message) => {
+        clearTimeout(timer);
+        waiting.delete(kind);
+        resolve(message);
+      });
+    });
+
+  const ready = await next('ready', readyTimeoutMs).catch(async (error: unknown) => {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  });
+  if (ready.kind !== 'ready') throw new Error('unexpected first message from the host process');
+
+  let ended: Promise<void> | undefined;
+  return {
+    url: ready.url,
+    pid,
+    events,
+    onInvocation(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async recentLog() {
+      if (child.exitCode !== null || child.signalCode !== null) return stderr.split('\n');
+      child.send({ kind: 'dumpLog' });
+      const message = await next('log', 5_000).catch(() => undefined);
+      return message?.kind === 'log' ? message.lines : [];
+    },
+    stop() {
+      ended ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.send({ kind: 'stop' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return ended;
+    },
+    kill() {
+      ended ??= (async () => {
+        child.kill('SIGKILL');
+        await exited;
+      })();
+      return ended;
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { ServiceBusClient } from '@azure/service-bus';
+import type { InvocationEvent } from '../../local/host';
+import { planRun, runPrefix } from '../../bench/lib/baskets';
+import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
+import type { Fault } from '../../bench/lib/hostProtocol';
+import { appRoot, orderEventsQueue, startStack, type Stack } from '../../bench/lib/stack';
+import { assertConvoyExact, assertSessionDiscipline, consumer } from './support/convoyAssertions';
+
+/**
+ * The whole convoy on one machine: Azurite + the Service Bus emulator + the local host running the
+ * built app (dist/) in its own process, configured by the repository's host.json.
+ */
+
+const hostJson: unknown = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8'));
+const drainTimeoutMs = 60_000;
+const isFinal = (order: OrderView | undefined): boolean => order !== undefined && finalStatuses.has(order.status);
+
+describe('convoy end to end', { timeout: 150_000 }, () => {
+  let stack: Stack | undefined;
+  const running = (): Stack => {
+    assert.ok(stack !== undefined, 'stack not started');
+    return stack;
+  };
+  before(async () => {
+    stack = await startStack({ hostJson });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('applies 50 interleaved baskets in order, sessions in parallel, one call per session at a time', async (t) => {
+    const { host } = running();
+    const response = await publishBaskets(host.url, { generate: { baskets: 50, itemsPerBasket: 3, interleave: true } });
+    const published = new Map(response.baskets.map((b) => [b.basketId, b.events]));
+    assert.equal(published.size, 50);
+
+    const orders = await waitForOrders(host.url, [...published.keys()], isFinal, drainTimeoutMs);
+    assertConvoyExact(orders, published);
+    const mine = host.events.filter((e) => e.sessionId !== undefined && published.has(e.sessionId));
+    assert.equal(mine.filter((e) => e.functionName === consumer).length, 50 * 6, 'one invocation per event, no retries');
+    const parallel = assertSessionDiscipline(mine, 4);
+    assert.ok(parallel <= 16, `${String(parallel)} sessions at once exceeds maxConcurrentSessions 16`);
+    t.diagnostic(`up to ${String(parallel)} sessions ran at once`);
+  });
+
+  it('keeps the order when a handler throws once (before and after saving)', async () => {
+    const s = running();
+    const run = planRun(runPrefix('fault'), 20, 3);
+    const ids = [...run.published.keys()];
+    // before: nothing saved, the redelivery applies it; after: saved, the redelivery is a recorded duplicate.
+    const faults: Fault[] = [
+      ...ids.slice(0, 5).map((id): Fault => ({ messageId: `${id}:2`, when: 'before' })),
+      ...ids.slice(5, 10).map((id): Fault => ({ messageId: `${id}:4`, when: 'after' })),
+      ...ids.slice(10, 12).map((id): Fault => ({ messageId: `${id}:6`, when: 'before' })),
+    ];
+    await s.host.stop();
+    const host = await s.restartHost({ faults });
+    await publishBaskets(host.url, run.request);
+
+    const orders = await waitForOrders(host.url, ids, isFinal, drainTimeoutMs);
+    assertConvoyExact(orders, run.published);
+    const mine = host.events.filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
+    assertSessionDiscipline(mine);
+
+    for (const fault of faults) {
+      const basketId = fault.messageId.slice(0, fault.messageId.lastIndexOf(':'));
+      const sequence = Number(fault.messageId.slice(fault.messageId.lastIndexOf(':') + 1));
+      const session = mine.filter((e) => e.sessionId === basketId && e.functionName === consumer).sort((a, b) => a.startedAt - b.startedAt);
+      const failedAt = session.findIndex((e) => e.messageId === fault.messageId && e.outcome === 'failed');
+      assert.ok(failedAt >= 0, `no failed invocation for ${fault.messageId}`);
+      const retry = session[failedAt + 1];
+      // Abandoned → redelivered first in its session, before any later event of the basket.
+      assert.equal(retry?.messageId, fault.messageId, `after the failure of ${fault.messageId} the session went on with ${retry?.messageId ?? 'nothing'}`);
+      assert.equal(retry.deliveryCount, 2);
+      assert.equal(retry.outcome, 'succeeded');
+
+      const order = orders.get(basketId);
+      const applied = order?.applied.find((a) => a.sequence === sequence);
+      const duplicates = order?.duplicates.filter((d) => d.sequence === sequence) ?? [];
+      if (fault.when === 'before') {
+        assert.equal(applied?.deliveryCount, 2, `${fault.messageId} should be applied by its redelivery`);
+        assert.deepEqual(duplicates, []);
+      } else {
+        assert.equal(applied?.deliveryCount, 1, `${fault.messageId} should be applied by its first delivery`);
+        assert.deepEqual(
+          duplicates.map((d) => d.deliveryCount),
+          [2],
+          `the redelivery of ${fault.messageId} should be recorded as a duplicate`,
+        );
+      }
+    }
+  });
+
+  it('loses nothing and applies nothing twice when the host is killed mid-run and restarted', async (t) => {
+    const s = running();
+    const run = planRun(runPrefix('kill'), 50, 3);
+    const ids = [...run.published.keys()];
+    await s.host.stop();
+    // A handler cost keeps several calls in flight at the moment of the kill.
+    const first = await s.restartHost({ faults: [], handlerCostMs: 25 });
+    const killAfter = 100;
+    const reached = new Promise<void>((resolve) => {
+      let done = 0;
+      first.onInvocation((e) => {
+        if (e.functionName === consumer && e.outcome === 'succeeded' && ++done === killAfter) resolve();
+      });
+    });
+    await publishBaskets(first.url, run.request);
+    const giveUp = new AbortController();
+    const timeout = sleep(drainTimeoutMs, undefined, { signal: giveUp.signal }).then(() => {
+      assert.fail(`fewer than ${String(killAfter)} calls before the kill`);
+    });
+    await Promise.race([reached, timeout]).finally(() => {
+      giveUp.abort();
+    });
+    await timeout.catch(() => undefined);
+    await first.kill();
+    const beforeKill: readonly InvocationEvent[] = [...first.events];
+
+    const second = await s.restartHost({ faults: [], handlerCostMs: 0 });
+    // The durable backend is in memory: fulfillments running in the killed process are gone (in
+    // Azure they would resume from storage). A basket left Paid is re-driven the way the app heals:
+    // a duplicate delivery of its PaymentMade makes processOrderEvent ensure the fulfillment again.
+    const settled = (o: OrderView | undefined): boolean => o !== undefined && (isFinal(o) || o.status === 'Paid');
+    await waitForOrders(second.url, ids, settled, drainTimeoutMs, 'Paid, Fulfilled or Backordered');
+    await quiet(second.events, 2_000, drainTimeoutMs);
+    const stuck = [...(await waitForOrders(second.url, ids, settled, 5_000)).entries()].filter(([, o]) => o?.status === 'Paid');
+    await redrivePaymentMade(
+      s.emulator.connectionString,
+      stuck.map(([id]) => id),
+    );
+
+    const orders = await waitForOrders(second.url, ids, isFinal, drainTimeoutMs);
+    assertConvoyExact(orders, run.published);
+    for (const [id] of stuck) {
+      const duplicates = orders.get(id)?.duplicates.filter((d) => d.eventId === `${id}:5`) ?? [];
+      assert.ok(duplicates.length >= 1, `the re-driven PaymentMade of ${id} was not recorded as a duplicate`);
+    }
+    const all = [...beforeKill, ...second.events].filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
+    assertSessionDiscipline(all);
+    // In-flight deliveries of the killed host come back with a higher delivery count.
+    const redelivered = second.events.filter((e) => e.functionName === consumer && (e.deliveryCount ?? 1) > 1);
+    assert.ok(redelivered.length >= 1, 'no message in flight at the kill was redelivered');
+    t.diagnostic(
+      `killed after ${String(beforeKill.filter((e) => e.functionName === consumer).length)} calls; ${String(redelivered.length)} redelivered to the new host; ${String(stuck.length)} fulfillment(s) re-driven`,
+    );
+  });
+});
+
+/** Resolves once no invocation has been reported for `quietMs`. */
+async function quiet(events: readonly InvocationEvent[], quietMs: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let count = events.length;
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) assert.fail(`the host did not go quiet within ${String(timeoutMs)} ms`);
+    await sleep(200);
+    if (events.length !== count) {
+      count = events.length;
+      since = Date.now();
+    }
+  }
+}
+
+/** Sends each basket's PaymentMade (sequence 5 of a 3-item basket) again under a new message id. */
+async function redrivePaymentMade(connectionString: string, basketIds: readonly string[]): Promise<void> {
+  if (basketIds.length === 0) return;
+  const client = new ServiceBusClient(connectionString);
+  try {
+    const sender = client.createSender(orderEventsQueue);
+    await sender.sendMessages(
+      basketIds.map((basketId) => ({
+        sessionId: basketId,
+        messageId: `${basketId}:5:redrive`,
+        contentType: 'application/json',
+        body: {
+          basketId,
+          sequence: 5,
+          eventId: `${basketId}:5`,
+          type: 'PaymentMade',
+          occurredAt: new Date().toISOString(),
+          data: { amount: 0, currency: 'EUR' },
+        },
+      })),
+    );
+  } finally {
+    await client.close();
+  }
+}

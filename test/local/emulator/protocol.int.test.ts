@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type * as rhea from 'rhea';
+import { entityStats, eventually, startHarness, type Harness } from './helpers';
+import { connectRaw, waitFor } from './rawClient';
+
+/** Protocol corners the SDK cannot provoke on demand, driven by a bare rhea client. */
+describe('emulator AMQP protocol corners', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const nextAvailable = (connection: rhea.Connection, timeoutMs: number): rhea.Receiver =>
+    connection.open_receiver({
+      source: { address: 'orders', filter: { 'com.microsoft:session-filter': null } },
+      properties: { 'com.microsoft:timeout': timeoutMs },
+      rcv_settle_mode: 1,
+      credit_window: 0,
+      autoaccept: false,
+    });
+
+  it('answers a client that detaches a parked next-available attach, and forgets it', async () => {
+    const raw = await connectRaw(h.emulator.port);
+    await raw.authorize('orders');
+    const receiver = nextAvailable(raw.connection, 30_000);
+    await eventually(() => entityStats(h, 'orders').waitingAcceptors === 1, 'accept parked');
+    const closed = waitFor(receiver, 'receiver_close');
+    receiver.close();
+    await closed;
+    assert.equal(entityStats(h, 'orders').waitingAcceptors, 0);
+    await h.client.createSender('orders').sendMessages({ body: 'for-the-next', sessionId: 'after-detach' });
+    const next = await h.client.acceptNextSession('orders');
+    assert.equal(next.sessionId, 'after-detach');
+    const [m] = await next.receiveMessages(1, { maxWaitTimeInMs: 500 });
+    await next.completeMessage(m!);
+    await next.close();
+    await raw.close();
+  });
+
+  it('forgets a parked attach when its connection drops', async () => {
+    const raw = await connectRaw(h.emulator.port);
+    await raw.authorize('orders');
+    nextAvailable(raw.connection, 30_000);
+    await eventually(() => entityStats(h, 'orders').waitingAcceptors === 1, 'accept parked');
+    await raw.close();
+    await eventually(() => entityStats(h, 'orders').waitingAcceptors === 0, 'parked accept forgotten');
+  });
+
+  it('lists sessions with messages or state through get-message-sessions', async () => {
+    await h.client.createSender('orders').sendMessages([
+      { body: 1, sessionId: 'listed-1' },
+      { body: 2, sessionId: 'listed-2' },
+    ]);
+    const raw = await connectRaw(h.emulator.port);
+    await raw.authorize('orders/$management');
+    const reply = await raw.request('orders', 'com.microsoft:get-message-sessions', {
+      'last-updated-time': new Date(0),
+      skip: 0,
+      top: 10,
+    });
+    const props: unknown = reply.application_properties;
+    assert.deepEqual(props, { statusCode: 200, statusDescription: 'OK' });
+    const body: unknown = reply.body;
+    assert.ok(typeof body === 'object' && body !== null && 'sessions-ids' in body);
+    assert.deepEqual(body['sessions-ids'], ['listed-1', 'listed-2']);
+    await raw.close();
+    for (const id of ['listed-1', 'listed-2']) {
+      const r = await h.client.acceptSession('orders', id);
+      const [m] = await r.receiveMessages(1, { maxWaitTimeInMs: 500 });
+      await r.completeMessage(m!);
+      await r.close();
+    }
+  });
+
+  it('refuses a link to an entity without a put-token first (amqp:unauthorized-access)', async () => {
+    const raw = await connectRaw(h.emulator.port);
+    const receiver = raw.connection.open_receiver({ source: { address: 'plain' } });
+    const closed = await waitFor<rhea.EventContext>(receiver, 'receiver_close');
+    const error: unknown = closed.receiver?.error;
+    assert.ok(typeof error === 'object' && error !== null && 'condition' in error);
+    assert.equal(error.condition, 'amqp:unauthorized-access');
+    await raw.close();
+  });
+});
