@@ -49,6 +49,8 @@ async function main(): Promise<void> {
       );
     } else if (command?.kind === 'dumpLog') {
       send(toParentMessage({ kind: 'log', lines: [...lines] }));
+    } else if (command?.kind === 'stats') {
+      send(toParentMessage({ kind: 'stats', serviceBus: host.stats().serviceBus }));
     }
   });
   send(toParentMessage({ kind: 'ready', url: host.url }));

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { InvocationEvent } from '../../local/host';
+import type { InvocationEvent, ServiceBusStats } from '../../local/host';
 import { parseParentMessage, type ChildConfig, type ParentMessage } from './hostProtocol';
 
 /** The parent's handle on a local host running in its own process (bench/lib/hostChild.ts). */
@@ -12,6 +12,8 @@ export interface HostProcess {
   onInvocation(listener: (event: InvocationEvent) => void): () => void;
   /** The host's last log lines (for failure messages). */
   recentLog(): Promise<string[]>;
+  /** The host's Service Bus counters (sessions accepted, idle-closed, messages settled). */
+  serviceBusStats(): Promise<ServiceBusStats>;
   /** Graceful: drain in-flight calls, close receivers, exit. */
   stop(): Promise<void>;
   /** Abrupt: SIGKILL, as when a worker crashes; resolves once the process is gone. */
@@ -84,6 +86,12 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
       child.send({ kind: 'dumpLog' });
       const message = await next('log', 5_000).catch(() => undefined);
       return message?.kind === 'log' ? message.lines : [];
+    },
+    async serviceBusStats() {
+      child.send({ kind: 'stats' });
+      const message = await next('stats', 5_000);
+      if (message.kind !== 'stats') throw new Error('unexpected reply to a stats request');
+      return message.serviceBus;
     },
     stop() {
       ended ??= (async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InvocationEvent } from '../../local/host';
+import type { InvocationEvent, ServiceBusStats } from '../../local/host';
 
 /** The messages between a test/bench process and the host child (bench/lib/hostChild.ts). */
 
@@ -42,11 +42,22 @@ export const invocationEventSchema = z.object({
   error: z.string().optional(),
 }) satisfies z.ZodType<InvocationEvent>;
 
+const serviceBusStatsSchema = z.object({
+  sessionsActive: z.number(),
+  sessionsAccepted: z.number(),
+  sessionsIdleClosed: z.number(),
+  sessionsLockLost: z.number(),
+  messagesReceived: z.number(),
+  messagesCompleted: z.number(),
+  messagesAbandoned: z.number(),
+}) satisfies z.ZodType<ServiceBusStats>;
+
 const parentMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ready'), url: z.string() }),
   z.object({ kind: z.literal('invocation'), event: invocationEventSchema }),
   z.object({ kind: z.literal('stopped') }),
   z.object({ kind: z.literal('log'), lines: z.array(z.string()) }),
+  z.object({ kind: z.literal('stats'), serviceBus: serviceBusStatsSchema }),
 ]);
 /** What the child sends to the parent. */
 export type ParentMessage = z.infer<typeof parentMessageSchema>;
@@ -59,7 +70,11 @@ export function parseParentMessage(raw: unknown): ParentMessage {
   return parentMessageSchema.parse(raw);
 }
 
-const commandSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('stop') }), z.object({ kind: z.literal('dumpLog') })]);
+const commandSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('stop') }),
+  z.object({ kind: z.literal('dumpLog') }),
+  z.object({ kind: z.literal('stats') }),
+]);
 /** What the parent sends to the child. */
 export type ParentCommand = z.infer<typeof commandSchema>;
 

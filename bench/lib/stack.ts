@@ -13,6 +13,8 @@ export const appRoot = resolve(__dirname, '../..');
 export const orderEventsQueue = 'order-events';
 
 export interface StackOptions {
+  /** Folder of the app to host; default the repository (the built convoy in dist/). */
+  appRoot?: string;
   /** host.json as the app ships it, or a variant (bench sweeps). */
   hostJson: unknown;
   handlerCostMs?: number;
@@ -43,7 +45,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const [azurite, emulator] = await Promise.all([startAzurite(), startEmulator()]);
   const launch = (overrides: Partial<Pick<StackOptions, 'faults' | 'handlerCostMs'>> = {}): Promise<HostProcess> =>
     spawnHost({
-      appRoot,
+      appRoot: options.appRoot ?? appRoot,
       settings: appSettings(emulator, azurite),
       hostJson: options.hostJson,
       handlerCostMs: overrides.handlerCostMs ?? options.handlerCostMs ?? 0,

@@ -6,7 +6,7 @@ import { startDurable } from './durable';
 import { createRegistry, type AppRegistry, type HookCallback, type RegisteredFunction } from './coreApi';
 import { parseHostJson, type HostConfig } from './hostConfig';
 import { compileRoute } from './http/route';
-import { startHttpListener, type HttpFunction, type HttpListener } from './http/server';
+import { forward, startHttpListener, type HttpFunction, type HttpListener } from './http/server';
 import { decodeTypedData, invokeRegistered, type InvocationRequest, type RpcTypedData } from './invoke';
 import { loadApp } from './loadApp';
 import { appLogLine, invocationLine, stamp } from './log';
@@ -146,7 +146,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const registry: AppRegistry = createRegistry((level, category, message, functionName) => {
     const line = appLogLine(level, category, message, functionName);
-    if (line !== undefined) print(line);
+    if (line !== undefined) log(line);
   });
 
   /** Every invocation goes through here: durable clients filled in, events and the log line recorded. */
@@ -230,6 +230,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       void work.catch(() => undefined).finally(() => httpInFlight.delete(work));
       return work;
     },
+    (request, response, url) => {
+      // Check-status links of durable clients point here, as with Core Tools.
+      if (durable === undefined || !url.pathname.startsWith('/runtime/webhooks/durabletask/')) return false;
+      forward(request, response, url, durable.httpOrigin);
+      return true;
+    },
   );
   const url = `http://localhost:${http.port}`;
   if (options.settings?.WEBSITE_HOSTNAME === undefined) process.env.WEBSITE_HOSTNAME = `localhost:${http.port}`;
@@ -251,7 +257,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
     const infos = [...registry.functions.values()].map((fn) => fn.info);
     if (infos.some(usesDurable)) {
-      durable = await startDurable({ taskHubName: config.durableHubName, functions: infos, invoke, log });
+      durable = await startDurable({
+        taskHubName: config.durableHubName,
+        functions: infos,
+        invoke,
+        log,
+        ...config.durableConcurrency,
+      });
       log(`durable backend started (task hub ${config.durableHubName})`);
     }
 

@@ -46,7 +46,13 @@ const hostJsonSchema = z.looseObject({
   extensions: z
     .looseObject({
       serviceBus: serviceBusSchema.optional(),
-      durableTask: z.looseObject({ hubName: z.string().min(1).optional() }).optional(),
+      durableTask: z
+        .looseObject({
+          hubName: z.string().min(1).optional(),
+          maxConcurrentActivityFunctions: z.number().int().min(1).optional(),
+          maxConcurrentOrchestratorFunctions: z.number().int().min(1).optional(),
+        })
+        .optional(),
       http: z.looseObject({ routePrefix: z.string().optional() }).optional(),
     })
     .optional(),
@@ -74,7 +80,22 @@ export interface ServiceBusOptions {
 export interface HostConfig {
   serviceBus: ServiceBusOptions;
   durableHubName: string;
+  /** host.json durableTask concurrency limits, when set (the backend has the extension's defaults). */
+  durableConcurrency: { maxConcurrentActivityFunctions?: number; maxConcurrentOrchestratorFunctions?: number };
   routePrefix: string;
+}
+
+function durableConcurrency(
+  durable:
+    | { maxConcurrentActivityFunctions?: number | undefined; maxConcurrentOrchestratorFunctions?: number | undefined }
+    | undefined,
+): HostConfig['durableConcurrency'] {
+  const result: HostConfig['durableConcurrency'] = {};
+  if (durable?.maxConcurrentActivityFunctions !== undefined)
+    result.maxConcurrentActivityFunctions = durable.maxConcurrentActivityFunctions;
+  if (durable?.maxConcurrentOrchestratorFunctions !== undefined)
+    result.maxConcurrentOrchestratorFunctions = durable.maxConcurrentOrchestratorFunctions;
+  return result;
 }
 
 export function parseHostJson(raw: unknown): HostConfig {
@@ -104,6 +125,7 @@ export function parseHostJson(raw: unknown): HostConfig {
       },
     },
     durableHubName: parsed.data.extensions?.durableTask?.hubName ?? 'TestHubName',
+    durableConcurrency: durableConcurrency(parsed.data.extensions?.durableTask),
     routePrefix: parsed.data.extensions?.http?.routePrefix ?? 'api',
   };
 }

@@ -39,8 +39,15 @@ export const publishInventoryUpdatedInputSchema = z.strictObject({
 });
 export type PublishInventoryUpdatedInput = z.infer<typeof publishInventoryUpdatedInputSchema>;
 
-/** Publishing is retried by the orchestration (broker hiccups), then fails the instance for an operator. */
-export const publishRetry = new df.RetryOptions(2_000, 5);
+/**
+ * Publishing is retried by the orchestration with backoff (2 s, 4 s, ... capped at 60 s, 10 attempts
+ * ≈ 6 minutes) to ride out a broker outage; after that the instance fails for an operator, and the
+ * next message of the basket restarts it (fulfillmentStarterFor restarts Failed instances).
+ */
+export const publishRetry = Object.assign(new df.RetryOptions(2_000, 10), {
+  backoffCoefficient: 2,
+  maxRetryIntervalInMilliseconds: 60_000,
+});
 
 /** One reservation per SKU: the entity's reserve is idempotent per basket, so two lines of one SKU must be one call. */
 export function quantitiesBySku(
@@ -56,14 +63,17 @@ export function* fulfillOrderOrchestrator(context: OrchestrationContext): Return
   const wanted = quantitiesBySku(request.lines);
 
   // Reserve all SKUs in parallel: each entity serializes its own operations.
-  const replies: unknown = yield context.df.Task.all(
-    wanted.map((line) =>
-      context.df.callEntity(inventoryEntityId(line.sku), inventoryOperations.reserve, {
-        basketId: request.basketId,
-        quantity: line.quantity,
-      }),
-    ),
-  );
+  const replies: unknown =
+    wanted.length === 0
+      ? []
+      : yield context.df.Task.all(
+          wanted.map((line) =>
+            context.df.callEntity(inventoryEntityId(line.sku), inventoryOperations.reserve, {
+              basketId: request.basketId,
+              quantity: line.quantity,
+            }),
+          ),
+        );
   const results = z.array(reserveResultSchema).length(wanted.length).parse(replies);
 
   const shortages: Shortage[] = [];

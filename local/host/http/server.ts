@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { RpcHttpData, RpcNullableString } from '../invoke';
@@ -112,20 +118,43 @@ function writeResult(response: ServerResponse, returnValue: unknown): void {
   response.end(body === undefined ? undefined : Buffer.from(body));
 }
 
+/** Forwards the request as is to `origin` (same path and query) and streams the answer back. */
+export function forward(request: IncomingMessage, response: ServerResponse, url: URL, origin: string): void {
+  const target = new URL(`${url.pathname}${url.search}`, origin);
+  const upstream = httpRequest(
+    target,
+    { method: request.method, headers: { ...request.headers, host: target.host } },
+    (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    },
+  );
+  upstream.on('error', () => {
+    if (!response.headersSent) response.writeHead(502);
+    response.end();
+  });
+  request.pipe(upstream);
+}
+
 export interface HttpListener {
   server: Server;
   port: number;
   close(): Promise<void>;
 }
 
+/** Serves paths the host itself owns (e.g. the durable webhooks); returns false to fall through. */
+export type SystemRoute = (request: IncomingMessage, response: ServerResponse, url: URL) => boolean;
+
 export async function startHttpListener(
   port: number,
   functions: () => readonly HttpFunction[],
   invoke: HttpInvoker,
+  systemRoute: SystemRoute = () => false,
 ): Promise<HttpListener> {
   const server = createServer((request, response) => {
     void (async () => {
       const url = new URL(request.url ?? '/', `http://${request.headers.host ?? `localhost:${String(port)}`}`);
+      if (systemRoute(request, response, url)) return;
       const method = (request.method ?? 'GET').toUpperCase();
       const candidates = functions()
         .map((fn) => ({ fn, params: fn.route.match(url.pathname) }))

@@ -26,6 +26,7 @@ describe('host.json', () => {
       retry: { mode: 'exponential', tryTimeoutMs: 60_000, delayMs: 800, maxDelayMs: 60_000, maxRetries: 3 },
     });
     assert.equal(config.durableHubName, 'TestHubName');
+    assert.deepEqual(config.durableConcurrency, {});
     assert.equal(config.routePrefix, 'api');
   });
 

@@ -66,7 +66,7 @@ const opts = (eventId: number, extra: Partial<EventOptions> = {}): EventOptions 
   ...extra,
 });
 
-const actionSchema = z.object({
+const actionSchema = z.looseObject({
   actionType: z.number(),
   functionName: z.string().optional(),
   instanceId: z.string().optional(),
@@ -234,6 +234,25 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
     assert.equal(done.isDone, true);
     assert.deepEqual(done.output, shortage);
     assert.equal(done.actions.length, 4);
+  });
+
+  it('publishes with backoff retries so a broker outage of minutes does not fail the fulfillment', async () => {
+    const empty = { basketId: 'b-1', lines: [], nextSequence: 3 };
+    const run = await replay(
+      [new history.OrchestratorStarted(opts(-1)), new history.ExecutionStarted(opts(-1, { name: 'fulfillOrder' }))],
+      empty,
+    );
+    const [publish] = run.actions;
+    assert.equal(run.actions.length, 1);
+    assert.equal(publish?.actionType, actionTypes.CallActivityWithRetry);
+    const retry = z
+      .object({
+        firstRetryIntervalInMilliseconds: z.number(),
+        maxNumberOfAttempts: z.number(),
+        backoffCoefficient: z.number(),
+      })
+      .parse(z.object({ retryOptions: z.unknown() }).parse(publish).retryOptions);
+    assert.deepEqual(retry, { firstRetryIntervalInMilliseconds: 2000, maxNumberOfAttempts: 10, backoffCoefficient: 2 });
   });
 
   it('fails the instance (not a silent success) when its input is not a fulfillment request', async () => {
