@@ -73,7 +73,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       '--tablePort',
       String(tablePort),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workspace },
+    // Own process group: Ctrl-C in a terminal must reach us first, so we can drain before Azurite stops.
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workspace, detached: true },
   );
 
   let output = '';
@@ -111,6 +112,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     `TableEndpoint=${tableEndpoint}`,
   ].join(';');
 
+  // Detached children outlive a crashed parent unless told otherwise.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
   let closed: Promise<void> | undefined;
   return {
     connectionString,
@@ -130,6 +137,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }).finally(() => {
+        process.removeListener('exit', killOnExit);
         rmSync(workspace, { recursive: true, force: true });
       });
       return closed;

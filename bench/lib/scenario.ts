@@ -4,6 +4,7 @@ import { planRun, runPrefix } from './baskets';
 import { getOrders, publishBaskets, type OrderView } from './convoyClient';
 import { describeIdle, hostJsonWith, type SessionSettings } from './hostJson';
 import { bySession, deliveryOrderViolations, sameSessionOverlaps, sequenceOfMessageId } from './invocations';
+import { cpuDelta, cpuSnapshot, type CpuSnapshot } from './cpu';
 import { publishDirect } from './publishDirect';
 import { startStack } from './stack';
 import { mean, percentile } from './stats';
@@ -57,6 +58,8 @@ export interface ScenarioResult {
     sessionsPerBasket: number;
     /** Σ call durations / (maxConcurrentSessions × drain). */
     slotUtilization: number;
+    /** CPU milliseconds per consumer call, by process, over publish + drain. */
+    cpuPerCall: CpuSnapshot;
   };
 }
 
@@ -90,6 +93,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
       });
     });
 
+    const cpuBefore = cpuSnapshot(host.pid);
     const startedAt = performance.timeOrigin + performance.now();
     if (params.mode === 'null') await publishDirect(stack.emulator.connectionString, ids, params.eventsPerBasket);
     else {
@@ -106,6 +110,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
       throw new Error(`${String(ids.length - finished.size)} of ${String(ids.length)} baskets not drained within ${String(params.timeoutMs)} ms (${describeIdle(params.sessionIdleTimeoutMs)}, ${String(params.maxConcurrentSessions)} sessions)`);
     }
     const drainMs = lastEnd - startedAt;
+    const cpu = cpuDelta(cpuBefore, cpuSnapshot(host.pid));
 
     const events = host.events.filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
     const lowerBoundMs = lowerBound(params);
@@ -119,7 +124,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
       ratio: drainMs / lowerBoundMs,
       ...(orders === undefined ? invocationLatencies(events, startedAt) : latencies(orders)),
       orderingViolations: logViolations + deliveryOrderViolations(events, consumer).length + sameSessionOverlaps(events, consumer).length,
-      breakdown: breakdown(events, params.maxConcurrentSessions, drainMs, (await host.serviceBusStats()).sessionsAccepted / ids.length),
+      breakdown: breakdown(events, params.maxConcurrentSessions, drainMs, (await host.serviceBusStats()).sessionsAccepted / ids.length, cpu),
     };
   } finally {
     await stack.stop();
@@ -161,7 +166,13 @@ function latencies(orders: ReadonlyMap<string, OrderView | undefined>): { latenc
   return { latencyP50Ms: percentile(values, 50), latencyP99Ms: percentile(values, 99) };
 }
 
-function breakdown(events: readonly InvocationEvent[], slots: number, drainMs: number, sessionsPerBasket: number): ScenarioResult['breakdown'] {
+function breakdown(
+  events: readonly InvocationEvent[],
+  slots: number,
+  drainMs: number,
+  sessionsPerBasket: number,
+  cpu: CpuSnapshot,
+): ScenarioResult['breakdown'] {
   const calls = events.filter((e) => e.functionName === consumer);
   const gaps: number[] = [];
   for (const list of bySession(calls, consumer).values()) {
@@ -179,5 +190,6 @@ function breakdown(events: readonly InvocationEvent[], slots: number, drainMs: n
     inSessionGapMeanMs: mean(gaps),
     sessionsPerBasket,
     slotUtilization: busy / (slots * drainMs),
+    cpuPerCall: { hostMs: cpu.hostMs / calls.length, emulatorMs: cpu.emulatorMs / calls.length, azuriteMs: cpu.azuriteMs / calls.length },
   };
 }

@@ -41,6 +41,7 @@ interface AmqpCodec {
 // rhea's published typings omit Reader/Writer from `types`; the runtime object has them (pinned 3.0.5).
 const codec = rhea.types as unknown as AmqpCodec;
 const messageCodec = rhea.message as unknown as {
+  properties(fields: Record<string, unknown>): { described(): unknown };
   encode(message: Record<string, unknown>): Buffer;
   decode(buffer: Buffer): unknown;
   data_section(data: Buffer): unknown;
@@ -59,15 +60,13 @@ export const typed = {
   map: (v: Record<string, unknown>): unknown => codec.wrap_map(v),
   list: (v: unknown[]): unknown => codec.wrap_list(v),
   /** AMQP array of longs (0x81), the shape the SDK sends and expects for sequence numbers. */
-  longArray: (v: number[]): unknown => codec.wrap_array(v.map((n) => codec.wrap_long(n)), 0x81, undefined),
+  longArray: (v: number[]): unknown => codec.wrap_array(v, 0x81, undefined),
   /** AMQP array of uuids (0x98). */
   uuidArray: (v: Buffer[]): unknown => codec.wrap_array(v, 0x98, undefined),
   /** AMQP array of timestamps (0x83). */
   timestampArray: (v: number[]): unknown => codec.wrap_array(v, 0x83, undefined),
   /** AMQP array of strings (0xb1). */
   stringArray: (v: string[]): unknown => codec.wrap_array(v, 0xb1, undefined),
-  /** AMQP array of maps (0xd1). */
-  mapArray: (v: unknown[]): unknown => codec.wrap_array(v, 0xd1, undefined),
 };
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -200,6 +199,16 @@ export function parseMessage(raw: Buffer): ParsedMessage {
     bodyBytes: raw.subarray(appPropertiesRange ? appPropertiesRange[0] : bodyStart),
     size: raw.length,
   };
+}
+
+/** Service Bus gives a message without an id one (the SDK's lock renewal needs it). */
+export function withMessageId(parsed: ParsedMessage, messageId: string): ParsedMessage {
+  const fields: Record<string, unknown> = parsed.propertiesBytes.length > 0 ? { ...decodeMessage(parsed.propertiesBytes) } : {};
+  fields.message_id = messageId;
+  const writer = new codec.Writer();
+  writer.write(messageCodec.properties(fields).described());
+  const propertiesBytes = writer.toBuffer();
+  return { ...parsed, messageId, propertiesBytes, size: parsed.size - parsed.propertiesBytes.length + propertiesBytes.length };
 }
 
 /** A transfer with message-format 0x80013700 carries one envelope whose data sections are messages. */

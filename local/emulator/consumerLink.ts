@@ -69,7 +69,16 @@ export class LinkConsumer implements Consumer {
     const token = this.tokens.get(delivery);
     this.tokens.delete(delivery);
     if (token === undefined) {
-      if (!delivery.remote_settled) delivery.update(true, outcome.accepted());
+      // Delivered before the session lock was lost (or already settled): the lock is gone.
+      if (!delivery.remote_settled) {
+        delivery.update(
+          true,
+          outcome.rejected({
+            condition: this.session === undefined ? conditions.messageLockLost : conditions.sessionLockLost,
+            description: `The lock on this delivery is no longer held on '${this.entity.path}'.`,
+          }),
+        );
+      }
       return;
     }
     const fields = remoteOutcome(delivery);
@@ -149,13 +158,9 @@ function echo(event: DispositionEvent, fields: Record<string, unknown>): unknown
         delivery_failed: fields.delivery_failed === true,
         undeliverable_here: fields.undeliverable_here === true,
       });
-    case 'rejected': {
-      const error = isRecord(fields.error) ? fields.error : {};
-      return outcome.rejected({
-        condition: optionalString(error.condition) ?? conditions.deadLetter,
-        description: optionalString(error.description) ?? '',
-      });
-    }
+    case 'rejected':
+      // Settled without an error: the SDK reads an error here as a failed dead-letter.
+      return outcome.rejected();
     default: {
       const unreachable: never = event;
       return unreachable;

@@ -117,14 +117,14 @@ export function isDraining(sender: rhea.Sender): boolean {
 
 const outcomes = rhea.message as unknown as {
   accepted(): { described(): unknown };
-  rejected(fields: { error: AmqpErrorShape }): { described(): unknown };
+  rejected(fields: { error?: AmqpErrorShape }): { described(): unknown };
   modified(fields: Record<string, unknown>): { described(): unknown };
   released(): { described(): unknown };
 };
 
 export const outcome = {
   accepted: (): unknown => outcomes.accepted().described(),
-  rejected: (error: AmqpErrorShape): unknown => outcomes.rejected({ error }).described(),
+  rejected: (error?: AmqpErrorShape): unknown => outcomes.rejected(error === undefined ? {} : { error }).described(),
   modified: (fields: Record<string, unknown>): unknown => outcomes.modified(fields).described(),
   released: (): unknown => outcomes.released().described(),
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
 import * as rhea from 'rhea';
 import { CbsGrants, verifySasToken, type SharedAccessKey } from './cbs';
@@ -11,6 +12,7 @@ import {
   parseMessage,
   splitBatch,
   ticksLong,
+  withMessageId,
   type AmqpErrorShape,
   type ParsedMessage,
 } from './codec';
@@ -271,7 +273,10 @@ export class Broker {
     } else {
       return { condition: conditions.invalidField, description: `Unsupported message format ${delivery.format}.` };
     }
-    const parsed: ParsedMessage[] = raws.map(parseMessage);
+    const parsed: ParsedMessage[] = raws.map((raw) => {
+      const message = parseMessage(raw);
+      return message.messageId === undefined ? withMessageId(message, randomUUID().replace(/-/g, '')) : message;
+    });
     const namespace = this.options.namespace;
     for (const message of parsed) {
       const error = namespace.validate(address, message);
@@ -338,7 +343,18 @@ export class Broker {
     }
     const reply: Record<string, unknown> = { application_properties: applicationProperties, body: body ?? null };
     if (request.message_id !== undefined) reply.correlation_id = request.message_id;
-    sender.send(reply as unknown as rhea.Message);
+    try {
+      sender.send(reply as unknown as rhea.Message);
+    } catch (error) {
+      const description = `The emulator could not encode its reply: ${error instanceof Error ? error.message : String(error)}`;
+      this.log(description);
+      const failure: Record<string, unknown> = {
+        application_properties: { statusCode: 500, statusDescription: description, errorCondition: conditions.internal },
+        body: null,
+      };
+      if (request.message_id !== undefined) failure.correlation_id = request.message_id;
+      sender.send(failure as unknown as rhea.Message);
+    }
   }
 
   // ---- client receivers (our senders) ----------------------------------------------------------
@@ -467,10 +483,10 @@ export class Broker {
       role.consumer.close();
       state?.consumers.delete(role.consumer);
     } else if (role?.kind === 'parked') {
-      // The client gave up before a session freed up: answer its detach with attach + detach.
+      // The client gave up before a session freed up. Answering with attach + detach makes rhea
+      // clients re-attach, so forget the link silently, as the service does.
       role.cancel();
-      link.open();
-      link.close();
+      link.remove();
     }
     this.roles.delete(link);
   }

@@ -7,12 +7,14 @@ import { createRegistry, type AppRegistry, type HookCallback, type RegisteredFun
 import { parseHostJson, type HostConfig } from './hostConfig';
 import { compileRoute } from './http/route';
 import { forward, startHttpListener, type HttpFunction, type HttpListener } from './http/server';
-import { decodeTypedData, invokeRegistered, type InvocationRequest, type RpcTypedData } from './invoke';
+import { decodeTypedData, type InvocationRequest, type RpcTypedData } from './invoke';
 import { loadApp } from './loadApp';
-import { appLogLine, invocationLine, stamp } from './log';
+import { appLogLine, stamp } from './log';
 import { acceptWindowMs, createClient, describeConnection, resolveConnection } from './serviceBus/client';
 import { enableNoDelayForClientSockets } from './serviceBus/noDelay';
-import { emptyServiceBusStats, type MessageFacts, type TriggerTarget } from './serviceBus/dispatch';
+import { emptyServiceBusStats, type MessageFacts } from './serviceBus/dispatch';
+import { serviceBusTrigger, type ServiceBusTrigger } from './serviceBus/targets';
+import { createInvocations, type Invocations } from './invocations';
 import { QueuePump } from './serviceBus/queuePump';
 import { SessionPump } from './serviceBus/sessionPump';
 import {
@@ -22,15 +24,7 @@ import {
   resolveBindingExpressions,
   type UnknownSetting,
 } from './settings';
-import {
-  booleanProp,
-  durableTriggerTypes,
-  isDurableClientBinding,
-  methodsOf,
-  stringProp,
-  triggerOf,
-  usesDurable,
-} from './triggers';
+import { durableTriggerTypes, methodsOf, stringProp, triggerOf, usesDurable } from './triggers';
 import type { HostStats, InvocationEvent, InvokeFunction, RegisteredFunctionInfo, TypedData } from './types';
 
 export interface LocalHostOptions {
@@ -75,7 +69,9 @@ interface Pump {
   start(): void;
   /** Stops receiving and waits for in-flight calls to settle. */
   stop(): Promise<void>;
-  /** Resolves once every receive loop has ended (after the client is closed). */
+  /** Drops every receiver at once without waiting for in-flight calls. */
+  abort(): Promise<void>;
+  /** Resolves once every receive loop has ended (pending session accepts end within the accept window). */
   settled(): Promise<void>;
 }
 
@@ -84,23 +80,6 @@ function readHostJson(appRoot: string, override: unknown): HostConfig {
   const path = join(appRoot, 'host.json');
   if (!existsSync(path)) return parseHostJson({});
   return parseHostJson(JSON.parse(readFileSync(path, 'utf8')));
-}
-
-function eventBase(
-  fn: RegisteredFunction,
-  invocationId: string,
-  facts?: MessageFacts,
-): Omit<InvocationEvent, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome'> {
-  const base: Omit<InvocationEvent, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome'> = {
-    functionName: fn.info.name,
-    invocationId,
-    triggerType: triggerOf(fn.info.bindings)?.binding.type ?? 'unknown',
-  };
-  if (facts?.sessionId !== undefined) base.sessionId = facts.sessionId;
-  if (facts?.sequenceNumber !== undefined) base.sequenceNumber = facts.sequenceNumber;
-  if (facts?.messageId !== undefined) base.messageId = facts.messageId;
-  if (facts !== undefined) base.deliveryCount = facts.deliveryCount;
-  return base;
 }
 
 /** The status code the listener will answer with, for the invocation line. */
@@ -121,8 +100,6 @@ async function closeClient(client: ServiceBusClient, log: (line: string) => void
   }
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
-
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const appRoot = resolve(options.appRoot);
   const print =
@@ -137,8 +114,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const settingsFile = readSettingsFile(appRoot);
   applySettings(settingsFile.values, options.settings ?? {});
 
-  const listeners = new Set<(event: InvocationEvent) => void>();
-  const counters: HostStats['invocations'] = { total: 0, succeeded: 0, failed: 0, inFlight: 0, byFunction: {} };
   const sbStats = emptyServiceBusStats();
   let durable: DurableBackend | undefined;
   let httpFunctions: HttpFunction[] = [];
@@ -148,51 +123,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const line = appLogLine(level, category, message, functionName);
     if (line !== undefined) log(line);
   });
-
-  /** Every invocation goes through here: durable clients filled in, events and the log line recorded. */
-  async function run(
-    fn: RegisteredFunction,
-    request: InvocationRequest,
-    facts?: MessageFacts,
-    detail?: (result: unknown, failed: boolean) => string,
-  ): Promise<unknown> {
-    const inputData = [...request.inputData];
-    for (const [name, binding] of Object.entries(fn.info.bindings)) {
-      if (isDurableClientBinding(binding) && durable !== undefined && !inputData.some((i) => i.name === name)) {
-        inputData.push({ name, data: durable.clientInput() });
-      }
-    }
-    counters.inFlight++;
-    const startedAt = now();
-    let invocationId = '';
-    try {
-      const result = await invokeRegistered(registry, fn, { ...request, inputData });
-      invocationId = result.invocationId;
-      finish('succeeded', undefined, detail?.(result.returnValue, false));
-      return result.returnValue;
-    } catch (error) {
-      finish('failed', error instanceof Error ? error.message : String(error), detail?.(undefined, true));
-      throw error;
-    } finally {
-      counters.inFlight--;
-    }
-    function finish(outcome: InvocationEvent['outcome'], error: string | undefined, text: string | undefined): void {
-      const endedAt = now();
-      const event: InvocationEvent = {
-        ...eventBase(fn, invocationId, facts),
-        startedAt,
-        endedAt,
-        durationMs: endedAt - startedAt,
-        outcome,
-      };
-      if (error !== undefined) event.error = error;
-      counters.total++;
-      counters[outcome]++;
-      counters.byFunction[fn.info.name] = (counters.byFunction[fn.info.name] ?? 0) + 1;
-      log(invocationLine(event, text));
-      for (const listener of listeners) listener(event);
-    }
-  }
+  const invocations = createInvocations(registry, log, () => durable?.clientInput());
+  const run: Invocations['run'] = (...args) => invocations.run(...args);
 
   function lookup(name: string): RegisteredFunction {
     const fn = registry.functions.get(name);
@@ -267,7 +199,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       log(`durable backend started (task hub ${config.durableHubName})`);
     }
 
-    const targets: { target: TriggerTarget; sessions: boolean; connection: string | undefined }[] = [];
+    const targets: ServiceBusTrigger[] = [];
     for (const fn of registry.functions.values()) {
       const bindings = resolved.get(fn.info.name) ?? fn.info.bindings;
       const trigger = triggerOf(bindings);
@@ -278,29 +210,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         httpFunctions.push({ name: fn.info.name, route, methods: methodsOf(trigger.binding) });
         log(`${fn.info.name}: [${methodsOf(trigger.binding)?.join(',') ?? 'ALL'}] ${url}/${route.template}`);
       } else if (type === 'servicebustrigger') {
-        if (stringProp(trigger.binding, 'cardinality')?.toLowerCase() === 'many') {
-          throw new Error(`${fn.info.name}: batch dispatch (cardinality 'many') is not supported by the local host.`);
-        }
-        const queueName = stringProp(trigger.binding, 'queueName');
-        const topicName = stringProp(trigger.binding, 'topicName');
-        const subscriptionName = stringProp(trigger.binding, 'subscriptionName');
-        const target: TriggerTarget = {
-          functionName: fn.info.name,
-          entity: queueName ?? `${topicName ?? '?'}/Subscriptions/${subscriptionName ?? '?'}`,
-          autoComplete: booleanProp(trigger.binding, 'autoCompleteMessages') ?? config.serviceBus.autoCompleteMessages,
-          dataType: trigger.binding.dataType,
-        };
-        if (queueName !== undefined) target.queueName = queueName;
-        else if (topicName !== undefined && subscriptionName !== undefined) {
-          target.topicName = topicName;
-          target.subscriptionName = subscriptionName;
-        } else
-          throw new Error(`${fn.info.name}: a Service Bus trigger needs queueName, or topicName and subscriptionName.`);
-        targets.push({
-          target,
-          sessions: booleanProp(trigger.binding, 'isSessionsEnabled') === true,
-          connection: stringProp(trigger.binding, 'connection'),
-        });
+        targets.push(serviceBusTrigger(fn.info.name, trigger, config.serviceBus.autoCompleteMessages));
       } else if (!durableTriggerTypes.has(type)) {
         log(`${fn.info.name}: ${trigger.binding.type} is not run by the local host (registered only)`);
       }
@@ -352,11 +262,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   let stopped: Promise<void> | undefined;
   async function kill(): Promise<void> {
-    log('killed: dropping every connection without draining');
-    for (const pump of pumps) void pump.stop().catch(() => undefined);
-    await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
-    await durable?.close();
+    log('killed: dropping every session and connection without draining');
+    await Promise.all(pumps.map((p) => p.abort()));
     await http.close();
+    await durable?.close();
+    // The connection stays up until pending accepts have timed out: the SDK cannot cancel them.
+    await Promise.all(pumps.map((p) => p.settled()));
+    await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
   }
 
   async function stop(): Promise<void> {
@@ -384,7 +296,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     };
     for (const hook of [...(registry.hooks.get('appTerminate') ?? [])])
       await Promise.resolve(hook(terminate)).catch(() => undefined);
-    log(`stopped after ${counters.total} invocations`);
+    log(`stopped after ${invocations.counters.total} invocations`);
   }
 
   return {
@@ -392,6 +304,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     port: http.port,
     functions: [...registry.functions.values()].map((fn) => fn.info),
     stats() {
+      const counters = invocations.counters;
       const stats: HostStats = {
         invocations: { ...counters, byFunction: { ...counters.byFunction } },
         serviceBus: { ...sbStats },
@@ -399,10 +312,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       if (durable !== undefined) stats.durable = durable.stats();
       return stats;
     },
-    onInvocation(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onInvocation: (listener) => invocations.onInvocation(listener),
     registerHook(name, callback) {
       const list = registry.hooks.get(name) ?? [];
       list.push(callback);

@@ -63,8 +63,8 @@ export async function invokeRegistered(
   registry: AppRegistry,
   fn: RegisteredFunction,
   request: InvocationRequest,
+  invocationId: string = randomUUID(),
 ): Promise<InvocationResult> {
-  const invocationId = randomUUID();
   const functionName = fn.info.name;
   const coreCtx: Record<string, unknown> = {
     invocationId,

@@ -16,7 +16,7 @@ function forgetPreviousLoad(): void {
   appModules.clear();
 }
 
-export function entryPointFiles(appRoot: string): string[] {
+function readPackageJson(appRoot: string): z.infer<typeof packageJsonSchema> {
   const path = join(appRoot, 'package.json');
   let raw: unknown;
   try {
@@ -24,7 +24,12 @@ export function entryPointFiles(appRoot: string): string[] {
   } catch (error) {
     throw new Error(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const main = packageJsonSchema.parse(raw).main;
+  return packageJsonSchema.parse(raw);
+}
+
+export function entryPointFiles(appRoot: string): string[] {
+  const path = join(appRoot, 'package.json');
+  const main = readPackageJson(appRoot).main;
   if (main === undefined) throw new Error(`${path} has no "main": the worker loads the app from it.`);
   const files = expandGlob(main, appRoot);
   if (files.length === 0) {
@@ -42,6 +47,8 @@ export function entryPointFiles(appRoot: string): string[] {
 export async function loadApp(appRoot: string, registry: AppRegistry): Promise<string[]> {
   const root = resolve(appRoot);
   const files = entryPointFiles(root);
+  const isEsm = (file: string): boolean =>
+    file.endsWith('.mjs') || (readPackageJson(root).type === 'module' && file.endsWith('.js'));
   forgetPreviousLoad();
   const before = new Set(Object.keys(require.cache));
   // Plain CommonJS require from the app folder, as the worker's loadScriptFile does.
@@ -51,7 +58,7 @@ export async function loadApp(appRoot: string, registry: AppRegistry): Promise<s
       for (const file of files) {
         const absolute = join(root, file);
         registry.log('debug', 'system', `Loading entry point file "${file}"`);
-        if (file.endsWith('.mjs')) await import(pathToFileURL(absolute).href);
+        if (isEsm(file)) await import(pathToFileURL(absolute).href);
         else requireFromApp(absolute);
       }
     } finally {

@@ -20,6 +20,15 @@ export class ConcurrencyConflictError extends Error {
   }
 }
 
+/** The record cannot be stored at all (it exceeds one entity): permanent, retrying cannot help. */
+export class RecordTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordTooLargeError';
+  }
+}
+
+/** create and replace throw RecordTooLargeError, before any I/O, for a record that cannot fit. */
 export interface OrderStore {
   get(basketId: string): Promise<StoredOrder | undefined>;
   /** Inserts a new record; ConcurrencyConflictError if one exists already. Returns the new ETag. */

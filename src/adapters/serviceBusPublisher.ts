@@ -41,18 +41,15 @@ export class ServiceBusEventPublisher implements EventPublisher {
     for (const { event, options } of events) {
       const message = toServiceBusMessage(event, options);
       if (batch.tryAddMessage(message)) continue;
-      if (batch.count === 0) {
-        throw new Error(
-          `Event ${event.eventId} does not fit in one Service Bus message (max ${String(batch.maxSizeInBytes)} bytes).`,
-        );
+      // Full: send it and start the next one, which must take the message (unless it is too big alone).
+      if (batch.count > 0) {
+        await this.sender.sendMessages(batch);
+        batch = await this.sender.createMessageBatch();
+        if (batch.tryAddMessage(message)) continue;
       }
-      await this.sender.sendMessages(batch);
-      batch = await this.sender.createMessageBatch();
-      if (!batch.tryAddMessage(message)) {
-        throw new Error(
-          `Event ${event.eventId} does not fit in one Service Bus message (max ${String(batch.maxSizeInBytes)} bytes).`,
-        );
-      }
+      throw new Error(
+        `Event ${event.eventId} does not fit in one Service Bus message (max ${String(batch.maxSizeInBytes)} bytes).`,
+      );
     }
     if (batch.count > 0) await this.sender.sendMessages(batch);
   }

@@ -1,27 +1,35 @@
 import type { TableClient } from '@azure/data-tables';
 import { orderRecordSchema, type OrderRecord } from '../domain/orderRecord';
-import { fromJsonColumns, toJsonColumns, UnreadableJsonError } from './jsonColumns';
-import { ConcurrencyConflictError, type OrderStore, type StoredOrder } from './ports';
+import { fromJsonColumns, JsonTooLargeError, toJsonColumns, UnreadableJsonError } from './jsonColumns';
+import { ConcurrencyConflictError, RecordTooLargeError, type OrderStore, type StoredOrder } from './ports';
 import { lazyTable, statusCodeOf } from './tableClient';
 
 /**
  * The order store on Azure Table Storage: one entity per basket (PartitionKey = basketId,
  * RowKey = "order"). The record is kept as JSON split across string properties (jsonColumns.ts):
  * one property holds at most 64 KiB, one entity at most 1 MiB; a bigger record fails with
- * JsonTooLargeError before any I/O. Every write is guarded by the ETag
+ * RecordTooLargeError before any I/O (the domain's budget keeps records far below that). Every
+ * write is guarded by the ETag
  * read with the record, so a consumer that lost its session lock cannot overwrite newer state.
  */
 
 export const orderRowKey = 'order';
 
 function toEntity(record: OrderRecord): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  let columns: Record<string, string | number>;
+  try {
+    columns = toJsonColumns(`Order ${record.basketId}`, record);
+  } catch (error) {
+    if (error instanceof JsonTooLargeError) throw new RecordTooLargeError(error.message);
+    throw error;
+  }
   return {
     partitionKey: record.basketId,
     rowKey: orderRowKey,
     // Plain columns so an operator can filter in Storage Explorer without decoding the JSON.
     status: record.status,
     lastAppliedSequence: record.lastAppliedSequence,
-    ...toJsonColumns(`Order ${record.basketId}`, record),
+    ...columns,
   };
 }
 

@@ -2,6 +2,15 @@ import type { EventEnvelope } from './events';
 import type { OrderState } from './order';
 import { decide, quantitiesBySku } from './order';
 import type { Delivery, OrderRecord, ParkedEntry, RejectedEntry } from './orderRecord';
+import {
+  clip,
+  maxEventsPerBasket,
+  maxIdChars,
+  maxReasonChars,
+  maxRecordChars,
+  storedChars,
+  trimLogsToFit,
+} from './recordBudget';
 
 /**
  * Resequencing and idempotency over an order record, so the order sees every event once and in
@@ -9,7 +18,9 @@ import type { Delivery, OrderRecord, ParkedEntry, RejectedEntry } from './orderR
  * - sequence ≤ last applied (or already parked / rejected) → duplicate: no effect, logged (bounded);
  * - last + 1 → applied, then every parked successor that is now next;
  * - later → parked until its predecessors arrive (bounded; overflow blocks the order);
- * - a rule violation blocks the order; nothing is applied after that, later events are rejected.
+ * - a rule violation blocks the order; nothing is applied after that, later events are rejected;
+ * - a sequence beyond the events a basket may have, or a step that would outgrow the record's
+ *   storage budget, is such a violation (recordBudget.ts), so the record always fits one entity.
  * Pure: the clock reading comes in as `at` (ISO 8601).
  */
 
@@ -20,6 +31,10 @@ export interface ConvoyLimits {
   maxDuplicates?: number;
   /** Newest rejections kept; the first reason survives in `blockedReason`. */
   maxRejected?: number;
+  /** Highest sequence a basket may use (default maxEventsPerBasket). */
+  maxSequence?: number;
+  /** Largest record in stored characters (default maxRecordChars). */
+  maxRecordChars?: number;
 }
 
 export const defaultMaxDuplicates = 50;
@@ -70,25 +85,45 @@ export function receive(
   limits: ConvoyLimits,
 ): ConvoyResult {
   const record = current ?? newOrderRecord(event.basketId, at);
+  return withinBudget(
+    record,
+    subjectOf(event),
+    delivery,
+    at,
+    limits,
+    receiveUnbounded(record, event, delivery, at, limits),
+  );
+}
+
+function receiveUnbounded(
+  record: OrderRecord,
+  event: EventEnvelope,
+  delivery: Delivery,
+  at: string,
+  limits: ConvoyLimits,
+): ConvoyResult {
   const seen = alreadySeen(record, event.sequence);
   if (seen !== undefined) return duplicate(record, event.sequence, event.eventId, delivery, at, seen, limits);
 
   if (record.status === 'Blocked') {
     const reason = `The order is blocked (${record.blockedReason ?? 'no reason recorded'}); ${event.type} at sequence ${event.sequence} was not applied.`;
     return {
-      record: reject(record, rejection(event, reason, delivery, at), at, limits),
-      outcome: { kind: 'rejected', reason },
+      record: reject(record, rejection(subjectOf(event), reason, delivery, at), at, limits),
+      outcome: { kind: 'rejected', reason: clip(reason, maxReasonChars) },
     };
+  }
+
+  const maxSequence = limits.maxSequence ?? maxEventsPerBasket;
+  if (event.sequence > maxSequence) {
+    const reason = `${event.type} at sequence ${event.sequence} is beyond the ${maxSequence} events a basket may have.`;
+    return blockedAt(record, subjectOf(event), reason, delivery, at, limits);
   }
 
   const next = record.lastAppliedSequence + 1;
   if (event.sequence > next) {
     if (record.parked.length >= limits.maxParkedEvents) {
       const reason = `Too many events parked: ${record.parked.length} events already wait for sequence ${next}; ${event.type} at sequence ${event.sequence} overflowed.`;
-      return {
-        record: block(record, rejection(event, reason, delivery, at), at, limits),
-        outcome: { kind: 'blocked', applied: [], reason },
-      };
+      return blockedAt(record, subjectOf(event), reason, delivery, at, limits);
     }
     const parked = [...record.parked, { event, delivery, parkedAt: at }].sort(
       (a, b) => a.event.sequence - b.event.sequence,
@@ -113,39 +148,42 @@ export function rejectInvalid(
   limits: ConvoyLimits,
 ): ConvoyResult {
   const record = current ?? newOrderRecord(invalid.basketId, at);
-  const entry: RejectedEntry = {
-    sequence: invalid.sequence,
-    ...(invalid.type === undefined ? {} : { type: invalid.type }),
-    ...(invalid.eventId === undefined ? {} : { eventId: invalid.eventId }),
-    reason,
-    rejectedAt: at,
-    deliveryCount: delivery.deliveryCount,
-    serviceSequenceNumber: delivery.serviceSequenceNumber,
-  };
-  if (record.rejected.some((rejected) => rejected.sequence === invalid.sequence)) {
-    return duplicate(
-      record,
-      invalid.sequence,
-      invalid.eventId ?? delivery.messageId,
-      delivery,
-      at,
-      'already rejected',
-      limits,
-    );
-  }
-  if (record.parked.some((parked) => parked.event.sequence === invalid.sequence)) {
-    // A valid event already holds this sequence: the invalid copy changes nothing.
-    const why = `sequence ${invalid.sequence} is already parked as a valid event`;
-    return duplicate(record, invalid.sequence, invalid.eventId ?? delivery.messageId, delivery, at, why, limits);
-  }
-  if (invalid.sequence <= record.lastAppliedSequence || record.status === 'Blocked') {
-    return { record: reject(record, entry, at, limits), outcome: { kind: 'rejected', reason } };
-  }
-  const blockedReason = `Sequence ${invalid.sequence} is invalid: ${reason}`;
-  return {
-    record: block(record, { ...entry, reason: blockedReason }, at, limits),
-    outcome: { kind: 'blocked', applied: [], reason: blockedReason },
-  };
+  const subject = subjectOfInvalid(invalid, delivery);
+  const result = ((): ConvoyResult => {
+    if (record.rejected.some((rejected) => rejected.sequence === invalid.sequence)) {
+      return duplicate(record, invalid.sequence, subject.eventId, delivery, at, 'already rejected', limits);
+    }
+    if (record.parked.some((parked) => parked.event.sequence === invalid.sequence)) {
+      // A valid event already holds this sequence: the invalid copy changes nothing.
+      const why = `sequence ${invalid.sequence} is already parked as a valid event`;
+      return duplicate(record, invalid.sequence, subject.eventId, delivery, at, why, limits);
+    }
+    if (invalid.sequence <= record.lastAppliedSequence || record.status === 'Blocked') {
+      return {
+        record: reject(record, rejection(subject, reason, delivery, at), at, limits),
+        outcome: { kind: 'rejected', reason: clip(reason, maxReasonChars) },
+      };
+    }
+    return blockedAt(record, subject, `Sequence ${invalid.sequence} is invalid: ${reason}`, delivery, at, limits);
+  })();
+  return withinBudget(record, subject, delivery, at, limits, result);
+}
+
+/**
+ * Blocks the order at a sequence it still needs, for a reason found outside the domain (the store
+ * could not save the record, say). Redelivery of that sequence is then a duplicate.
+ */
+export function blockAtSequence(
+  current: OrderRecord | undefined,
+  invalid: InvalidEvent,
+  reason: string,
+  delivery: Delivery,
+  at: string,
+  limits: ConvoyLimits,
+): ConvoyResult {
+  const record = current ?? newOrderRecord(invalid.basketId, at);
+  const subject = subjectOfInvalid(invalid, delivery);
+  return withinBudget(record, subject, delivery, at, limits, blockedAt(record, subject, reason, delivery, at, limits));
 }
 
 /** What the outside world must have done for a record in this state; safe to act on repeatedly. */
@@ -192,7 +230,7 @@ function duplicate(
 ): ConvoyResult {
   const entry = {
     sequence,
-    eventId,
+    eventId: clip(eventId, maxIdChars),
     seenAt: at,
     deliveryCount: delivery.deliveryCount,
     serviceSequenceNumber: delivery.serviceSequenceNumber,
@@ -211,8 +249,8 @@ function applyAndDrain(record: OrderRecord, first: ParkedEntry, at: string, limi
     if (!decision.accepted) {
       const reason = `${event.type} at sequence ${event.sequence} broke a rule: ${decision.reason}`;
       return {
-        record: block(current, rejection(event, reason, delivery, at), at, limits),
-        outcome: { kind: 'blocked', applied, reason },
+        ...blockedAt(current, subjectOf(event), reason, delivery, at, limits),
+        outcome: blockedOutcome(applied, reason),
       };
     }
     current = {
@@ -266,16 +304,74 @@ function withState(record: OrderRecord, state: OrderState): OrderRecord {
   };
 }
 
-function rejection(event: EventEnvelope, reason: string, delivery: Delivery, at: string): RejectedEntry {
+/** What a rejection says about the message: its sequence, and its type and id when known. */
+interface Subject {
+  sequence: number;
+  type?: string;
+  eventId: string;
+}
+
+function subjectOf(event: EventEnvelope): Subject {
+  return { sequence: event.sequence, type: event.type, eventId: event.eventId };
+}
+
+/** What an invalid body claims is cut to size: it was not validated. */
+function subjectOfInvalid(invalid: InvalidEvent, delivery: Delivery): Subject {
   return {
-    sequence: event.sequence,
-    type: event.type,
-    eventId: event.eventId,
-    reason,
+    sequence: invalid.sequence,
+    ...(invalid.type === undefined ? {} : { type: clip(invalid.type, maxIdChars) }),
+    eventId: clip(invalid.eventId ?? delivery.messageId, maxIdChars),
+  };
+}
+
+function rejection(subject: Subject, reason: string, delivery: Delivery, at: string): RejectedEntry {
+  return {
+    ...subject,
+    reason: clip(reason, maxReasonChars),
     rejectedAt: at,
     deliveryCount: delivery.deliveryCount,
     serviceSequenceNumber: delivery.serviceSequenceNumber,
   };
+}
+
+function blockedOutcome(applied: readonly number[], reason: string): ConvoyOutcome {
+  return { kind: 'blocked', applied, reason: clip(reason, maxReasonChars) };
+}
+
+function blockedAt(
+  record: OrderRecord,
+  subject: Subject,
+  reason: string,
+  delivery: Delivery,
+  at: string,
+  limits: ConvoyLimits,
+): ConvoyResult {
+  return {
+    record: block(record, rejection(subject, reason, delivery, at), at, limits),
+    outcome: blockedOutcome([], reason),
+  };
+}
+
+/**
+ * The result if its record fits the storage budget (operator logs trimmed, oldest first, as
+ * needed); otherwise the step is refused and the order blocked as it stood before, with the reason.
+ */
+function withinBudget(
+  before: OrderRecord,
+  subject: Subject,
+  delivery: Delivery,
+  at: string,
+  limits: ConvoyLimits,
+  result: ConvoyResult,
+): ConvoyResult {
+  const maxChars = limits.maxRecordChars ?? maxRecordChars;
+  const trimmed = trimLogsToFit(result.record, maxChars);
+  if (trimmed.fits) return { record: trimmed.record, outcome: result.outcome };
+  const type = subject.type ?? 'The message';
+  const reason = `${type} at sequence ${subject.sequence} would grow the order record to ${storedChars(result.record)} characters; one order may hold at most ${maxChars} (the Table entity limit is 1 MiB).`;
+  const refused = blockedAt(before, subject, reason, delivery, at, limits);
+  // Blocking only shrinks the state (parked events become short rejections); the logs make room.
+  return { record: trimLogsToFit(refused.record, maxChars).record, outcome: refused.outcome };
 }
 
 function reject(record: OrderRecord, entry: RejectedEntry, at: string, limits: ConvoyLimits): OrderRecord {
@@ -290,7 +386,7 @@ function reject(record: OrderRecord, entry: RejectedEntry, at: string, limits: C
 function block(record: OrderRecord, cause: RejectedEntry, at: string, limits: ConvoyLimits): OrderRecord {
   const stranded = record.parked.map(({ event, delivery }): RejectedEntry =>
     rejection(
-      event,
+      subjectOf(event),
       `The order was blocked at sequence ${String(cause.sequence)} before this parked event could apply.`,
       delivery,
       at,

@@ -13,17 +13,19 @@ export const basketIdSchema = z
 
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as "EUR"');
 
-/** Amounts with at most two decimals, so totals are exact in minor units. */
+/**
+ * Amounts with at most two decimals, so totals are exact in minor units. Float noise from a
+ * client's arithmetic (0.1 + 0.2) is accepted and normalized to the cent, so what is stored and
+ * shown is the amount itself, never 0.30000000000000004 or 1e-9.
+ */
 export const moneySchema = z
   .number()
   .min(0)
   .max(1_000_000)
-  .refine(
-    (value) => Number.isInteger(Math.round(value * 100)) && Math.abs(Math.round(value * 100) - value * 100) < 1e-6,
-    {
-      error: 'amount must have at most two decimals',
-    },
-  );
+  .refine((value) => Math.abs(Math.round(value * 100) - value * 100) < 1e-6, {
+    error: 'amount must have at most two decimals',
+  })
+  .transform((value) => Math.round(value * 100) / 100);
 
 export const skuSchema = z
   .string()
@@ -59,7 +61,8 @@ const envelopeFields = {
   basketId: basketIdSchema,
   sequence: z.number().int().min(1).max(1_000_000),
   eventId: z.string().min(1).max(128),
-  occurredAt: z.iso.datetime({ offset: true }),
+  // The format allows any number of fraction digits; 40 characters is nanoseconds plus an offset.
+  occurredAt: z.iso.datetime({ offset: true }).max(40),
 };
 
 export const eventEnvelopeSchema = z

@@ -5,7 +5,9 @@ import type { InvalidEvent } from './convoy';
 /**
  * What an incoming message is, decided from its decoded body and its session id alone:
  * - a valid event of the session's basket;
- * - an invalid event at a known sequence of the session's basket (it goes to that order's log);
+ * - an invalid event at a known sequence of the session's basket (it goes to that order's log),
+ *   which includes a valid body whose message id is not its eventId: duplicate detection keys on
+ *   the message id, so that is a producer bug to surface, not to absorb silently;
  * - unattributable (no usable basket id and sequence, or a body that names another basket than
  *   its session): nothing can own it, so it goes to quarantine.
  */
@@ -33,7 +35,11 @@ export function describeIssues(error: z.ZodError): string {
   return more > 0 ? `${issues.join('; ')}; and ${String(more)} more` : issues.join('; ');
 }
 
-export function classifyMessage(body: unknown, sessionId: string | undefined): InboundMessage {
+export function classifyMessage(
+  body: unknown,
+  sessionId: string | undefined,
+  messageId?: string | undefined,
+): InboundMessage {
   if (sessionId === undefined || sessionId === '') {
     return {
       kind: 'unattributable',
@@ -48,7 +54,17 @@ export function classifyMessage(body: unknown, sessionId: string | undefined): I
 
   const parsed = eventEnvelopeSchema.safeParse(body);
   if (parsed.success) {
-    return parsed.data.basketId === sessionId ? { kind: 'event', event: parsed.data } : mismatch(parsed.data.basketId);
+    const event = parsed.data;
+    if (event.basketId !== sessionId) return mismatch(event.basketId);
+    if (messageId !== undefined && messageId !== event.eventId) {
+      const { basketId, sequence, type, eventId } = event;
+      return {
+        kind: 'invalidEvent',
+        invalid: { basketId, sequence, type, eventId },
+        reason: `The message id "${messageId}" differs from the eventId "${eventId}"; the producer must set messageId = eventId so Service Bus duplicate detection drops its retries.`,
+      };
+    }
+    return { kind: 'event', event };
   }
 
   const reason = `The event does not match its schema: ${describeIssues(parsed.error)}`;

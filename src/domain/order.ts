@@ -86,7 +86,9 @@ export function decide(state: OrderState, event: EventEnvelope): Decision {
 }
 
 /** Quantity per SKU, in the order SKUs were first added: what fulfillment must reserve. */
-export function quantitiesBySku(lines: readonly OrderLine[]): { sku: string; quantity: number }[] {
+export function quantitiesBySku(
+  lines: readonly { sku: string; quantity: number }[],
+): { sku: string; quantity: number }[] {
   const totals = new Map<string, number>();
   for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
   return [...totals].map(([sku, quantity]) => ({ sku, quantity }));

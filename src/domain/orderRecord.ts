@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { currencySchema, eventEnvelopeSchema, inventoryUpdatedDataSchema, itemAddedDataSchema, orderEventTypes } from './events';
+import {
+  currencySchema,
+  eventEnvelopeSchema,
+  inventoryUpdatedDataSchema,
+  itemAddedDataSchema,
+  orderEventTypes,
+} from './events';
 
 /**
  * What the convoy keeps per basket: the order's state plus the bookkeeping that makes ordering and

@@ -14,6 +14,7 @@ import {
   type InventoryUpdatedData,
   type Shortage,
 } from '../domain/events';
+import { quantitiesBySku } from '../domain/order';
 import { inventoryEntityId, inventoryOperations, releaseResultSchema, reserveResultSchema } from './inventory';
 
 /**
@@ -49,17 +50,9 @@ export const publishRetry = Object.assign(new df.RetryOptions(2_000, 10), {
   maxRetryIntervalInMilliseconds: 60_000,
 });
 
-/** One reservation per SKU: the entity's reserve is idempotent per basket, so two lines of one SKU must be one call. */
-export function quantitiesBySku(
-  lines: readonly { sku: string; quantity: number }[],
-): { sku: string; quantity: number }[] {
-  const totals = new Map<string, number>();
-  for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
-  return [...totals].map(([sku, quantity]) => ({ sku, quantity }));
-}
-
 export function* fulfillOrderOrchestrator(context: OrchestrationContext): ReturnType<OrchestrationHandler> {
   const request = fulfillmentRequestSchema.parse(context.df.getInput());
+  // One reservation per SKU: the entity's reserve is idempotent per basket, so two lines of one SKU must be one call.
   const wanted = quantitiesBySku(request.lines);
 
   // Reserve all SKUs in parallel: each entity serializes its own operations.

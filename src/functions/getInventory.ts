@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getConfig } from '../config';
-import { unavailableProblem, validationProblem } from './http/problem';
+import { dependencyUnavailable, unavailableProblem, validationProblem } from './http/problem';
 import { inventoryEntityId, inventoryStateSchema, skuParamsSchema } from './inventory';
 
 /**
@@ -27,9 +27,7 @@ export function makeGetInventory(
     try {
       response = await df.getClient(context).readEntityState<unknown>(inventoryEntityId(sku));
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      context.error(`getInventory: reading ${sku} failed: ${reason}`);
-      return unavailableProblem(`The stock of ${sku} could not be read (${reason}); retry the request.`);
+      return dependencyUnavailable(context, `Reading the stock of ${sku}`, error);
     }
     if (!response.entityExists) {
       return {

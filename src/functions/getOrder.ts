@@ -1,9 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import type { OrderStore } from '../adapters/ports';
+import type { OrderStore, StoredOrder } from '../adapters/ports';
 import { orderStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
-import { notFoundProblem, unavailableProblem, validationProblem } from './http/problem';
+import { dependencyUnavailable, notFoundProblem, validationProblem } from './http/problem';
 import { orderView } from './http/orderView';
 
 /** GET /api/orders/{basketId} — where a basket's convoy stands: state, applied log, parked, rejected. */
@@ -25,13 +25,11 @@ export function makeGetOrder(deps: GetOrderDeps): GetOrderHandler {
     if (!params.success) return validationProblem(params.error, 'The basket id in the path is invalid.');
     const { basketId } = params.data;
 
-    let stored;
+    let stored: StoredOrder | undefined;
     try {
       stored = await deps.orderStore().get(basketId);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      context.error(`${getOrderName}: reading order ${basketId} failed: ${reason}`);
-      return unavailableProblem(`Reading order ${basketId} failed (${reason}); retry the request.`);
+      return dependencyUnavailable(context, `Reading order ${basketId}`, error);
     }
     if (stored === undefined) {
       return notFoundProblem(

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { z } from 'zod';
 import type { QuarantineStore } from '../adapters/ports';
 import { quarantineStore } from '../dependencies';
-import { unavailableProblem, validationProblem } from './http/problem';
+import { dependencyUnavailable, validationProblem } from './http/problem';
 
 /** GET /api/quarantine?limit=N — messages no order could own (no usable basket id, or a session mismatch). */
 
@@ -36,9 +36,7 @@ export function makeListQuarantine(deps: ListQuarantineDeps): ListQuarantineHand
       const messages = await deps.quarantineStore().list(limit);
       return { status: 200, jsonBody: { count: messages.length, limit, messages } };
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      context.error(`${listQuarantineName}: listing quarantined messages failed: ${reason}`);
-      return unavailableProblem(`Listing quarantined messages failed (${reason}); retry the request.`);
+      return dependencyUnavailable(context, 'Listing quarantined messages', error);
     }
   };
 }

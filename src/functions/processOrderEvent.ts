@@ -2,12 +2,25 @@ import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
-import type { FulfillmentStarter, OrderStore, QuarantineStore } from '../adapters/ports';
+import {
+  RecordTooLargeError,
+  type FulfillmentStarter,
+  type OrderStore,
+  type QuarantineStore,
+  type StoredOrder,
+} from '../adapters/ports';
 import { getConfig, settingNames } from '../config';
 import { orderStore, now, quarantineStore } from '../dependencies';
-import { receive, rejectInvalid, requiredEffects, type ConvoyResult } from '../domain/convoy';
+import {
+  blockAtSequence,
+  receive,
+  rejectInvalid,
+  requiredEffects,
+  type ConvoyResult,
+  type InvalidEvent,
+} from '../domain/convoy';
 import { classifyMessage, type InboundMessage } from '../domain/inbound';
-import type { Delivery, QuarantinedMessage } from '../domain/orderRecord';
+import type { Delivery, OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
 
 /**
  * The convoy's consumer: one message of one basket session at a time.
@@ -83,7 +96,7 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
     const facts = parseTriggerMetadata(context.triggerMetadata);
     const delivery = deliveryOf(facts, context, deps.now());
     const body = decodeBody(message);
-    const inbound = classifyMessage(body.value, facts.sessionId);
+    const inbound = classifyMessage(body.value, facts.sessionId, facts.messageId);
     const where = describe(inbound, facts, delivery);
     try {
       if (inbound.kind === 'unattributable') {
@@ -91,7 +104,16 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
         context.warn(`${processOrderEventName} outcome=quarantined ${where}: ${inbound.reason}`);
         return;
       }
-      const result = await advanceConvoy(deps, inbound, delivery);
+      const result = await advanceConvoy(deps, inbound, delivery).catch(async (error: unknown) => {
+        if (!(error instanceof RecordTooLargeError)) throw error;
+        // Not even the blocked record fits (the budget was raised past the store's limit?): keep the message.
+        await deps.quarantineStore().add(quarantined(error.message, body.text, facts, delivery));
+        return undefined;
+      });
+      if (result === undefined) {
+        context.error(`${processOrderEventName} outcome=quarantined ${where}: the order record cannot be saved.`);
+        return;
+      }
       // After every message, duplicates included: a crash after the save heals on redelivery.
       for (const effect of requiredEffects(result.record)) {
         await deps.fulfillmentStarterFor(context).ensureStarted(effect.request);
@@ -105,23 +127,43 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
   };
 }
 
-/** load → decide → save, guarded by the ETag read with the record. */
+/**
+ * load → decide → save, guarded by the ETag read with the record. A record too large to store is
+ * permanent (retries would end in the dead-letter queue): the order is blocked at this sequence
+ * instead, with the reason, and that much smaller record is saved.
+ */
 async function advanceConvoy(
   deps: ProcessOrderEventDeps,
   inbound: Exclude<InboundMessage, { kind: 'unattributable' }>,
   delivery: Delivery,
 ): Promise<ConvoyResult> {
   const store = deps.orderStore();
-  const basketId = inbound.kind === 'event' ? inbound.event.basketId : inbound.invalid.basketId;
-  const stored = await store.get(basketId);
+  const subject: InvalidEvent = inbound.kind === 'event' ? subjectOf(inbound.event) : inbound.invalid;
+  const stored = await store.get(subject.basketId);
   const limits = { maxParkedEvents: deps.maxParkedEvents() };
   const result =
     inbound.kind === 'event'
       ? receive(stored?.record, inbound.event, delivery, delivery.receivedAt, limits)
       : rejectInvalid(stored?.record, inbound.invalid, inbound.reason, delivery, delivery.receivedAt, limits);
-  if (stored === undefined) await store.create(result.record);
-  else await store.replace(result.record, stored.etag);
-  return result;
+  try {
+    await save(store, stored, result.record);
+    return result;
+  } catch (error) {
+    if (!(error instanceof RecordTooLargeError)) throw error;
+    const reason = `The order record could not be saved: ${error.message}`;
+    const refused = blockAtSequence(stored?.record, subject, reason, delivery, delivery.receivedAt, limits);
+    await save(store, stored, refused.record);
+    return refused;
+  }
+}
+
+function subjectOf(event: { basketId: string; sequence: number; type: string; eventId: string }): InvalidEvent {
+  return { basketId: event.basketId, sequence: event.sequence, type: event.type, eventId: event.eventId };
+}
+
+async function save(store: OrderStore, stored: StoredOrder | undefined, record: OrderRecord): Promise<void> {
+  if (stored === undefined) await store.create(record);
+  else await store.replace(record, stored.etag);
 }
 
 function deliveryOf(facts: MessageFacts, context: InvocationContext, receivedAt: Date): Delivery {

@@ -12,7 +12,7 @@ import {
   type EventEnvelope,
   type ItemAddedData,
 } from '../domain/events';
-import { readJsonBody, unavailableProblem, validationProblem } from './http/problem';
+import { dependencyUnavailable, readJsonBody, validationProblem } from './http/problem';
 
 /**
  * POST /api/sessions — the producer for test sessions. Each basket becomes ItemAdded × n,
@@ -191,10 +191,8 @@ export function makePublishSessions(
     try {
       await deps.publisher().publish(ordered);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      context.error(`publishSessions: publishing ${String(ordered.length)} events failed: ${reason}`);
       // Safe to retry: message ids are deterministic, so the queue's duplicate detection drops repeats.
-      return unavailableProblem(`Publishing to Service Bus failed (${reason}); retry the request.`);
+      return dependencyUnavailable(context, `Publishing ${String(ordered.length)} events to Service Bus`, error);
     }
     context.log(
       `publishSessions: published ${String(ordered.length)} events for ${String(baskets.length)} baskets (interleave ${String(options.interleave)}).`,

@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { readJsonBody, unavailableProblem, validationProblem } from './http/problem';
+import { dependencyUnavailable, readJsonBody, validationProblem } from './http/problem';
 import { inventoryEntityId, inventoryOperations, restockInputSchema, skuParamsSchema } from './inventory';
 
 /** POST /api/inventory/{sku}/restock {"quantity": n} — adds stock by signalling the SKU's entity. */
@@ -23,9 +23,7 @@ export function makeRestockInventory(): (
     try {
       await df.getClient(context).signalEntity(inventoryEntityId(sku), inventoryOperations.restock, parsed.data);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      context.error(`restockInventory: signalling ${sku} failed: ${reason}`);
-      return unavailableProblem(`The restock of ${sku} could not be queued (${reason}); retry the request.`);
+      return dependencyUnavailable(context, `Queueing the restock of ${sku}`, error);
     }
     context.log(`restockInventory: ${sku} +${String(parsed.data.quantity)} queued.`);
     // A signal is queued, not applied: the stock changes once the entity processes it.

@@ -5,8 +5,11 @@ import {
   type OrderRecord,
   type QuarantinedMessage,
 } from '../../src/domain/orderRecord';
+import { maxJsonChars } from '../../src/adapters/jsonColumns';
+import { storedChars } from '../../src/domain/recordBudget';
 import {
   ConcurrencyConflictError,
+  RecordTooLargeError,
   type EventPublisher,
   type FulfillmentRequest,
   type FulfillmentStarter,
@@ -20,7 +23,8 @@ import {
  * In-memory fakes of the ports (and only of the ports), behaving like the real adapters where a
  * handler can tell: records go through JSON and their schema like the Table adapters' columns
  * (so a record the real store could not read back fails here too), ETags guard writes, quarantine
- * is idempotent per message id. `failNext` makes the next call of an operation throw, to drive transient paths.
+ * is idempotent per message id, a record over the entity limit is refused before any write like
+ * the Table adapter does (RecordTooLargeError). `failNext` makes the next call of an operation throw, to drive transient paths.
  */
 
 type Operation<T> = keyof T & string;
@@ -28,6 +32,16 @@ type Operation<T> = keyof T & string;
 /** What the Table adapters do to a record: JSON out, schema-checked JSON back in. */
 function roundTrip<T>(schema: { parse: (value: unknown) => T }, value: T): T {
   return schema.parse(JSON.parse(JSON.stringify(value)));
+}
+
+/** The error the Table adapter throws for a record that cannot fit one entity, if this one cannot. */
+function tooLarge(record: OrderRecord): RecordTooLargeError | undefined {
+  const chars = storedChars(record);
+  return chars > maxJsonChars
+    ? new RecordTooLargeError(
+        `Order ${record.basketId} serializes to ${String(chars)} characters (max ${String(maxJsonChars)}).`,
+      )
+    : undefined;
 }
 
 class FailureSchedule<T> {
@@ -66,12 +80,16 @@ export class InMemoryOrderStore implements OrderStore {
 
   create(record: OrderRecord): Promise<string> {
     this.#failures.throwIfScheduled('create');
+    const refused = tooLarge(record);
+    if (refused !== undefined) return Promise.reject(refused);
     if (this.#rows.has(record.basketId)) return Promise.reject(new ConcurrencyConflictError(record.basketId));
     return Promise.resolve(this.#store(record));
   }
 
   replace(record: OrderRecord, etag: string): Promise<string> {
     this.#failures.throwIfScheduled('replace');
+    const refused = tooLarge(record);
+    if (refused !== undefined) return Promise.reject(refused);
     if (this.#rows.get(record.basketId)?.etag !== etag)
       return Promise.reject(new ConcurrencyConflictError(record.basketId));
     return Promise.resolve(this.#store(record));

@@ -97,6 +97,11 @@ export class QueuePump {
     await this.#receiver?.close().catch(() => undefined);
   }
 
+  /** A crash: the receiver is dropped at once, in-flight calls can no longer settle. */
+  async abort(): Promise<void> {
+    await this.#receiver?.close().catch(() => undefined);
+  }
+
   settled(): Promise<void> {
     return Promise.resolve();
   }

@@ -64,6 +64,13 @@ export class SessionPump {
     await Promise.all(held.map((h) => h.done));
   }
 
+  /** A crash: every session is dropped at once; in-flight calls can no longer settle their messages. */
+  async abort(): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort();
+    await Promise.all([...this.#held].map((h) => h.receiver.close().catch(() => undefined)));
+  }
+
   async settled(): Promise<void> {
     await Promise.all(this.#slots);
   }

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 
 /**
@@ -63,6 +63,25 @@ export function unavailableProblem(detail: string): HttpResponseInit {
   return problem({ status: 503, type: 'unavailable', title: 'Service unavailable', detail });
 }
 
+/** The message of a thrown value, for logs and problem details. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Logs a failed dependency call and answers 503: `action` completes "<action> failed", e.g.
+ * "Reading order b-1".
+ */
+export function dependencyUnavailable(context: InvocationContext, action: string, error: unknown): HttpResponseInit {
+  const reason = errorMessage(error);
+  context.error(`${context.functionName}: ${action} failed: ${reason}`);
+  return unavailableProblem(`${action} failed (${reason}); retry the request.`);
+}
+
+function invalidJson(detail: string): JsonBodyResult {
+  return { ok: false, response: problem({ status: 400, type: 'invalid-json', title: 'Invalid request', detail }) };
+}
+
 export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; response: HttpResponseInit };
 
 /**
@@ -84,30 +103,11 @@ export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes
   const bytes = new Uint8Array(await request.arrayBuffer());
   if (bytes.byteLength > maxBytes) return tooLarge;
   const text = new TextDecoder().decode(bytes);
-  if (text.trim() === '') {
-    return {
-      ok: false,
-      response: problem({
-        status: 400,
-        type: 'invalid-json',
-        title: 'Invalid request',
-        detail: 'The request body is empty; send a JSON document.',
-      }),
-    };
-  }
+  if (text.trim() === '') return invalidJson('The request body is empty; send a JSON document.');
   try {
     const value: unknown = JSON.parse(text);
     return { ok: true, value };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      response: problem({
-        status: 400,
-        type: 'invalid-json',
-        title: 'Invalid request',
-        detail: `The request body is not valid JSON: ${reason}`,
-      }),
-    };
+    return invalidJson(`The request body is not valid JSON: ${errorMessage(error)}`);
   }
 }

@@ -1,7 +1,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fulfillmentInstanceId, fulfillmentStarterFor } from '../../../src/adapters/durableFulfillment';
-import { startDurableExtensionStub, type DurableExtensionStub } from './durableExtensionStub';
+import { startDurableExtensionStub, type DurableExtensionStub } from '../../support/durableExtensionStub';
 
 const request = { basketId: 'b-1', lines: [{ sku: 'SKU-1', quantity: 2 }], nextSequence: 5 };
 

@@ -2,9 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TableClient } from '@azure/data-tables';
 import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
-import { ConcurrencyConflictError } from '../../../src/adapters/ports';
+import { ConcurrencyConflictError, RecordTooLargeError } from '../../../src/adapters/ports';
 import { tableClientFor } from '../../../src/adapters/tableClient';
-import { JsonTooLargeError, asciiJson, chunkChars, maxJsonChars } from '../../../src/adapters/jsonColumns';
+import { asciiJson, chunkChars, maxJsonChars } from '../../../src/adapters/jsonColumns';
 import { TableOrderStore, orderRowKey } from '../../../src/adapters/tableOrderStore';
 import type { OrderRecord } from '../../../src/domain/orderRecord';
 
@@ -139,7 +139,7 @@ describe('TableOrderStore against Azurite', () => {
     assert.deepEqual((await store.get('b-max'))?.record, record);
   });
 
-  it('fails clearly, before any I/O, when a record would exceed the entity limit', async () => {
+  it('fails with the permanent RecordTooLargeError, before any I/O, when a record would exceed the entity limit', async () => {
     const rejected = Array.from({ length: 3000 }, (_, i) => ({
       sequence: i + 1,
       reason: 'x'.repeat(200),
@@ -149,8 +149,12 @@ describe('TableOrderStore against Azurite', () => {
     }));
     const record = recordFor('b-huge', { rejected });
     assert.ok(asciiJson(record).length > maxJsonChars);
-    await assert.rejects(store.create(record), JsonTooLargeError);
+    await assert.rejects(store.create(record), RecordTooLargeError);
     assert.equal(await store.get('b-huge'), undefined);
+    const small = recordFor('b-huge');
+    const etag = await store.create(small);
+    await assert.rejects(store.replace({ ...small, rejected }, etag), RecordTooLargeError);
+    assert.deepEqual((await store.get('b-huge'))?.record, small);
   });
 
   it('refuses to load a row that does not hold a valid order record', async () => {

@@ -77,4 +77,22 @@ describe('HTTP triggers on the local host', () => {
       lines.join('\n'),
     );
   });
+
+  it('lets a test replace a handler for one call through registerHook (failure injection)', async () => {
+    let injected = 0;
+    const dispose = host.registerHook('preInvocation', (context) => {
+      if (injected > 0) return;
+      injected++;
+      context.functionCallback = () => {
+        throw new Error('injected');
+      };
+    });
+    try {
+      assert.equal((await fetch(`${host.url}/api/items/1`)).status, 500);
+      assert.equal((await fetch(`${host.url}/api/items/1`)).status, 200);
+    } finally {
+      dispose();
+    }
+    assert.ok(events.some((e) => e.error === 'injected'));
+  });
 });

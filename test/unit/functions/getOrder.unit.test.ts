@@ -153,6 +153,6 @@ describe('getOrder', () => {
     assert.equal(status, 503);
     assert.ok(typeof body === 'object' && body !== null && 'detail' in body);
     assert.match(String(body.detail), /ECONNREFUSED.*retry/);
-    assert.match(logs.join('\n'), /getOrder: reading order b-1 failed/);
+    assert.match(logs.join('\n'), /getOrder: Reading order b-1 failed: ECONNREFUSED/);
   });
 });

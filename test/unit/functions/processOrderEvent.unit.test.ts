@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvocationContext } from '@azure/functions';
-import { ConcurrencyConflictError, type StoredOrder } from '../../../src/adapters/ports';
+import { ConcurrencyConflictError, RecordTooLargeError, type StoredOrder } from '../../../src/adapters/ports';
 import { eventIdFor } from '../../../src/domain/events';
 import {
   decodeBody,
@@ -150,8 +150,8 @@ describe('processOrderEvent: in order', () => {
   it('accepts the body as a JSON string or as bytes, as the host may hand it over', async () => {
     const { orders, deliver } = setup();
     const [first, second] = paidBasket('b-1');
-    await deliver(JSON.stringify(first), { sessionId: 'b-1' });
-    await deliver(Buffer.from(JSON.stringify(second)), { sessionId: 'b-1' });
+    await deliver(JSON.stringify(first), { sessionId: 'b-1', messageId: eventIdFor('b-1', 1) });
+    await deliver(Buffer.from(JSON.stringify(second)), { sessionId: 'b-1', messageId: eventIdFor('b-1', 2) });
     assert.equal(orders.peek('b-1')?.lastAppliedSequence, 2);
   });
 });
@@ -334,6 +334,78 @@ describe('processOrderEvent: permanent failures are recorded and the message com
     const record = orders.peek('b-1');
     assert.equal(record?.status, 'Blocked');
     assert.match(record.blockedReason ?? '', /Too many events parked: 1 events already wait for sequence 1/);
+  });
+
+  it('blocks the order at a sequence whose message id is not its eventId (a producer bug duplicate detection cannot catch)', async () => {
+    const { orders, deliver, logs } = setup();
+    const [first, second] = paidBasket('b-1');
+    await deliver(first);
+    await deliver(second, { messageId: 'random-guid' });
+    const record = orders.peek('b-1');
+    assert.equal(record?.status, 'Blocked');
+    assert.equal(record.lastAppliedSequence, 1);
+    assert.match(
+      record.blockedReason ?? '',
+      /^Sequence 2 is invalid: The message id "random-guid" differs from the eventId "b-1:2"; the producer must set messageId = eventId/,
+    );
+    assert.deepEqual(
+      record.rejected.map((entry) => [entry.sequence, entry.type, entry.eventId]),
+      [[2, 'ItemAdded', 'b-1:2']],
+    );
+    assert.match(logs.at(-1)?.line ?? '', /outcome=blocked basket=b-1 sequence=2 /);
+    // The corrected resend of that sequence cannot apply: the order stays blocked, nothing throws.
+    await deliver(second);
+    assert.equal(orders.peek('b-1')?.lastAppliedSequence, 1);
+    assert.match(logs.at(-1)?.line ?? '', /outcome=duplicate basket=b-1 sequence=2 /);
+  });
+
+  it('blocks the order when a sequence is beyond the events a basket may have', async () => {
+    const { orders, deliver } = setup();
+    await deliver(rawEvent('b-1', 501, 'ItemAdded', { sku: 'SKU-1', quantity: 1, unitPrice: 1 }));
+    const record = orders.peek('b-1');
+    assert.equal(record?.status, 'Blocked');
+    assert.match(record.blockedReason ?? '', /ItemAdded at sequence 501 is beyond the 500 events a basket may have/);
+  });
+
+  it('a record the store cannot hold blocks the order at that sequence instead of being retried', async () => {
+    const { orders, deliver, logs } = setup();
+    const [first, second] = paidBasket('b-1');
+    await deliver(first);
+    orders.failNext('replace', new RecordTooLargeError('Order b-1 serializes to 600000 characters.'));
+    await deliver(second);
+    const record = orders.peek('b-1');
+    assert.equal(record?.status, 'Blocked');
+    assert.equal(record.lastAppliedSequence, 1);
+    assert.equal(
+      record.blockedReason,
+      'The order record could not be saved: Order b-1 serializes to 600000 characters.',
+    );
+    assert.deepEqual(
+      record.rejected.map((entry) => entry.sequence),
+      [2],
+    );
+    assert.match(logs.at(-1)?.line ?? '', /outcome=blocked basket=b-1 sequence=2 /);
+  });
+
+  it('the same holds for the first record of a basket', async () => {
+    const { orders, deliver } = setup();
+    orders.failNext('create', new RecordTooLargeError('too large'));
+    await deliver(paidBasket('b-1')[0]);
+    assert.equal(orders.peek('b-1')?.status, 'Blocked');
+    assert.equal(orders.peek('b-1')?.lastAppliedSequence, 0);
+  });
+
+  it('quarantines the message when not even the blocked record can be saved', async () => {
+    const { orders, quarantine, deliver, logs } = setup();
+    orders.failNext('create', new RecordTooLargeError('too large once'));
+    orders.failNext('create', new RecordTooLargeError('too large twice'));
+    await deliver(paidBasket('b-1')[0]);
+    assert.equal(orders.peek('b-1'), undefined);
+    const [message] = await quarantine.list(10);
+    assert.equal(message?.messageId, 'b-1:1');
+    assert.equal(message.reason, 'too large twice');
+    assert.equal(logs.at(-1)?.level, 'error');
+    assert.match(logs.at(-1)?.line ?? '', /outcome=quarantined basket=b-1 sequence=1 .*cannot be saved/);
   });
 });
 

@@ -4,7 +4,7 @@ import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { makeGetInventory } from '../../../src/functions/getInventory';
 import { makeRestockInventory } from '../../../src/functions/restockInventory';
-import { startDurableExtensionStub, type DurableExtensionStub } from '../../int/adapters/durableExtensionStub';
+import { startDurableExtensionStub, type DurableExtensionStub } from '../../support/durableExtensionStub';
 
 const problemSchema = z.object({
   status: z.number(),

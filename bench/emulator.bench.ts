@@ -1,0 +1,315 @@
+/**
+ * `npm run bench:emulator` — how fast the emulator moves messages for the real SDK, next to a bare
+ * rhea client <-> rhea server loopback doing the same transfers and settlements in the same run.
+ * Options: --messages 20000 --sessions 16 --queued 100000 (RSS step) --body 200 (bytes).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
+import * as rhea from 'rhea';
+import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '20000' },
+    sessions: { type: 'string', default: '16' },
+    queued: { type: 'string', default: '100000' },
+    body: { type: 'string', default: '200' },
+    batch: { type: 'string', default: '50' },
+  },
+});
+const totalMessages = Number(values.messages);
+const sessionCount = Number(values.sessions);
+const queuedForRss = Number(values.queued);
+const bodyBytes = Number(values.body);
+const receiveBatch = Number(values.batch);
+
+const benchConfig: EmulatorConfigFile = {
+  UserConfig: {
+    Namespaces: [
+      {
+        Name: 'sbemulatorns',
+        Queues: [
+          { Name: 'bench', Properties: { LockDuration: 'PT1M', MaxDeliveryCount: 10 } },
+          { Name: 'bench-sessions', Properties: { RequiresSession: true, LockDuration: 'PT1M', MaxDeliveryCount: 10 } },
+        ],
+      },
+    ],
+  },
+};
+
+const payload = Buffer.alloc(bodyBytes, 'x').toString();
+const message = (i: number, sessionId?: string): ServiceBusMessage => ({
+  body: payload,
+  messageId: `m-${i}`,
+  subject: 'ItemAdded',
+  applicationProperties: { eventType: 'ItemAdded', seq: i },
+  ...(sessionId === undefined ? {} : { sessionId }),
+});
+
+interface Figure {
+  name: string;
+  emulator: number;
+  baseline: number;
+}
+
+function rate(count: number, ms: number): number {
+  return Math.round((count / ms) * 1000);
+}
+
+// ---- raw rhea loopback: the same frames with no broker logic ------------------------------------
+
+interface Loopback {
+  port: number;
+  /** Messages the server hands to receivers, per link address. */
+  preload(address: string, bodies: Buffer[]): void;
+  close(): Promise<void>;
+}
+
+async function startLoopbackServer(): Promise<Loopback> {
+  const container = rhea.create_container({ id: 'loopback-server' });
+  const queues = new Map<string, Buffer[]>();
+  container.on('message', (ctx: rhea.EventContext) => {
+    ctx.delivery?.update(true, rhea.message.accepted().described());
+  });
+  const pump = (ctx: rhea.EventContext) => {
+    const sender = ctx.sender;
+    if (sender === undefined) return;
+    const address = String(sender.source.address);
+    const queue = queues.get(address) ?? [];
+    while (sender.sendable() && queue.length > 0) {
+      const next = queue.shift();
+      if (next !== undefined) sender.send(next, undefined, 0);
+    }
+  };
+  container.on('sendable', pump);
+  container.on('accepted', (ctx: rhea.EventContext) => ctx.delivery?.update(true, rhea.message.accepted().described()));
+  const server = container.listen({ port: 0, host: '127.0.0.1' } as unknown as rhea.ServerConnectionOptions) as unknown as import('node:net').Server;
+  await new Promise((resolve) => server.once('listening', resolve));
+  const address = server.address();
+  if (address === null || typeof address !== 'object') throw new Error('no port');
+  return {
+    port: address.port,
+    preload: (addr, bodies) => queues.set(addr, [...(queues.get(addr) ?? []), ...bodies]),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function rawConnect(port: number): Promise<rhea.Connection> {
+  const connection = rhea.create_container().connect({ host: '127.0.0.1', port, reconnect: false });
+  return new Promise((resolve) => connection.once('connection_open', () => resolve(connection)));
+}
+
+/** Same envelopes the SDK sent, one transfer per batch, each awaited like sendMessages awaits. */
+async function baselineSend(port: number, envelopes: Buffer[]): Promise<number> {
+  const connection = await rawConnect(port);
+  const sender = connection.open_sender({ target: { address: 'bench' } });
+  await new Promise((resolve) => sender.once('sendable', resolve));
+  const started = performance.now();
+  for (const envelope of envelopes) {
+    await new Promise<void>((resolve) => {
+      const delivery = sender.send(envelope, undefined, 0x80013700);
+      const onAccepted = (ctx: rhea.EventContext) => {
+        if (ctx.delivery === delivery) {
+          sender.removeListener('accepted', onAccepted);
+          resolve();
+        }
+      };
+      sender.on('accepted', onAccepted);
+    });
+  }
+  const ms = performance.now() - started;
+  connection.close();
+  return ms;
+}
+
+/** S links in parallel: grant `batch` credit, take the messages, accept each, wait for the settlements. */
+async function baselineReceive(loopback: Loopback, perLink: Buffer[][]): Promise<number> {
+  const connection = await rawConnect(loopback.port);
+  perLink.forEach((bodies, i) => loopback.preload(`s-${i}`, bodies));
+  const started = performance.now();
+  await Promise.all(
+    perLink.map(async (bodies, i) => {
+      const receiver = connection.open_receiver({ source: { address: `s-${i}` }, credit_window: 0, autoaccept: false, rcv_settle_mode: 1 });
+      await new Promise((resolve) => receiver.once('receiver_open', resolve));
+      let remaining = bodies.length;
+      while (remaining > 0) {
+        const want = Math.min(receiveBatch, remaining);
+        const deliveries: rhea.Delivery[] = [];
+        await new Promise<void>((resolve) => {
+          const onMessage = (ctx: rhea.EventContext) => {
+            if (ctx.delivery !== undefined) deliveries.push(ctx.delivery);
+            if (deliveries.length === want) {
+              receiver.removeListener('message', onMessage);
+              resolve();
+            }
+          };
+          receiver.on('message', onMessage);
+          receiver.add_credit(want);
+        });
+        await Promise.all(
+          deliveries.map(
+            (d) =>
+              new Promise<void>((resolve) => {
+                receiver.once('settled', () => resolve());
+                d.update(false, rhea.message.accepted().described());
+              }),
+          ),
+        );
+        remaining -= want;
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  connection.close();
+  return ms;
+}
+
+// ---- emulator with the real SDK -----------------------------------------------------------------
+
+async function emulatorSend(client: ServiceBusClient): Promise<{ ms: number; envelopes: Buffer[] }> {
+  const sender = client.createSender('bench');
+  const batches = [];
+  let i = 0;
+  while (i < totalMessages) {
+    const batch = await sender.createMessageBatch();
+    while (i < totalMessages && batch.tryAddMessage(message(i))) i++;
+    batches.push(batch);
+  }
+  // The envelope bytes the SDK puts on the wire, for the baseline to send the same transfers.
+  const envelopes = batches.map((b) => (b as unknown as { _generateMessage(): Buffer })._generateMessage());
+  const started = performance.now();
+  for (const batch of batches) await sender.sendMessages(batch);
+  const ms = performance.now() - started;
+  await sender.close();
+  return { ms, envelopes };
+}
+
+async function emulatorReceive(client: ServiceBusClient, perSession: number): Promise<{ ms: number; bodies: Buffer[][] }> {
+  const sender = client.createSender('bench-sessions');
+  for (let s = 0; s < sessionCount; s++) {
+    let i = 0;
+    while (i < perSession) {
+      const batch = await sender.createMessageBatch();
+      while (i < perSession && batch.tryAddMessage(message(i, `session-${s}`))) i++;
+      await sender.sendMessages(batch);
+    }
+  }
+  await sender.close();
+  const bodies: Buffer[][] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: sessionCount }, async () => {
+      const receiver = await client.acceptNextSession('bench-sessions', { maxAutoLockRenewalDurationInMs: 0 });
+      const raw: Buffer[] = [];
+      let got = 0;
+      while (got < perSession) {
+        const messages = await receiver.receiveMessages(Math.min(receiveBatch, perSession - got), { maxWaitTimeInMs: 5000 });
+        await Promise.all(messages.map((m) => receiver.completeMessage(m)));
+        for (const m of messages) raw.push(rhea.message.encode(m._rawAmqpMessage as unknown as rhea.Message));
+        got += messages.length;
+      }
+      bodies.push(raw);
+      await receiver.close();
+    }),
+  );
+  return { ms: performance.now() - started, bodies };
+}
+
+// ---- RSS with 100k queued messages (emulator in its own process) --------------------------------
+
+function peakRssMb(pid: number): { current: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { current: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+}
+
+async function measureRss(): Promise<{ idle: number; peak: number; current: number; sendMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'emulator-bench-'));
+  const configPath = join(dir, 'Config.json');
+  writeFileSync(configPath, JSON.stringify(benchConfig));
+  const cli = join(__dirname, '..', 'local', 'emulator', 'cli.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--config', configPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const connectionString = String((await lines.next()).value);
+  await lines.next();
+  const pid = child.pid ?? 0;
+  const idle = peakRssMb(pid).current;
+  const client = new ServiceBusClient(connectionString);
+  const sender = client.createSender('bench-sessions');
+  const started = performance.now();
+  let i = 0;
+  while (i < queuedForRss) {
+    const batch = await sender.createMessageBatch();
+    while (i < queuedForRss && batch.tryAddMessage(message(i, `session-${i % 100}`))) i++;
+    await sender.sendMessages(batch);
+  }
+  const sendMs = performance.now() - started;
+  const { peak, current } = peakRssMb(pid);
+  await client.close();
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { idle, peak, current, sendMs };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `emulator benchmark: ${totalMessages} messages of ${bodyBytes} B, ${sessionCount} sessions in parallel, receive batches of ${receiveBatch}; node ${process.version}`,
+  );
+  const figures: Figure[] = [];
+
+  const emulator = await startEmulator({ config: benchConfig });
+  const client = new ServiceBusClient(emulator.connectionString);
+  const loopback = await startLoopbackServer();
+
+  // Warm up both paths (JIT, connections) before timing.
+  const warm = client.createSender('bench');
+  await warm.sendMessages(message(-1));
+  await warm.close();
+  const warmReceiver = client.createReceiver('bench', { receiveMode: 'receiveAndDelete' });
+  await warmReceiver.receiveMessages(1, { maxWaitTimeInMs: 500 });
+  await warmReceiver.close();
+
+  const sent = await emulatorSend(client);
+  const baselineSendMs = await baselineSend(loopback.port, sent.envelopes);
+  figures.push({ name: `batched send (${sent.envelopes.length} batches)`, emulator: rate(totalMessages, sent.ms), baseline: rate(totalMessages, baselineSendMs) });
+
+  const perSession = Math.floor(totalMessages / sessionCount);
+  const received = await emulatorReceive(client, perSession);
+  const baselineReceiveMs = await baselineReceive(loopback, received.bodies);
+  const receivedCount = perSession * sessionCount;
+  figures.push({
+    name: `session receive+complete (${sessionCount} sessions)`,
+    emulator: rate(receivedCount, received.ms),
+    baseline: rate(receivedCount, baselineReceiveMs),
+  });
+
+  await client.close();
+  await emulator.close();
+  await loopback.close();
+
+  console.log('');
+  console.log('| path | emulator + SDK msg/s | raw rhea loopback msg/s | baseline / emulator |');
+  console.log('|---|---:|---:|---:|');
+  for (const f of figures) {
+    console.log(`| ${f.name} | ${f.emulator} | ${f.baseline} | ${(f.baseline / f.emulator).toFixed(2)}x |`);
+  }
+
+  const rss = await measureRss();
+  console.log('');
+  console.log(
+    `RSS with ${queuedForRss} queued messages (${bodyBytes} B bodies, 100 sessions; emulator CLI process incl. tsx): idle ${rss.idle} MB, after ${rss.current} MB, peak ${rss.peak} MB; filled at ${rate(queuedForRss, rss.sendMs)} msg/s`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

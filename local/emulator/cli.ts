@@ -1,0 +1,56 @@
+import { parseArgs } from 'node:util';
+import { startEmulator } from './index';
+
+/**
+ * `npm run emulator -- --port 5672 [--config Config.json] [--verbose]`
+ * Prints the connection string on one line, then a readiness line; Ctrl-C / SIGTERM stop it cleanly.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '5672' },
+      host: { type: 'string', default: '127.0.0.1' },
+      config: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write('Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--verbose]\n');
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${values.port}".`);
+  const emulator = await startEmulator({
+    port,
+    host: values.host,
+    ...(values.config === undefined ? {} : { config: values.config }),
+    log: values.verbose ? (line) => process.stderr.write(`[emulator] ${line}\n`) : () => undefined,
+  });
+  const stats = emulator.stats();
+  process.stdout.write(`${emulator.connectionString}\n`);
+  process.stdout.write(
+    `Service Bus emulator ready on ${values.host}:${emulator.port} (namespace ${stats.namespace}: ${stats.queues} queue(s), ${stats.topics} topic(s), ${stats.subscriptions} subscription(s)).\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`Received ${signal}, stopping.\n`);
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Error while stopping: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
