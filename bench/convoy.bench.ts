@@ -8,14 +8,14 @@ import { runScenario, type AppMode, type ScenarioResult } from './lib/scenario';
 import { runStall, type StallResult } from './lib/stall';
 
 /**
- * npm run bench:convoy [-- --baskets 1000 --events 5 --cost 5 --sessions 16,32 --idle 50,250,1000]
+ * npm run bench:convoy [-- --baskets 1000 --events 5 --cost 5 --sessions 16,32 --idle 50,100,500]
  * Sweeps maxConcurrentSessions × sessionIdleTimeout over the whole local stack (emulator, Azurite,
  * local host with the built app), then writes bench/results/convoy.md and convoy.svg.
  * --quick: 200 baskets, one setting, nothing written. See docs/tuning.md.
  */
 
 const usage = `Usage: tsx bench/convoy.bench.ts [--quick] [--baskets S] [--events E] [--cost P_ms]
-       [--sessions 16,32] [--idle 50,250,1000|unset] [--modes convoy,null] [--no-check] [--no-stall] [--no-write] [--verbose]`;
+       [--sessions 16,32] [--idle 50,100,500|unset] [--modes convoy,null] [--no-check] [--no-stall] [--no-write] [--verbose]`;
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +44,10 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
 
 function list<T>(name: string, text: string | undefined, fallback: T[], parse: (item: string) => T): T[] {
   if (text === undefined) return fallback;
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new Error(`--${name} needs at least one value`);
   return items.map(parse);
 }
@@ -66,19 +69,30 @@ async function main(): Promise<void> {
   const eventsPerBasket = positiveInt('events', values.events, 5);
   const handlerCostMs = positiveInt('cost', values.cost, 5);
   const sessions = list('sessions', values.sessions, quick ? [16] : [16, 32], (s) => positiveInt('sessions', s, 16));
-  const idles = list('idle', values.idle, quick ? [50] : [50, 250, 1000], idleValue);
-  const modes = list('modes', values.modes, quick ? ['app'] : ['app', 'null'], modeValue);
+  const idles = list('idle', values.idle, quick ? [50] : [50, 100, 500], idleValue);
+  const modes = list<AppMode>('modes', values.modes, quick ? ['app'] : ['app', 'null'], modeValue);
   const timeoutMs = positiveInt('timeout', values.timeout, 600) * 1000;
   const stall = !quick && !values['no-stall'];
   const write = !quick && !values['no-write'];
 
-  console.log(`convoy bench: S=${String(baskets)} E=${String(eventsPerBasket)} P=${String(handlerCostMs)} ms, sessions ${sessions.join('/')}, idle ${idles.map(describeIdle).join('/')}, modes ${modes.join('/')}`);
+  console.log(
+    `convoy bench: S=${String(baskets)} E=${String(eventsPerBasket)} P=${String(handlerCostMs)} ms, sessions ${sessions.join('/')}, idle ${idles.map(describeIdle).join('/')}, modes ${modes.join('/')}`,
+  );
   const rows: ScenarioResult[] = [];
   for (const mode of modes) {
     // The null app answers "what does the host cost": one idle value is enough for that.
     for (const sessionIdleTimeoutMs of mode === 'null' ? idles.slice(0, 1) : idles) {
       for (const maxConcurrentSessions of sessions) {
-        const result = await runScenario({ mode, baskets, eventsPerBasket, handlerCostMs, maxConcurrentSessions, sessionIdleTimeoutMs, timeoutMs, verbose: values.verbose });
+        const result = await runScenario({
+          mode,
+          baskets,
+          eventsPerBasket,
+          handlerCostMs,
+          maxConcurrentSessions,
+          sessionIdleTimeoutMs,
+          timeoutMs,
+          verbose: values.verbose,
+        });
         printRow(result);
         rows.push(result);
       }
@@ -88,7 +102,16 @@ async function main(): Promise<void> {
   const checks: ScenarioResult[] = [];
   if (!quick && !values['no-check']) {
     for (const mode of modes) {
-      const result = await runScenario({ mode, baskets: 64, eventsPerBasket, handlerCostMs: 100, maxConcurrentSessions: 16, sessionIdleTimeoutMs: idles[0], timeoutMs, verbose: values.verbose });
+      const result = await runScenario({
+        mode,
+        baskets: 64,
+        eventsPerBasket,
+        handlerCostMs: 100,
+        maxConcurrentSessions: 16,
+        sessionIdleTimeoutMs: idles[0],
+        timeoutMs,
+        verbose: values.verbose,
+      });
       printRow(result);
       checks.push(result);
     }
@@ -97,7 +120,9 @@ async function main(): Promise<void> {
   if (stall) {
     for (const idle of [undefined, idles[0]]) {
       const result = await runStall(idle);
-      console.log(`stall scenario: sessionIdleTimeout ${describeIdle(idle)} → all ${String(result.baskets)} orders final after ${(result.allDoneMs / 1000).toFixed(1)} s`);
+      console.log(
+        `stall scenario: sessionIdleTimeout ${describeIdle(idle)} → all ${String(result.baskets)} orders final after ${(result.allDoneMs / 1000).toFixed(1)} s`,
+      );
       stalls.push(result);
     }
   }
@@ -115,7 +140,10 @@ async function main(): Promise<void> {
       machine: `${String(cpus().length)} cores (shared), ${String(Math.round(totalmem() / 2 ** 30))} GiB, Node ${process.version}`,
     };
     writeFileSync(join(dir, 'convoy.md'), markdown(info, rows, stalls, checks));
-    writeFileSync(join(dir, 'convoy.svg'), svgChart(rows, `Convoy drain: S=${String(baskets)}, E=${String(eventsPerBasket)}, P=${String(handlerCostMs)} ms`));
+    writeFileSync(
+      join(dir, 'convoy.svg'),
+      svgChart(rows, `Convoy drain: S=${String(baskets)}, E=${String(eventsPerBasket)}, P=${String(handlerCostMs)} ms`),
+    );
     console.log(`wrote ${join(dir, 'convoy.md')} and convoy.svg`);
   }
   if (violations > 0) {

@@ -9,7 +9,10 @@ const catalogue = [
 ] as const;
 
 export interface PlannedRun {
-  request: { baskets: { basketId: string; currency: string; items: { sku: string; quantity: number; unitPrice: number }[] }[]; interleave: boolean };
+  request: {
+    baskets: { basketId: string; currency: string; items: { sku: string; quantity: number; unitPrice: number }[] }[];
+    interleave: boolean;
+  };
   /** basketId → events published for it (items + BasketCheckedOut + PaymentMade). */
   published: Map<string, number>;
 }

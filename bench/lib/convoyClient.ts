@@ -51,7 +51,11 @@ export async function getOrder(baseUrl: string, basketId: string): Promise<Order
 }
 
 /** Reads many orders with bounded concurrency (the host and Azurite share two cores). */
-export async function getOrders(baseUrl: string, basketIds: readonly string[], parallel = 16): Promise<Map<string, OrderView | undefined>> {
+export async function getOrders(
+  baseUrl: string,
+  basketIds: readonly string[],
+  parallel = 16,
+): Promise<Map<string, OrderView | undefined>> {
   const result = new Map<string, OrderView | undefined>();
   let next = 0;
   const worker = async (): Promise<void> => {

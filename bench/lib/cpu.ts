@@ -58,5 +58,9 @@ export function cpuSnapshot(hostPid: number): CpuSnapshot {
 }
 
 export function cpuDelta(from: CpuSnapshot, to: CpuSnapshot): CpuSnapshot {
-  return { hostMs: to.hostMs - from.hostMs, emulatorMs: to.emulatorMs - from.emulatorMs, azuriteMs: to.azuriteMs - from.azuriteMs };
+  return {
+    hostMs: to.hostMs - from.hostMs,
+    emulatorMs: to.emulatorMs - from.emulatorMs,
+    azuriteMs: to.azuriteMs - from.azuriteMs,
+  };
 }

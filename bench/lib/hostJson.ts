@@ -30,7 +30,10 @@ export function toTimeSpan(ms: number): string {
 
 export function hostJsonWith(settings: SessionSettings): unknown {
   const hostJson = readRepoHostJson();
-  const serviceBus: Record<string, unknown> = { ...hostJson.extensions.serviceBus, maxConcurrentSessions: settings.maxConcurrentSessions };
+  const serviceBus: Record<string, unknown> = {
+    ...hostJson.extensions.serviceBus,
+    maxConcurrentSessions: settings.maxConcurrentSessions,
+  };
   if (settings.sessionIdleTimeoutMs === undefined) delete serviceBus.sessionIdleTimeout;
   else serviceBus.sessionIdleTimeout = toTimeSpan(settings.sessionIdleTimeoutMs);
   return { ...hostJson, extensions: { ...hostJson.extensions, serviceBus } };

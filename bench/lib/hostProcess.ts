@@ -35,7 +35,11 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
     stderr = (stderr + chunk.toString()).slice(-8_000);
     if (config.verbose === true) process.stderr.write(chunk);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   const events: InvocationEvent[] = [];
   const listeners = new Set<(event: InvocationEvent) => void>();
   const waiting = new Map<ParentMessage['kind'], (message: ParentMessage) => void>();

@@ -5,14 +5,22 @@ import { orderEventsQueue } from './stack';
  * Publishes S × E bare messages (sessionId = basket, messageId = "<basket>:<sequence>"),
  * interleaved across baskets like POST /api/sessions does, in as few batches as fit.
  */
-export async function publishDirect(connectionString: string, basketIds: readonly string[], eventsPerBasket: number): Promise<void> {
+export async function publishDirect(
+  connectionString: string,
+  basketIds: readonly string[],
+  eventsPerBasket: number,
+): Promise<void> {
   const client = new ServiceBusClient(connectionString);
   try {
     const sender = client.createSender(orderEventsQueue);
     const messages: ServiceBusMessage[] = [];
     for (let sequence = 1; sequence <= eventsPerBasket; sequence++) {
       for (const basketId of basketIds) {
-        messages.push({ sessionId: basketId, messageId: `${basketId}:${String(sequence)}`, body: { basketId, sequence } });
+        messages.push({
+          sessionId: basketId,
+          messageId: `${basketId}:${String(sequence)}`,
+          body: { basketId, sequence },
+        });
       }
     }
     let batch = await sender.createMessageBatch();

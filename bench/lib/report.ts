@@ -4,7 +4,8 @@ import type { StallResult } from './stall';
 
 /** The benchmark's printed rows, markdown table and SVG chart. */
 
-const ms = (value: number): string => (Number.isNaN(value) ? '-' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(0)} ms`);
+const ms = (value: number): string =>
+  Number.isNaN(value) ? '-' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(0)} ms`;
 const num = (value: number, digits = 2): string => (Number.isNaN(value) ? '-' : value.toFixed(digits));
 
 export const columns = [
@@ -65,7 +66,12 @@ export interface RunInfo {
   machine: string;
 }
 
-export function markdown(info: RunInfo, rows: readonly ScenarioResult[], stalls: readonly StallResult[], checks: readonly ScenarioResult[] = []): string {
+export function markdown(
+  info: RunInfo,
+  rows: readonly ScenarioResult[],
+  stalls: readonly StallResult[],
+  checks: readonly ScenarioResult[] = [],
+): string {
   const parts = [
     `# Convoy benchmark`,
     ``,
@@ -111,7 +117,8 @@ export function svgChart(rows: readonly ScenarioResult[], title: string): string
   const panel = { w: 360, h: 240, top: 60 };
   const lefts = [70, 500];
   const xs = [...new Set(rows.map((r) => r.params.maxConcurrentSessions))].sort((a, b) => a - b);
-  const seriesKey = (r: ScenarioResult): string => `${r.params.mode === 'app' ? 'convoy' : 'null'}, idle ${describeIdle(r.params.sessionIdleTimeoutMs)}`;
+  const seriesKey = (r: ScenarioResult): string =>
+    `${r.params.mode === 'app' ? 'convoy' : 'null'}, idle ${describeIdle(r.params.sessionIdleTimeoutMs)}`;
   const keys = [...new Set(rows.map(seriesKey))];
   const metrics: { label: string; value: (r: ScenarioResult) => number }[] = [
     { label: 'drain time (s)', value: (r) => r.drainMs / 1000 },
@@ -122,24 +129,44 @@ export function svgChart(rows: readonly ScenarioResult[], title: string): string
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${String(width / 2)}" y="24" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
   ];
-  const xAt = (left: number, x: number): number => left + (xs.length <= 1 ? panel.w / 2 : (xs.indexOf(x) / (xs.length - 1)) * panel.w);
+  const xAt = (left: number, x: number): number =>
+    left + (xs.length <= 1 ? panel.w / 2 : (xs.indexOf(x) / (xs.length - 1)) * panel.w);
   metrics.forEach((metric, m) => {
     const left = lefts[m] ?? 0;
     const max = Math.max(1e-9, ...rows.map(metric.value)) * 1.1;
     const yAt = (v: number): number => panel.top + panel.h - (v / max) * panel.h;
-    out.push(`<line x1="${String(left)}" y1="${String(panel.top + panel.h)}" x2="${String(left + panel.w)}" y2="${String(panel.top + panel.h)}" stroke="black"/>`);
-    out.push(`<line x1="${String(left)}" y1="${String(panel.top)}" x2="${String(left)}" y2="${String(panel.top + panel.h)}" stroke="black"/>`);
-    out.push(`<text x="${String(left + panel.w / 2)}" y="${String(panel.top - 12)}" text-anchor="middle">${metric.label}</text>`);
-    out.push(`<text x="${String(left + panel.w / 2)}" y="${String(panel.top + panel.h + 34)}" text-anchor="middle">maxConcurrentSessions</text>`);
+    out.push(
+      `<line x1="${String(left)}" y1="${String(panel.top + panel.h)}" x2="${String(left + panel.w)}" y2="${String(panel.top + panel.h)}" stroke="black"/>`,
+    );
+    out.push(
+      `<line x1="${String(left)}" y1="${String(panel.top)}" x2="${String(left)}" y2="${String(panel.top + panel.h)}" stroke="black"/>`,
+    );
+    out.push(
+      `<text x="${String(left + panel.w / 2)}" y="${String(panel.top - 12)}" text-anchor="middle">${metric.label}</text>`,
+    );
+    out.push(
+      `<text x="${String(left + panel.w / 2)}" y="${String(panel.top + panel.h + 34)}" text-anchor="middle">maxConcurrentSessions</text>`,
+    );
     for (let t = 0; t <= 4; t++) {
       const v = (max / 4) * t;
-      out.push(`<text x="${String(left - 6)}" y="${(yAt(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(v < 10 ? 1 : 0)}</text>`);
-      out.push(`<line x1="${String(left)}" y1="${yAt(v).toFixed(1)}" x2="${String(left + panel.w)}" y2="${yAt(v).toFixed(1)}" stroke="#ddd"/>`);
+      out.push(
+        `<text x="${String(left - 6)}" y="${(yAt(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(v < 10 ? 1 : 0)}</text>`,
+      );
+      out.push(
+        `<line x1="${String(left)}" y1="${yAt(v).toFixed(1)}" x2="${String(left + panel.w)}" y2="${yAt(v).toFixed(1)}" stroke="#ddd"/>`,
+      );
     }
-    for (const x of xs) out.push(`<text x="${xAt(left, x).toFixed(1)}" y="${String(panel.top + panel.h + 16)}" text-anchor="middle">${String(x)}</text>`);
+    for (const x of xs)
+      out.push(
+        `<text x="${xAt(left, x).toFixed(1)}" y="${String(panel.top + panel.h + 16)}" text-anchor="middle">${String(x)}</text>`,
+      );
     if (m === 1) {
-      out.push(`<line x1="${String(left)}" y1="${yAt(1.25).toFixed(1)}" x2="${String(left + panel.w)}" y2="${yAt(1.25).toFixed(1)}" stroke="black" stroke-dasharray="4 3"/>`);
-      out.push(`<text x="${String(left + panel.w - 4)}" y="${(yAt(1.25) - 4).toFixed(1)}" text-anchor="end">target 1.25</text>`);
+      out.push(
+        `<line x1="${String(left)}" y1="${yAt(1.25).toFixed(1)}" x2="${String(left + panel.w)}" y2="${yAt(1.25).toFixed(1)}" stroke="black" stroke-dasharray="4 3"/>`,
+      );
+      out.push(
+        `<text x="${String(left + panel.w - 4)}" y="${(yAt(1.25) - 4).toFixed(1)}" text-anchor="end">target 1.25</text>`,
+      );
     }
     keys.forEach((key, k) => {
       const color = palette[k % palette.length] ?? 'black';
@@ -157,7 +184,9 @@ export function svgChart(rows: readonly ScenarioResult[], title: string): string
   keys.forEach((key, k) => {
     const x = 70 + (k % 3) * 270;
     const y = height - 22 + Math.floor(k / 3) * 14 - (keys.length > 3 ? 14 : 0);
-    out.push(`<rect x="${String(x)}" y="${String(y - 9)}" width="12" height="4" fill="${palette[k % palette.length] ?? 'black'}"/>`);
+    out.push(
+      `<rect x="${String(x)}" y="${String(y - 9)}" width="12" height="4" fill="${palette[k % palette.length] ?? 'black'}"/>`,
+    );
     out.push(`<text x="${String(x + 18)}" y="${String(y - 4)}">${escapeXml(key)}</text>`);
   });
   out.push('</svg>');

@@ -63,14 +63,17 @@ export interface ScenarioResult {
   };
 }
 
-export function lowerBound(p: Pick<ScenarioParams, 'baskets' | 'eventsPerBasket' | 'handlerCostMs' | 'maxConcurrentSessions'>): number {
+export function lowerBound(
+  p: Pick<ScenarioParams, 'baskets' | 'eventsPerBasket' | 'handlerCostMs' | 'maxConcurrentSessions'>,
+): number {
   const chain = p.eventsPerBasket * p.handlerCostMs;
   const work = (p.baskets * p.eventsPerBasket * p.handlerCostMs) / p.maxConcurrentSessions;
   return Math.max(chain, work);
 }
 
 export async function runScenario(params: ScenarioParams): Promise<ScenarioResult> {
-  if (params.eventsPerBasket < 4) throw new Error('eventsPerBasket must be at least 4 (1 item, checkout, payment, inventory).');
+  if (params.eventsPerBasket < 4)
+    throw new Error('eventsPerBasket must be at least 4 (1 item, checkout, payment, inventory).');
   const stack = await startStack({
     hostJson: hostJsonWith(params),
     handlerCostMs: params.handlerCostMs,
@@ -86,7 +89,8 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     const drained = new Promise<void>((resolve) => {
       host.onInvocation((event) => {
         if (event.functionName !== consumer || event.outcome !== 'succeeded' || event.sessionId === undefined) return;
-        if (sequenceOfMessageId(event.messageId) !== params.eventsPerBasket || !run.published.has(event.sessionId)) return;
+        if (sequenceOfMessageId(event.messageId) !== params.eventsPerBasket || !run.published.has(event.sessionId))
+          return;
         finished.add(event.sessionId);
         lastEnd = Math.max(lastEnd, event.endedAt);
         if (finished.size === ids.length) resolve();
@@ -98,16 +102,26 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     if (params.mode === 'null') await publishDirect(stack.emulator.connectionString, ids, params.eventsPerBasket);
     else {
       for (let i = 0; i < ids.length; i += basketsPerRequest) {
-        await publishBaskets(host.url, { ...run.request, baskets: run.request.baskets.slice(i, i + basketsPerRequest) });
+        await publishBaskets(host.url, {
+          ...run.request,
+          baskets: run.request.baskets.slice(i, i + basketsPerRequest),
+        });
       }
     }
     const publishMs = performance.timeOrigin + performance.now() - startedAt;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), params.timeoutMs)));
+    const timedOut = new Promise<'timeout'>(
+      (resolve) =>
+        (timer = setTimeout(() => {
+          resolve('timeout');
+        }, params.timeoutMs)),
+    );
     const outcome = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      throw new Error(`${String(ids.length - finished.size)} of ${String(ids.length)} baskets not drained within ${String(params.timeoutMs)} ms (${describeIdle(params.sessionIdleTimeoutMs)}, ${String(params.maxConcurrentSessions)} sessions)`);
+      throw new Error(
+        `${String(ids.length - finished.size)} of ${String(ids.length)} baskets not drained within ${String(params.timeoutMs)} ms (${describeIdle(params.sessionIdleTimeoutMs)}, ${String(params.maxConcurrentSessions)} sessions)`,
+      );
     }
     const drainMs = lastEnd - startedAt;
     const cpu = cpuDelta(cpuBefore, cpuSnapshot(host.pid));
@@ -115,7 +129,10 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     const events = host.events.filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
     const lowerBoundMs = lowerBound(params);
     const orders = params.mode === 'app' ? await getOrders(host.url, ids) : undefined;
-    const logViolations = orders === undefined ? handledLogViolations(events, params.eventsPerBasket) : countViolations(orders, params.eventsPerBasket);
+    const logViolations =
+      orders === undefined
+        ? handledLogViolations(events, params.eventsPerBasket)
+        : countViolations(orders, params.eventsPerBasket);
     return {
       params,
       drainMs,
@@ -123,8 +140,15 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
       lowerBoundMs,
       ratio: drainMs / lowerBoundMs,
       ...(orders === undefined ? invocationLatencies(events, startedAt) : latencies(orders)),
-      orderingViolations: logViolations + deliveryOrderViolations(events, consumer).length + sameSessionOverlaps(events, consumer).length,
-      breakdown: breakdown(events, params.maxConcurrentSessions, drainMs, (await host.serviceBusStats()).sessionsAccepted / ids.length, cpu),
+      orderingViolations:
+        logViolations + deliveryOrderViolations(events, consumer).length + sameSessionOverlaps(events, consumer).length,
+      breakdown: breakdown(
+        events,
+        params.maxConcurrentSessions,
+        drainMs,
+        (await host.serviceBusStats()).sessionsAccepted / ids.length,
+        cpu,
+      ),
     };
   } finally {
     await stack.stop();
@@ -152,8 +176,13 @@ function handledLogViolations(events: readonly InvocationEvent[], eventsPerBaske
 }
 
 /** publish → handled for the null app: every message was sent in the burst that began at `publishedAt`. */
-function invocationLatencies(events: readonly InvocationEvent[], publishedAt: number): { latencyP50Ms: number; latencyP99Ms: number } {
-  const values = events.filter((e) => e.functionName === consumer && e.outcome === 'succeeded').map((e) => e.endedAt - publishedAt);
+function invocationLatencies(
+  events: readonly InvocationEvent[],
+  publishedAt: number,
+): { latencyP50Ms: number; latencyP99Ms: number } {
+  const values = events
+    .filter((e) => e.functionName === consumer && e.outcome === 'succeeded')
+    .map((e) => e.endedAt - publishedAt);
   return { latencyP50Ms: percentile(values, 50), latencyP99Ms: percentile(values, 99) };
 }
 
@@ -161,7 +190,8 @@ function invocationLatencies(events: readonly InvocationEvent[], publishedAt: nu
 function latencies(orders: ReadonlyMap<string, OrderView | undefined>): { latencyP50Ms: number; latencyP99Ms: number } {
   const values: number[] = [];
   for (const order of orders.values()) {
-    for (const applied of order?.applied ?? []) values.push(Date.parse(applied.appliedAt) - Date.parse(applied.occurredAt));
+    for (const applied of order?.applied ?? [])
+      values.push(Date.parse(applied.appliedAt) - Date.parse(applied.occurredAt));
   }
   return { latencyP50Ms: percentile(values, 50), latencyP99Ms: percentile(values, 99) };
 }
@@ -180,7 +210,8 @@ function breakdown(
       const previous = list[i - 1];
       const current = list[i];
       // Only back-to-back calls: a gap longer than a second is a session released and re-accepted later.
-      if (previous !== undefined && current !== undefined && current.startedAt - previous.endedAt < 1_000) gaps.push(current.startedAt - previous.endedAt);
+      if (previous !== undefined && current !== undefined && current.startedAt - previous.endedAt < 1_000)
+        gaps.push(current.startedAt - previous.endedAt);
     }
   }
   const busy = calls.reduce((sum, e) => sum + e.durationMs, 0);
@@ -190,6 +221,10 @@ function breakdown(
     inSessionGapMeanMs: mean(gaps),
     sessionsPerBasket,
     slotUtilization: busy / (slots * drainMs),
-    cpuPerCall: { hostMs: cpu.hostMs / calls.length, emulatorMs: cpu.emulatorMs / calls.length, azuriteMs: cpu.azuriteMs / calls.length },
+    cpuPerCall: {
+      hostMs: cpu.hostMs / calls.length,
+      emulatorMs: cpu.emulatorMs / calls.length,
+      azuriteMs: cpu.azuriteMs / calls.length,
+    },
   };
 }

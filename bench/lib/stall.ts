@@ -17,7 +17,11 @@ export interface StallResult {
   allDoneMs: number;
 }
 
-export async function runStall(sessionIdleTimeoutMs: number | undefined, baskets = 4, maxConcurrentSessions = 2): Promise<StallResult> {
+export async function runStall(
+  sessionIdleTimeoutMs: number | undefined,
+  baskets = 4,
+  maxConcurrentSessions = 2,
+): Promise<StallResult> {
   const stack = await startStack({ hostJson: hostJsonWith({ maxConcurrentSessions, sessionIdleTimeoutMs }) });
   try {
     const run = planRun(runPrefix('stall'), baskets, 1, false);

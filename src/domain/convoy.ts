@@ -85,59 +85,15 @@ export function receive(
   limits: ConvoyLimits,
 ): ConvoyResult {
   const record = current ?? newOrderRecord(event.basketId, at);
-  return withinBudget(
-    record,
-    subjectOf(event),
-    delivery,
-    at,
-    limits,
-    receiveUnbounded(record, event, delivery, at, limits),
-  );
-}
-
-function receiveUnbounded(
-  record: OrderRecord,
-  event: EventEnvelope,
-  delivery: Delivery,
-  at: string,
-  limits: ConvoyLimits,
-): ConvoyResult {
-  const seen = alreadySeen(record, event.sequence);
-  if (seen !== undefined) return duplicate(record, event.sequence, event.eventId, delivery, at, seen, limits);
-
-  if (record.status === 'Blocked') {
-    const reason = `The order is blocked (${record.blockedReason ?? 'no reason recorded'}); ${event.type} at sequence ${event.sequence} was not applied.`;
-    return {
-      record: reject(record, rejection(subjectOf(event), reason, delivery, at), at, limits),
-      outcome: { kind: 'rejected', reason: clip(reason, maxReasonChars) },
-    };
-  }
-
-  const maxSequence = limits.maxSequence ?? maxEventsPerBasket;
-  if (event.sequence > maxSequence) {
-    const reason = `${event.type} at sequence ${event.sequence} is beyond the ${maxSequence} events a basket may have.`;
-    return blockedAt(record, subjectOf(event), reason, delivery, at, limits);
-  }
-
-  const next = record.lastAppliedSequence + 1;
-  if (event.sequence > next) {
-    if (record.parked.length >= limits.maxParkedEvents) {
-      const reason = `Too many events parked: ${record.parked.length} events already wait for sequence ${next}; ${event.type} at sequence ${event.sequence} overflowed.`;
-      return blockedAt(record, subjectOf(event), reason, delivery, at, limits);
-    }
-    const parked = [...record.parked, { event, delivery, parkedAt: at }].sort(
-      (a, b) => a.event.sequence - b.event.sequence,
-    );
-    return { record: { ...record, parked, updatedAt: at }, outcome: { kind: 'parked', waitingFor: next } };
-  }
-
-  return applyAndDrain(record, { event, delivery, parkedAt: at }, at, limits);
+  const step: Step = { delivery, at, limits };
+  return withinBudget(record, subjectOf(event), step, receiveEvent(record, event, step));
 }
 
 /**
- * Records an event that failed its schema at a known sequence. If the convoy still needs that
- * sequence it blocks the order, because a valid event can never take its place and the convoy
- * would wait for it forever.
+ * Records an event that failed its schema (or was refused outside the domain, say because the
+ * store cannot hold the record) at a known sequence. If the convoy still needs that sequence it
+ * blocks the order, because a valid event can never take its place and the convoy would wait for
+ * it forever.
  */
 export function rejectInvalid(
   current: OrderRecord | undefined,
@@ -148,42 +104,9 @@ export function rejectInvalid(
   limits: ConvoyLimits,
 ): ConvoyResult {
   const record = current ?? newOrderRecord(invalid.basketId, at);
+  const step: Step = { delivery, at, limits };
   const subject = subjectOfInvalid(invalid, delivery);
-  const result = ((): ConvoyResult => {
-    if (record.rejected.some((rejected) => rejected.sequence === invalid.sequence)) {
-      return duplicate(record, invalid.sequence, subject.eventId, delivery, at, 'already rejected', limits);
-    }
-    if (record.parked.some((parked) => parked.event.sequence === invalid.sequence)) {
-      // A valid event already holds this sequence: the invalid copy changes nothing.
-      const why = `sequence ${invalid.sequence} is already parked as a valid event`;
-      return duplicate(record, invalid.sequence, subject.eventId, delivery, at, why, limits);
-    }
-    if (invalid.sequence <= record.lastAppliedSequence || record.status === 'Blocked') {
-      return {
-        record: reject(record, rejection(subject, reason, delivery, at), at, limits),
-        outcome: { kind: 'rejected', reason: clip(reason, maxReasonChars) },
-      };
-    }
-    return blockedAt(record, subject, `Sequence ${invalid.sequence} is invalid: ${reason}`, delivery, at, limits);
-  })();
-  return withinBudget(record, subject, delivery, at, limits, result);
-}
-
-/**
- * Blocks the order at a sequence it still needs, for a reason found outside the domain (the store
- * could not save the record, say). Redelivery of that sequence is then a duplicate.
- */
-export function blockAtSequence(
-  current: OrderRecord | undefined,
-  invalid: InvalidEvent,
-  reason: string,
-  delivery: Delivery,
-  at: string,
-  limits: ConvoyLimits,
-): ConvoyResult {
-  const record = current ?? newOrderRecord(invalid.basketId, at);
-  const subject = subjectOfInvalid(invalid, delivery);
-  return withinBudget(record, subject, delivery, at, limits, blockedAt(record, subject, reason, delivery, at, limits));
+  return withinBudget(record, subject, step, recordInvalid(record, subject, reason, step));
 }
 
 /** What the outside world must have done for a record in this state; safe to act on repeatedly. */
@@ -211,6 +134,79 @@ export function requiredEffects(record: OrderRecord): RequiredEffect[] {
   ];
 }
 
+/** One message being handled: how it arrived, the clock reading, the limits. */
+interface Step {
+  delivery: Delivery;
+  at: string;
+  limits: ConvoyLimits;
+}
+
+/** What a log entry says about the message: its sequence, and its type and id when known. */
+interface Subject {
+  sequence: number;
+  type?: string;
+  eventId: string;
+}
+
+function subjectOf(event: EventEnvelope): Subject {
+  return { sequence: event.sequence, type: event.type, eventId: event.eventId };
+}
+
+/** What an invalid body claims is cut to size: it was not validated. */
+function subjectOfInvalid(invalid: InvalidEvent, delivery: Delivery): Subject {
+  return {
+    sequence: invalid.sequence,
+    ...(invalid.type === undefined ? {} : { type: clip(invalid.type, maxIdChars) }),
+    eventId: clip(invalid.eventId ?? delivery.messageId, maxIdChars),
+  };
+}
+
+function receiveEvent(record: OrderRecord, event: EventEnvelope, step: Step): ConvoyResult {
+  const subject = subjectOf(event);
+  const seen = alreadySeen(record, event.sequence);
+  if (seen !== undefined) return duplicate(record, subject, seen, step);
+
+  if (record.status === 'Blocked') {
+    const reason = `The order is blocked (${record.blockedReason ?? 'no reason recorded'}); ${event.type} at sequence ${event.sequence} was not applied.`;
+    return rejected(record, subject, reason, step);
+  }
+
+  const maxSequence = step.limits.maxSequence ?? maxEventsPerBasket;
+  if (event.sequence > maxSequence) {
+    const reason = `${event.type} at sequence ${event.sequence} is beyond the ${maxSequence} events a basket may have.`;
+    return blockedAt(record, subject, reason, step);
+  }
+
+  const next = record.lastAppliedSequence + 1;
+  if (event.sequence > next) {
+    if (record.parked.length >= step.limits.maxParkedEvents) {
+      const reason = `Too many events parked: ${record.parked.length} events already wait for sequence ${next}; ${event.type} at sequence ${event.sequence} overflowed.`;
+      return blockedAt(record, subject, reason, step);
+    }
+    const parked = [...record.parked, { event, delivery: step.delivery, parkedAt: step.at }].sort(
+      (a, b) => a.event.sequence - b.event.sequence,
+    );
+    return { record: { ...record, parked, updatedAt: step.at }, outcome: { kind: 'parked', waitingFor: next } };
+  }
+
+  return applyAndDrain(record, { event, delivery: step.delivery, parkedAt: step.at }, step);
+}
+
+function recordInvalid(record: OrderRecord, subject: Subject, reason: string, step: Step): ConvoyResult {
+  const { sequence } = subject;
+  if (record.rejected.some((entry) => entry.sequence === sequence)) {
+    return duplicate(record, subject, 'already rejected', step);
+  }
+  if (record.parked.some((entry) => entry.event.sequence === sequence)) {
+    // A valid event already holds this sequence: the invalid copy changes nothing.
+    return duplicate(record, subject, `sequence ${sequence} is already parked as a valid event`, step);
+  }
+  if (sequence <= record.lastAppliedSequence || record.status === 'Blocked') {
+    return rejected(record, subject, reason, step);
+  }
+  return blockedAt(record, subject, `Sequence ${sequence} is invalid: ${reason}`, step);
+}
+
 function alreadySeen(record: OrderRecord, sequence: number): string | undefined {
   if (sequence <= record.lastAppliedSequence)
     return `sequence ${sequence} ≤ last applied ${record.lastAppliedSequence}`;
@@ -219,18 +215,10 @@ function alreadySeen(record: OrderRecord, sequence: number): string | undefined 
   return undefined;
 }
 
-function duplicate(
-  record: OrderRecord,
-  sequence: number,
-  eventId: string,
-  delivery: Delivery,
-  at: string,
-  why: string,
-  limits: ConvoyLimits,
-): ConvoyResult {
+function duplicate(record: OrderRecord, subject: Subject, why: string, { delivery, at, limits }: Step): ConvoyResult {
   const entry = {
-    sequence,
-    eventId: clip(eventId, maxIdChars),
+    sequence: subject.sequence,
+    eventId: subject.eventId,
     seenAt: at,
     deliveryCount: delivery.deliveryCount,
     serviceSequenceNumber: delivery.serviceSequenceNumber,
@@ -239,7 +227,8 @@ function duplicate(
   return { record: { ...record, duplicates, updatedAt: at }, outcome: { kind: 'duplicate', reason: why } };
 }
 
-function applyAndDrain(record: OrderRecord, first: ParkedEntry, at: string, limits: ConvoyLimits): ConvoyResult {
+/** Applies `first`, then every parked successor that is next; each keeps the delivery that carried it. */
+function applyAndDrain(record: OrderRecord, first: ParkedEntry, step: Step): ConvoyResult {
   let current = record;
   let candidate: ParkedEntry | undefined = first;
   const applied: number[] = [];
@@ -248,10 +237,8 @@ function applyAndDrain(record: OrderRecord, first: ParkedEntry, at: string, limi
     const decision = decide(stateOf(current), event);
     if (!decision.accepted) {
       const reason = `${event.type} at sequence ${event.sequence} broke a rule: ${decision.reason}`;
-      return {
-        ...blockedAt(current, subjectOf(event), reason, delivery, at, limits),
-        outcome: blockedOutcome(applied, reason),
-      };
+      const blocked = blockedAt(current, subjectOf(event), reason, { ...step, delivery });
+      return { record: blocked.record, outcome: { kind: 'blocked', applied, reason: clip(reason, maxReasonChars) } };
     }
     current = {
       ...withState(current, decision.state),
@@ -263,12 +250,12 @@ function applyAndDrain(record: OrderRecord, first: ParkedEntry, at: string, limi
           type: event.type,
           eventId: event.eventId,
           occurredAt: event.occurredAt,
-          appliedAt: at,
+          appliedAt: step.at,
           deliveryCount: delivery.deliveryCount,
           serviceSequenceNumber: delivery.serviceSequenceNumber,
         },
       ],
-      updatedAt: at,
+      updatedAt: step.at,
     };
     applied.push(event.sequence);
     const [head, ...rest] = current.parked;
@@ -304,27 +291,7 @@ function withState(record: OrderRecord, state: OrderState): OrderRecord {
   };
 }
 
-/** What a rejection says about the message: its sequence, and its type and id when known. */
-interface Subject {
-  sequence: number;
-  type?: string;
-  eventId: string;
-}
-
-function subjectOf(event: EventEnvelope): Subject {
-  return { sequence: event.sequence, type: event.type, eventId: event.eventId };
-}
-
-/** What an invalid body claims is cut to size: it was not validated. */
-function subjectOfInvalid(invalid: InvalidEvent, delivery: Delivery): Subject {
-  return {
-    sequence: invalid.sequence,
-    ...(invalid.type === undefined ? {} : { type: clip(invalid.type, maxIdChars) }),
-    eventId: clip(invalid.eventId ?? delivery.messageId, maxIdChars),
-  };
-}
-
-function rejection(subject: Subject, reason: string, delivery: Delivery, at: string): RejectedEntry {
+function rejection(subject: Subject, reason: string, { delivery, at }: Step): RejectedEntry {
   return {
     ...subject,
     reason: clip(reason, maxReasonChars),
@@ -334,72 +301,48 @@ function rejection(subject: Subject, reason: string, delivery: Delivery, at: str
   };
 }
 
-function blockedOutcome(applied: readonly number[], reason: string): ConvoyOutcome {
-  return { kind: 'blocked', applied, reason: clip(reason, maxReasonChars) };
+function rejected(record: OrderRecord, subject: Subject, reason: string, step: Step): ConvoyResult {
+  const entry = rejection(subject, reason, step);
+  const entries = newest([...record.rejected, entry], step.limits.maxRejected ?? defaultMaxRejected);
+  return {
+    record: { ...record, rejected: entries, updatedAt: step.at },
+    outcome: { kind: 'rejected', reason: entry.reason },
+  };
 }
 
-function blockedAt(
-  record: OrderRecord,
-  subject: Subject,
-  reason: string,
-  delivery: Delivery,
-  at: string,
-  limits: ConvoyLimits,
-): ConvoyResult {
-  return {
-    record: block(record, rejection(subject, reason, delivery, at), at, limits),
-    outcome: blockedOutcome([], reason),
+/** Blocks the order; parked events can then never apply, so they move to the rejected log. */
+function blockedAt(record: OrderRecord, subject: Subject, reason: string, step: Step): ConvoyResult {
+  const cause = rejection(subject, reason, step);
+  const stranded = record.parked.map(({ event, delivery }) =>
+    rejection(
+      subjectOf(event),
+      `The order was blocked at sequence ${String(cause.sequence)} before this parked event could apply.`,
+      { ...step, delivery },
+    ),
+  );
+  const blocked: OrderRecord = {
+    ...record,
+    status: 'Blocked',
+    blockedReason: cause.reason,
+    parked: [],
+    rejected: newest([...record.rejected, cause, ...stranded], step.limits.maxRejected ?? defaultMaxRejected),
+    updatedAt: step.at,
   };
+  return { record: blocked, outcome: { kind: 'blocked', applied: [], reason: cause.reason } };
 }
 
 /**
  * The result if its record fits the storage budget (operator logs trimmed, oldest first, as
  * needed); otherwise the step is refused and the order blocked as it stood before, with the reason.
  */
-function withinBudget(
-  before: OrderRecord,
-  subject: Subject,
-  delivery: Delivery,
-  at: string,
-  limits: ConvoyLimits,
-  result: ConvoyResult,
-): ConvoyResult {
-  const maxChars = limits.maxRecordChars ?? maxRecordChars;
+function withinBudget(before: OrderRecord, subject: Subject, step: Step, result: ConvoyResult): ConvoyResult {
+  const maxChars = step.limits.maxRecordChars ?? maxRecordChars;
   const trimmed = trimLogsToFit(result.record, maxChars);
   if (trimmed.fits) return { record: trimmed.record, outcome: result.outcome };
-  const type = subject.type ?? 'The message';
-  const reason = `${type} at sequence ${subject.sequence} would grow the order record to ${storedChars(result.record)} characters; one order may hold at most ${maxChars} (the Table entity limit is 1 MiB).`;
-  const refused = blockedAt(before, subject, reason, delivery, at, limits);
+  const reason = `${subject.type ?? 'The message'} at sequence ${subject.sequence} would grow the order record to ${storedChars(result.record)} characters; one order may hold at most ${maxChars} (the Table entity limit is 1 MiB).`;
+  const refused = blockedAt(before, subject, reason, step);
   // Blocking only shrinks the state (parked events become short rejections); the logs make room.
   return { record: trimLogsToFit(refused.record, maxChars).record, outcome: refused.outcome };
-}
-
-function reject(record: OrderRecord, entry: RejectedEntry, at: string, limits: ConvoyLimits): OrderRecord {
-  return {
-    ...record,
-    rejected: newest([...record.rejected, entry], limits.maxRejected ?? defaultMaxRejected),
-    updatedAt: at,
-  };
-}
-
-/** Blocks the order; parked events can then never apply, so they move to the rejected log. */
-function block(record: OrderRecord, cause: RejectedEntry, at: string, limits: ConvoyLimits): OrderRecord {
-  const stranded = record.parked.map(({ event, delivery }): RejectedEntry =>
-    rejection(
-      subjectOf(event),
-      `The order was blocked at sequence ${String(cause.sequence)} before this parked event could apply.`,
-      delivery,
-      at,
-    ),
-  );
-  return {
-    ...record,
-    status: 'Blocked',
-    blockedReason: cause.reason,
-    parked: [],
-    rejected: newest([...record.rejected, cause, ...stranded], limits.maxRejected ?? defaultMaxRejected),
-    updatedAt: at,
-  };
 }
 
 function newest<T>(entries: readonly T[], limit: number): T[] {

@@ -11,14 +11,7 @@ import {
 } from '../adapters/ports';
 import { getConfig, settingNames } from '../config';
 import { orderStore, now, quarantineStore } from '../dependencies';
-import {
-  blockAtSequence,
-  receive,
-  rejectInvalid,
-  requiredEffects,
-  type ConvoyResult,
-  type InvalidEvent,
-} from '../domain/convoy';
+import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../domain/convoy';
 import { classifyMessage, type InboundMessage } from '../domain/inbound';
 import type { Delivery, OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
 
@@ -151,7 +144,7 @@ async function advanceConvoy(
   } catch (error) {
     if (!(error instanceof RecordTooLargeError)) throw error;
     const reason = `The order record could not be saved: ${error.message}`;
-    const refused = blockAtSequence(stored?.record, subject, reason, delivery, delivery.receivedAt, limits);
+    const refused = rejectInvalid(stored?.record, subject, reason, delivery, delivery.receivedAt, limits);
     await save(store, stored, refused.record);
     return refused;
   }

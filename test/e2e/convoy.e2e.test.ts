@@ -42,7 +42,11 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     const orders = await waitForOrders(host.url, [...published.keys()], isFinal, drainTimeoutMs);
     assertConvoyExact(orders, published);
     const mine = host.events.filter((e) => e.sessionId !== undefined && published.has(e.sessionId));
-    assert.equal(mine.filter((e) => e.functionName === consumer).length, 50 * 6, 'one invocation per event, no retries');
+    assert.equal(
+      mine.filter((e) => e.functionName === consumer).length,
+      50 * 6,
+      'one invocation per event, no retries',
+    );
     const parallel = assertSessionDiscipline(mine, 4);
     assert.ok(parallel <= 16, `${String(parallel)} sessions at once exceeds maxConcurrentSessions 16`);
     t.diagnostic(`up to ${String(parallel)} sessions ran at once`);
@@ -70,12 +74,18 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     for (const fault of faults) {
       const basketId = fault.messageId.slice(0, fault.messageId.lastIndexOf(':'));
       const sequence = Number(fault.messageId.slice(fault.messageId.lastIndexOf(':') + 1));
-      const session = mine.filter((e) => e.sessionId === basketId && e.functionName === consumer).sort((a, b) => a.startedAt - b.startedAt);
+      const session = mine
+        .filter((e) => e.sessionId === basketId && e.functionName === consumer)
+        .sort((a, b) => a.startedAt - b.startedAt);
       const failedAt = session.findIndex((e) => e.messageId === fault.messageId && e.outcome === 'failed');
       assert.ok(failedAt >= 0, `no failed invocation for ${fault.messageId}`);
       const retry = session[failedAt + 1];
       // Abandoned → redelivered first in its session, before any later event of the basket.
-      assert.equal(retry?.messageId, fault.messageId, `after the failure of ${fault.messageId} the session went on with ${retry?.messageId ?? 'nothing'}`);
+      assert.equal(
+        retry?.messageId,
+        fault.messageId,
+        `after the failure of ${fault.messageId} the session went on with ${retry?.messageId ?? 'nothing'}`,
+      );
       assert.equal(retry.deliveryCount, 2);
       assert.equal(retry.outcome, 'succeeded');
 
@@ -129,7 +139,9 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     const settled = (o: OrderView | undefined): boolean => o !== undefined && (isFinal(o) || o.status === 'Paid');
     await waitForOrders(second.url, ids, settled, drainTimeoutMs, 'Paid, Fulfilled or Backordered');
     await quiet(second.events, 2_000, drainTimeoutMs);
-    const stuck = [...(await waitForOrders(second.url, ids, settled, 5_000)).entries()].filter(([, o]) => o?.status === 'Paid');
+    const stuck = [...(await waitForOrders(second.url, ids, settled, 5_000)).entries()].filter(
+      ([, o]) => o?.status === 'Paid',
+    );
     await redrivePaymentMade(
       s.emulator.connectionString,
       stuck.map(([id]) => id),
@@ -141,7 +153,9 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
       const duplicates = orders.get(id)?.duplicates.filter((d) => d.eventId === `${id}:5`) ?? [];
       assert.ok(duplicates.length >= 1, `the re-driven PaymentMade of ${id} was not recorded as a duplicate`);
     }
-    const all = [...beforeKill, ...second.events].filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
+    const all = [...beforeKill, ...second.events].filter(
+      (e) => e.sessionId !== undefined && run.published.has(e.sessionId),
+    );
     assertSessionDiscipline(all);
     // In-flight deliveries of the killed host come back with a higher delivery count.
     const redelivered = second.events.filter((e) => e.functionName === consumer && (e.deliveryCount ?? 1) > 1);

@@ -16,7 +16,10 @@ export function expectedEventIds(basketId: string, publishedEvents: number): str
 }
 
 /** Applied log = published order, nothing applied twice, nothing left parked or rejected, order final. */
-export function assertConvoyExact(orders: ReadonlyMap<string, OrderView | undefined>, published: ReadonlyMap<string, number>): void {
+export function assertConvoyExact(
+  orders: ReadonlyMap<string, OrderView | undefined>,
+  published: ReadonlyMap<string, number>,
+): void {
   for (const [basketId, events] of published) {
     const order = orders.get(basketId);
     assert.ok(order !== undefined, `order ${basketId} was never written`);
@@ -51,7 +54,14 @@ export function assertSessionDiscipline(events: readonly InvocationEvent[], minP
     'two invocations of one session overlapped',
   );
   const parallel = maxParallelSessions(events, consumer);
-  assert.ok(parallel >= minParallel, `at most ${String(parallel)} session(s) ran at once; expected ≥ ${String(minParallel)}`);
-  assert.deepEqual(deliveryOrderViolations(events, consumer).map(describeInvocation), [], 'a session delivered out of order');
+  assert.ok(
+    parallel >= minParallel,
+    `at most ${String(parallel)} session(s) ran at once; expected ≥ ${String(minParallel)}`,
+  );
+  assert.deepEqual(
+    deliveryOrderViolations(events, consumer).map(describeInvocation),
+    [],
+    'a session delivered out of order',
+  );
   return parallel;
 }

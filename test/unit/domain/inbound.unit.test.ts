@@ -46,6 +46,43 @@ describe('classifying an incoming message', () => {
     assert.match(inbound.reason, /data\.quantity: /);
   });
 
+  it('given a valid event whose message id is not its eventId, then it is an invalid event naming both ids', () => {
+    const inbound = expectKind(classifyMessage(valid, 'b-1', '3f2a9c1e-guid'), 'invalidEvent');
+    assert.deepEqual(inbound.invalid, { basketId: 'b-1', sequence: 2, type: 'ItemAdded', eventId: 'b-1:2' });
+    assert.equal(
+      inbound.reason,
+      'The message id "3f2a9c1e-guid" differs from the eventId "b-1:2"; the producer must set messageId = eventId so Service Bus duplicate detection drops its retries.',
+    );
+  });
+
+  it('given the message id equal to the eventId, or no message id reported, then it is an event', () => {
+    assert.equal(classifyMessage(valid, 'b-1', 'b-1:2').kind, 'event');
+    assert.equal(classifyMessage(valid, 'b-1', undefined).kind, 'event');
+  });
+
+  it('a session mismatch wins over a message id mismatch: the message goes to quarantine', () => {
+    assert.equal(classifyMessage(valid, 'b-2', 'other').kind, 'unattributable');
+  });
+
+  it('given an occurredAt longer than 40 characters (endless fraction digits), then it is an invalid event', () => {
+    const body = { ...valid, occurredAt: `2026-01-01T10:00:00.${'1'.repeat(30)}Z` };
+    assert.match(expectKind(classifyMessage(body, 'b-1'), 'invalidEvent').reason, /occurredAt: /);
+  });
+
+  it('amounts are normalized to the cent: float noise is absorbed, a third decimal is refused', () => {
+    const noisy = { ...valid, data: { sku: 'SKU-1', quantity: 1, unitPrice: 0.1 + 0.2 } };
+    assert.deepEqual(expectKind(classifyMessage(noisy, 'b-1'), 'event').event.data, {
+      sku: 'SKU-1',
+      quantity: 1,
+      unitPrice: 0.3,
+    });
+    const tooPrecise = { ...valid, data: { sku: 'SKU-1', quantity: 1, unitPrice: 0.015 } };
+    assert.match(
+      expectKind(classifyMessage(tooPrecise, 'b-1'), 'invalidEvent').reason,
+      /data\.unitPrice: amount must have at most two decimals/,
+    );
+  });
+
   it('given an unknown event type at a usable sequence, then it is an invalid event', () => {
     assert.match(
       expectKind(classifyMessage({ ...valid, type: 'CouponApplied' }, 'b-1'), 'invalidEvent').reason,

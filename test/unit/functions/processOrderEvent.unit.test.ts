@@ -378,7 +378,7 @@ describe('processOrderEvent: permanent failures are recorded and the message com
     assert.equal(record.lastAppliedSequence, 1);
     assert.equal(
       record.blockedReason,
-      'The order record could not be saved: Order b-1 serializes to 600000 characters.',
+      'Sequence 2 is invalid: The order record could not be saved: Order b-1 serializes to 600000 characters.',
     );
     assert.deepEqual(
       record.rejected.map((entry) => entry.sequence),
