@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
 import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index';
+import { outcome } from '../local/emulator/rheaInternals';
 
 const { values } = parseArgs({
   options: {
@@ -74,12 +75,12 @@ async function startLoopbackServer(): Promise<Loopback> {
   const container = rhea.create_container({ id: 'loopback-server' });
   const queues = new Map<string, Buffer[]>();
   container.on('message', (ctx: rhea.EventContext) => {
-    ctx.delivery?.update(true, rhea.message.accepted().described());
+    ctx.delivery?.update(true, outcome.accepted());
   });
   const pump = (ctx: rhea.EventContext) => {
     const sender = ctx.sender;
     if (sender === undefined) return;
-    const address = String(sender.source.address);
+    const address = sender.source.address;
     const queue = queues.get(address) ?? [];
     while (sender.sendable() && queue.length > 0) {
       const next = queue.shift();
@@ -87,21 +88,41 @@ async function startLoopbackServer(): Promise<Loopback> {
     }
   };
   container.on('sendable', pump);
-  container.on('accepted', (ctx: rhea.EventContext) => ctx.delivery?.update(true, rhea.message.accepted().described()));
-  const server = container.listen({ port: 0, host: '127.0.0.1' } as unknown as rhea.ServerConnectionOptions) as unknown as import('node:net').Server;
+  container.on('accepted', (ctx: rhea.EventContext) => {
+    const delivery = ctx.delivery;
+    if (delivery === undefined) return;
+    delivery.update(true, outcome.accepted());
+    // The client settles silently on our settled disposition; free the window slot (as the emulator does).
+    (delivery as unknown as { remote_settled: boolean }).remote_settled = true;
+  });
+  const server = container.listen({
+    port: 0,
+    host: '127.0.0.1',
+    tcp_no_delay: true,
+  } as unknown as rhea.ServerConnectionOptions);
   await new Promise((resolve) => server.once('listening', resolve));
   const address = server.address();
   if (address === null || typeof address !== 'object') throw new Error('no port');
   return {
     port: address.port,
     preload: (addr, bodies) => queues.set(addr, [...(queues.get(addr) ?? []), ...bodies]),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   };
 }
 
 function rawConnect(port: number): Promise<rhea.Connection> {
+  // rhea's defaults, as the SDK uses them (Nagle on the client side); the server side matches the emulator.
   const connection = rhea.create_container().connect({ host: '127.0.0.1', port, reconnect: false });
-  return new Promise((resolve) => connection.once('connection_open', () => resolve(connection)));
+  return new Promise((resolve) =>
+    connection.once('connection_open', () => {
+      resolve(connection);
+    }),
+  );
 }
 
 /** Same envelopes the SDK sent, one transfer per batch, each awaited like sendMessages awaits. */
@@ -130,11 +151,18 @@ async function baselineSend(port: number, envelopes: Buffer[]): Promise<number> 
 /** S links in parallel: grant `batch` credit, take the messages, accept each, wait for the settlements. */
 async function baselineReceive(loopback: Loopback, perLink: Buffer[][]): Promise<number> {
   const connection = await rawConnect(loopback.port);
-  perLink.forEach((bodies, i) => loopback.preload(`s-${i}`, bodies));
+  perLink.forEach((bodies, i) => {
+    loopback.preload(`s-${i}`, bodies);
+  });
   const started = performance.now();
   await Promise.all(
     perLink.map(async (bodies, i) => {
-      const receiver = connection.open_receiver({ source: { address: `s-${i}` }, credit_window: 0, autoaccept: false, rcv_settle_mode: 1 });
+      const receiver = connection.open_receiver({
+        source: { address: `s-${i}` },
+        credit_window: 0,
+        autoaccept: false,
+        rcv_settle_mode: 1,
+      });
       await new Promise((resolve) => receiver.once('receiver_open', resolve));
       let remaining = bodies.length;
       while (remaining > 0) {
@@ -151,15 +179,18 @@ async function baselineReceive(loopback: Loopback, perLink: Buffer[][]): Promise
           receiver.on('message', onMessage);
           receiver.add_credit(want);
         });
-        await Promise.all(
-          deliveries.map(
-            (d) =>
-              new Promise<void>((resolve) => {
-                receiver.once('settled', () => resolve());
-                d.update(false, rhea.message.accepted().described());
-              }),
-          ),
-        );
+        await new Promise<void>((resolve) => {
+          const waiting = new Set(deliveries);
+          const onSettled = (ctx: rhea.EventContext) => {
+            if (ctx.delivery !== undefined) waiting.delete(ctx.delivery);
+            if (waiting.size === 0) {
+              receiver.removeListener('settled', onSettled);
+              resolve();
+            }
+          };
+          receiver.on('settled', onSettled);
+          for (const d of deliveries) d.update(false, outcome.accepted());
+        });
         remaining -= want;
       }
     }),
@@ -189,7 +220,29 @@ async function emulatorSend(client: ServiceBusClient): Promise<{ ms: number; env
   return { ms, envelopes };
 }
 
-async function emulatorReceive(client: ServiceBusClient, perSession: number): Promise<{ ms: number; bodies: Buffer[][] }> {
+/** A message shaped like what the emulator delivers (header, broker annotations, properties, body). */
+function wireShape(seq: number, sessionId: string): Buffer {
+  const now = Date.now();
+  const shaped: Record<string, unknown> = {
+    delivery_count: 0,
+    message_annotations: {
+      'x-opt-sequence-number': rhea.types.wrap_long(seq),
+      'x-opt-enqueued-time': new Date(now),
+      'x-opt-locked-until': new Date(now + 60_000),
+    },
+    message_id: `m-${seq}`,
+    group_id: sessionId,
+    subject: 'ItemAdded',
+    application_properties: { eventType: 'ItemAdded', seq },
+    body: rhea.message.data_section(Buffer.from(JSON.stringify(payload))) as unknown,
+  };
+  return rhea.message.encode(shaped);
+}
+
+async function emulatorReceive(
+  client: ServiceBusClient,
+  perSession: number,
+): Promise<{ ms: number; bodies: Buffer[][] }> {
   const sender = client.createSender('bench-sessions');
   for (let s = 0; s < sessionCount; s++) {
     let i = 0;
@@ -208,9 +261,11 @@ async function emulatorReceive(client: ServiceBusClient, perSession: number): Pr
       const raw: Buffer[] = [];
       let got = 0;
       while (got < perSession) {
-        const messages = await receiver.receiveMessages(Math.min(receiveBatch, perSession - got), { maxWaitTimeInMs: 5000 });
+        const messages = await receiver.receiveMessages(Math.min(receiveBatch, perSession - got), {
+          maxWaitTimeInMs: 5000,
+        });
         await Promise.all(messages.map((m) => receiver.completeMessage(m)));
-        for (const m of messages) raw.push(rhea.message.encode(m._rawAmqpMessage as unknown as rhea.Message));
+        for (const m of messages) raw.push(wireShape(m.sequenceNumber?.toNumber() ?? 0, receiver.sessionId));
         got += messages.length;
       }
       bodies.push(raw);
@@ -233,7 +288,9 @@ async function measureRss(): Promise<{ idle: number; peak: number; current: numb
   const configPath = join(dir, 'Config.json');
   writeFileSync(configPath, JSON.stringify(benchConfig));
   const cli = join(__dirname, '..', 'local', 'emulator', 'cli.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--config', configPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const connectionString = String((await lines.next()).value);
   await lines.next();
@@ -274,12 +331,21 @@ async function main(): Promise<void> {
   await warmReceiver.receiveMessages(1, { maxWaitTimeInMs: 500 });
   await warmReceiver.close();
 
+  const step = (what: string) => process.stderr.write(`... ${what}\n`);
+  step('emulator: batched send');
   const sent = await emulatorSend(client);
+  step('baseline: batched send');
   const baselineSendMs = await baselineSend(loopback.port, sent.envelopes);
-  figures.push({ name: `batched send (${sent.envelopes.length} batches)`, emulator: rate(totalMessages, sent.ms), baseline: rate(totalMessages, baselineSendMs) });
+  figures.push({
+    name: `batched send (${sent.envelopes.length} batches)`,
+    emulator: rate(totalMessages, sent.ms),
+    baseline: rate(totalMessages, baselineSendMs),
+  });
 
   const perSession = Math.floor(totalMessages / sessionCount);
+  step('emulator: session receive+complete');
   const received = await emulatorReceive(client, perSession);
+  step('baseline: receive+settle');
   const baselineReceiveMs = await baselineReceive(loopback, received.bodies);
   const receivedCount = perSession * sessionCount;
   figures.push({
@@ -299,6 +365,7 @@ async function main(): Promise<void> {
     console.log(`| ${f.name} | ${f.emulator} | ${f.baseline} | ${(f.baseline / f.emulator).toFixed(2)}x |`);
   }
 
+  step('RSS with queued messages');
   const rss = await measureRss();
   console.log('');
   console.log(

@@ -60,9 +60,11 @@ param quarantineTableName string = 'quarantine'
 @maxValue(1000000000)
 param defaultStockPerSku int = 1000
 
-@description('Out-of-order events parked per order before the order is quarantined.')
+@description('Out-of-order events parked per order before the order is blocked.')
 @minValue(1)
 @maxValue(10000)
+@minValue(1)
+@maxValue(500)
 param maxParkedEvents int = 100
 
 @description('Node.js version of the Flex Consumption runtime.')

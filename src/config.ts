@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxEventsPerBasket } from './domain/recordBudget';
 
 /**
  * Every setting the app reads, validated once. A connection is either a connection string
@@ -101,7 +102,8 @@ export function parseConfig(env: Env): AppConfig {
     ordersTable: read(env, settingNames.ordersTable, tableName, 'orders'),
     quarantineTable: read(env, settingNames.quarantineTable, tableName, 'quarantine'),
     defaultStockPerSku: read(env, settingNames.defaultStockPerSku, positiveInt(1_000_000_000), '1000'),
-    maxParkedEvents: read(env, settingNames.maxParkedEvents, positiveInt(10_000), '100'),
+    // More could never park: a basket has at most maxEventsPerBasket sequences.
+    maxParkedEvents: read(env, settingNames.maxParkedEvents, positiveInt(maxEventsPerBasket), '100'),
   };
 }
 

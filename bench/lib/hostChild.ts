@@ -53,6 +53,10 @@ async function main(): Promise<void> {
       send(toParentMessage({ kind: 'stats', serviceBus: host.stats().serviceBus }));
     }
   });
+  // The parent is gone (or we disconnected after stop): never outlive it holding sessions.
+  process.on('disconnect', () => {
+    process.exit(0);
+  });
   send(toParentMessage({ kind: 'ready', url: host.url }));
 }
 

@@ -54,7 +54,7 @@ param quarantineTableName string
 @description('Stock each SKU starts with (DEFAULT_STOCK_PER_SKU).')
 param defaultStockPerSku int
 
-@description('Out-of-order events parked per order before it is quarantined (MAX_PARKED_EVENTS).')
+@description('Out-of-order events parked per order before the order is blocked (MAX_PARKED_EVENTS).')
 param maxParkedEvents int
 
 @description('Application Insights component the app sends telemetry to (local auth disabled: Entra only).')

@@ -25,10 +25,14 @@ export function createSasToken(audience: string, key: SharedAccessKey, expiresAt
 }
 
 export function verifySasToken(token: unknown, name: unknown, key: SharedAccessKey, nowMs: number): TokenCheck {
-  if (typeof token !== 'string') return { ok: false, description: 'The put-token body must be a SharedAccessSignature string.' };
+  if (typeof token !== 'string')
+    return { ok: false, description: 'The put-token body must be a SharedAccessSignature string.' };
   const prefix = 'SharedAccessSignature ';
   if (!token.startsWith(prefix)) {
-    return { ok: false, description: 'Only SharedAccessSignature tokens are supported by the emulator (no Entra ID / JWT).' };
+    return {
+      ok: false,
+      description: 'Only SharedAccessSignature tokens are supported by the emulator (no Entra ID / JWT).',
+    };
   }
   const fields = new Map<string, string>();
   for (const part of token.slice(prefix.length).split('&')) {
@@ -43,7 +47,10 @@ export function verifySasToken(token: unknown, name: unknown, key: SharedAccessK
     return { ok: false, description: 'Malformed SharedAccessSignature: sr, sig, se and skn are required.' };
   }
   if (decodeURIComponent(keyName) !== key.name) {
-    return { ok: false, description: `InvalidSignature: the key name '${decodeURIComponent(keyName)}' is not configured (expected '${key.name}').` };
+    return {
+      ok: false,
+      description: `InvalidSignature: the key name '${decodeURIComponent(keyName)}' is not configured (expected '${key.name}').`,
+    };
   }
   const expected = createHmac('sha256', key.value).update(`${resource}\n${expiry}`).digest();
   let given: Buffer;
@@ -60,7 +67,11 @@ export function verifySasToken(token: unknown, name: unknown, key: SharedAccessK
     return { ok: false, description: `ExpiredToken: the token expired at ${new Date(expiresAt).toISOString()}.` };
   }
   const audience = decodeURIComponent(resource);
-  if (typeof name === 'string' && Namespace.normalize(name) !== Namespace.normalize(audience) && !isPrefixOf(audience, name)) {
+  if (
+    typeof name === 'string' &&
+    Namespace.normalize(name) !== Namespace.normalize(audience) &&
+    !isPrefixOf(audience, name)
+  ) {
     return { ok: false, description: `The token audience '${audience}' does not cover '${name}'.` };
   }
   return { ok: true, audience: typeof name === 'string' ? name : audience, expiresAt };

@@ -17,11 +17,14 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--verbose]\n');
+    process.stdout.write(
+      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--verbose]\n',
+    );
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${values.port}".`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0..65535, got "${values.port}".`);
   const emulator = await startEmulator({
     port,
     host: values.host,
@@ -46,8 +49,12 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
 }
 
 main().catch((error: unknown) => {

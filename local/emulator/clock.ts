@@ -17,7 +17,11 @@ export const realClock: Clock = {
     // Node caps timers at 2^31-1 ms; anything longer is effectively "never" for an emulator.
     const handle = setTimeout(callback, Math.min(Math.max(0, delayMs), 2_147_483_647));
     handle.unref();
-    return { cancel: () => clearTimeout(handle) };
+    return {
+      cancel: () => {
+        clearTimeout(handle);
+      },
+    };
   },
 };
 
@@ -43,7 +47,12 @@ export class ManualClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): Timer {
-    const timer: PendingTimer = { due: this.current + Math.max(0, delayMs), order: this.created++, callback, cancelled: false };
+    const timer: PendingTimer = {
+      due: this.current + Math.max(0, delayMs),
+      order: this.created++,
+      callback,
+      cancelled: false,
+    };
     this.timers.push(timer);
     return {
       cancel: () => {
@@ -59,7 +68,8 @@ export class ManualClock implements Clock {
       this.timers = this.timers.filter((t) => !t.cancelled);
       let next: PendingTimer | undefined;
       for (const t of this.timers) {
-        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.order < next.order))) next = t;
+        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.order < next.order)))
+          next = t;
       }
       if (next === undefined) break;
       next.cancelled = true;

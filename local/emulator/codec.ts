@@ -37,6 +37,8 @@ interface AmqpCodec {
   wrap_boolean(value: boolean): unknown;
   wrap_list(values: unknown[]): unknown;
   wrap(value: unknown): unknown;
+  unwrap(value: unknown): unknown;
+  unwrap_map_simple(value: unknown): unknown;
 }
 // rhea's published typings omit Reader/Writer from `types`; the runtime object has them (pinned 3.0.5).
 const codec = rhea.types as unknown as AmqpCodec;
@@ -146,69 +148,102 @@ function messageIdText(value: unknown): string | undefined {
  */
 export function parseMessage(raw: Buffer): ParsedMessage {
   const reader = new codec.Reader(raw);
-  let headerEnd = 0;
-  let headerStart = -1;
-  let annotationsRange: [number, number] | undefined;
+  let header: Record<string, unknown> = {};
+  let annotations: Record<string, unknown> = {};
+  let properties: Record<string, unknown> = {};
+  let applicationProperties: Record<string, unknown> = {};
   let propertiesRange: [number, number] | undefined;
-  let appPropertiesRange: [number, number] | undefined;
+  let appPropertiesStart = -1;
   let bodyStart = raw.length;
+  // One pass: each section is decoded from the value the reader already built.
   while (reader.remaining() > 0) {
     const start = reader.position;
     const section = reader.read();
-    const end = reader.position;
     const code = sectionCode(section);
-    if (code === 0x70) {
-      headerStart = start;
-      headerEnd = end;
-    } else if (code === 0x72) annotationsRange = [start, end];
-    else if (code === 0x73) propertiesRange = [start, end];
-    else if (code === 0x74) appPropertiesRange = [start, end];
-    else if (code >= 0x75 || code < 0) {
+    if (code === 0x70) header = listFields(codec.unwrap(section), headerFields);
+    else if (code === 0x72) annotations = mapFields(codec.unwrap_map_simple(section));
+    else if (code === 0x73) {
+      properties = listFields(codec.unwrap(section), propertyFields);
+      propertiesRange = [start, reader.position];
+    } else if (code === 0x74) {
+      applicationProperties = mapFields(codec.unwrap_map_simple(section));
+      appPropertiesStart = start;
+    } else if (code >= 0x75 || code < 0) {
       bodyStart = start;
       break;
     }
   }
-  const head = decodeMessage(
-    Buffer.concat([
-      headerStart >= 0 ? raw.subarray(headerStart, headerEnd) : Buffer.alloc(0),
-      annotationsRange ? raw.subarray(annotationsRange[0], annotationsRange[1]) : Buffer.alloc(0),
-      propertiesRange ? raw.subarray(propertiesRange[0], propertiesRange[1]) : Buffer.alloc(0),
-      appPropertiesRange ? raw.subarray(appPropertiesRange[0], appPropertiesRange[1]) : Buffer.alloc(0),
-    ]),
-  );
-  const ttl = head.ttl;
-  const priority = head.priority;
+  const ttl = header.ttl;
+  const priority = header.priority;
   return {
     header: {
-      durable: head.durable === true,
+      durable: header.durable === true,
       priority: typeof priority === 'number' ? priority : undefined,
       ttlMs: typeof ttl === 'number' && ttl > 0 ? ttl : undefined,
     },
-    annotations: isRecord(head.message_annotations) ? head.message_annotations : {},
-    messageId: messageIdText(head.message_id),
-    sessionId: optionalString(head.group_id),
-    correlationId: messageIdText(head.correlation_id),
-    subject: optionalString(head.subject),
-    to: optionalString(head.to),
-    replyTo: optionalString(head.reply_to),
-    replyToSessionId: optionalString(head.reply_to_group_id),
-    contentType: optionalString(head.content_type),
-    applicationProperties: isRecord(head.application_properties) ? head.application_properties : {},
+    annotations,
+    messageId: messageIdText(properties.message_id),
+    sessionId: optionalString(properties.group_id),
+    correlationId: messageIdText(properties.correlation_id),
+    subject: optionalString(properties.subject),
+    to: optionalString(properties.to),
+    replyTo: optionalString(properties.reply_to),
+    replyToSessionId: optionalString(properties.reply_to_group_id),
+    contentType: optionalString(properties.content_type),
+    applicationProperties,
     propertiesBytes: propertiesRange ? raw.subarray(propertiesRange[0], propertiesRange[1]) : Buffer.alloc(0),
     // Keep application properties with the body: they change only when dead-lettering.
-    bodyBytes: raw.subarray(appPropertiesRange ? appPropertiesRange[0] : bodyStart),
+    bodyBytes: raw.subarray(appPropertiesStart >= 0 ? appPropertiesStart : bodyStart),
     size: raw.length,
   };
 }
 
+const headerFields = ['durable', 'priority', 'ttl', 'first_acquirer', 'delivery_count'];
+const propertyFields = [
+  'message_id',
+  'user_id',
+  'to',
+  'subject',
+  'reply_to',
+  'correlation_id',
+  'content_type',
+  'content_encoding',
+  'absolute_expiry_time',
+  'creation_time',
+  'group_id',
+  'group_sequence',
+  'reply_to_group_id',
+];
+
+/** AMQP composites (header, properties) are lists: name their fields by position. */
+function listFields(value: unknown, names: string[]): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (!Array.isArray(value)) return fields;
+  names.forEach((name, i) => {
+    const v: unknown = value[i];
+    if (v !== undefined && v !== null) fields[name] = v;
+  });
+  return fields;
+}
+
+function mapFields(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
+}
+
 /** Service Bus gives a message without an id one (the SDK's lock renewal needs it). */
 export function withMessageId(parsed: ParsedMessage, messageId: string): ParsedMessage {
-  const fields: Record<string, unknown> = parsed.propertiesBytes.length > 0 ? { ...decodeMessage(parsed.propertiesBytes) } : {};
+  const fields: Record<string, unknown> =
+    parsed.propertiesBytes.length > 0 ? { ...decodeMessage(parsed.propertiesBytes) } : {};
   fields.message_id = messageId;
   const writer = new codec.Writer();
   writer.write(messageCodec.properties(fields).described());
   const propertiesBytes = writer.toBuffer();
-  return { ...parsed, messageId, propertiesBytes, size: parsed.size - parsed.propertiesBytes.length + propertiesBytes.length };
+  return {
+    ...parsed,
+    messageId,
+    propertiesBytes,
+    size: parsed.size - parsed.propertiesBytes.length + propertiesBytes.length,
+  };
 }
 
 /** A transfer with message-format 0x80013700 carries one envelope whose data sections are messages. */
@@ -236,7 +271,13 @@ function writeHeader(writer: AmqpWriter, header: ParsedMessage['header'], delive
     fields.push(0x70, (ttl >>> 24) & 0xff, (ttl >>> 16) & 0xff, (ttl >>> 8) & 0xff, ttl & 0xff);
   }
   fields.push(0x42);
-  fields.push(0x70, (deliveryCount >>> 24) & 0xff, (deliveryCount >>> 16) & 0xff, (deliveryCount >>> 8) & 0xff, deliveryCount & 0xff);
+  fields.push(
+    0x70,
+    (deliveryCount >>> 24) & 0xff,
+    (deliveryCount >>> 16) & 0xff,
+    (deliveryCount >>> 8) & 0xff,
+    deliveryCount & 0xff,
+  );
   writer.write_bytes(Buffer.from([0x00, 0x53, 0x70, 0xc0, fields.length + 1, 5, ...fields]));
 }
 

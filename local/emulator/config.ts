@@ -131,14 +131,7 @@ export type RuleFilter =
   | { type: 'sql-equals'; property: string; system: boolean; value: string | number | boolean };
 
 export type CorrelationSystemProperty =
-  | 'contentType'
-  | 'correlationId'
-  | 'subject'
-  | 'messageId'
-  | 'replyTo'
-  | 'replyToSessionId'
-  | 'sessionId'
-  | 'to';
+  'contentType' | 'correlationId' | 'subject' | 'messageId' | 'replyTo' | 'replyToSessionId' | 'sessionId' | 'to';
 
 export interface SubscriptionDefinition {
   name: string;
@@ -169,12 +162,12 @@ const defaults = {
 
 /** Parses ISO-8601 durations (`PT30S`, `P1DT2H`, `PT0.5S`) and .NET TimeSpans (`00:01:00`). */
 export function parseDuration(text: string, field: string): number {
-  const iso = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text);
+  const iso = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
+    text,
+  );
   if (iso !== null && text.toUpperCase() !== 'P' && !text.toUpperCase().endsWith('T')) {
     const [, d, h, m, s] = iso;
-    return Math.round(
-      (Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3_600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000,
-    );
+    return Math.round((Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3_600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000);
   }
   const span = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(text);
   if (span !== null) {
@@ -196,7 +189,9 @@ function settingsFrom(
   return {
     requiresSession: props?.RequiresSession ?? false,
     lockDurationMs:
-      props?.LockDuration === undefined ? defaults.lockDurationMs : parseDuration(props.LockDuration, `${where}.LockDuration`),
+      props?.LockDuration === undefined
+        ? defaults.lockDurationMs
+        : parseDuration(props.LockDuration, `${where}.LockDuration`),
     maxDeliveryCount: props?.MaxDeliveryCount ?? defaults.maxDeliveryCount,
     defaultTtlMs: Math.min(ttl, quotas.maxTimeToLiveMs),
     deadLetterOnExpiration: props?.DeadLetteringOnMessageExpiration ?? false,
@@ -206,7 +201,9 @@ function settingsFrom(
 }
 
 function duplicateDetectionFrom(
-  props: { RequiresDuplicateDetection?: boolean | undefined; DuplicateDetectionHistoryTimeWindow?: string | undefined } | undefined,
+  props:
+    | { RequiresDuplicateDetection?: boolean | undefined; DuplicateDetectionHistoryTimeWindow?: string | undefined }
+    | undefined,
   where: string,
 ): DuplicateDetection {
   return {
@@ -232,13 +229,15 @@ function parseSqlFilter(expression: string, where: string): RuleFilter {
     );
   }
   const [, sys, name, text, num, bool] = match;
-  const value = text !== undefined ? text.replace(/''/g, "'") : num !== undefined ? Number(num) : bool?.toLowerCase() === 'true';
+  const value =
+    text !== undefined ? text.replace(/''/g, "'") : num !== undefined ? Number(num) : bool?.toLowerCase() === 'true';
   return { type: 'sql-equals', property: name ?? '', system: sys !== undefined, value };
 }
 
 function ruleFrom(rule: z.infer<typeof ruleSchema>, where: string): RuleFilter {
   if (rule.Properties.FilterType === 'Sql') {
-    if (rule.Properties.SqlFilter === undefined) throw new Error(`${where}: FilterType Sql needs SqlFilter.SqlExpression.`);
+    if (rule.Properties.SqlFilter === undefined)
+      throw new Error(`${where}: FilterType Sql needs SqlFilter.SqlExpression.`);
     return parseSqlFilter(rule.Properties.SqlFilter.SqlExpression, where);
   }
   const c = rule.Properties.CorrelationFilter;
@@ -277,7 +276,10 @@ export function parseEmulatorConfig(input: unknown): NamespaceDefinition {
     const ttl =
       t.Properties?.DefaultMessageTimeToLive === undefined
         ? defaults.defaultTtlMs
-        : Math.min(parseDuration(t.Properties.DefaultMessageTimeToLive, `${where}.DefaultMessageTimeToLive`), quotas.maxTimeToLiveMs);
+        : Math.min(
+            parseDuration(t.Properties.DefaultMessageTimeToLive, `${where}.DefaultMessageTimeToLive`),
+            quotas.maxTimeToLiveMs,
+          );
     return {
       kind: 'topic',
       name: t.Name,
@@ -322,7 +324,9 @@ export function loadEmulatorConfig(source: string | EmulatorConfigFile | undefin
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw new Error(`Emulator config ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `Emulator config ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     return parseEmulatorConfig(json);
   }

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type * as rhea from 'rhea';
 import { conditions, deliveryTagForToken, isRecord, optionalString, type AmqpErrorShape } from './codec';
 import type { Consumer, MessageEntity, SettleOutcome, StoredMessage } from './entities';
-import { alwaysAnswerDrain, creditLimit, isDraining, outcome, outgoingCapacity, remoteOutcome } from './rheaInternals';
+import {
+  alwaysAnswerDrain,
+  answerDisposition,
+  creditLimit,
+  isDraining,
+  outcome,
+  outgoingCapacity,
+  remoteOutcome,
+} from './rheaInternals';
 import type { SessionState } from './sessions';
 
 export type DispositionEvent = 'accepted' | 'released' | 'modified' | 'rejected';
@@ -71,8 +79,8 @@ export class LinkConsumer implements Consumer {
     if (token === undefined) {
       // Delivered before the session lock was lost (or already settled): the lock is gone.
       if (!delivery.remote_settled) {
-        delivery.update(
-          true,
+        answerDisposition(
+          delivery,
           outcome.rejected({
             condition: this.session === undefined ? conditions.messageLockLost : conditions.sessionLockLost,
             description: `The lock on this delivery is no longer held on '${this.entity.path}'.`,
@@ -85,10 +93,10 @@ export class LinkConsumer implements Consumer {
     const settle = toSettleOutcome(event, fields);
     const result = this.entity.settle(token, settle);
     if (!result.ok) {
-      delivery.update(true, outcome.rejected(result.error));
+      answerDisposition(delivery, outcome.rejected(result.error));
       return;
     }
-    delivery.update(true, echo(event, fields));
+    answerDisposition(delivery, echo(event, fields));
   }
 
   /** The session lock ran out: the service detaches the link with session-lock-lost. */

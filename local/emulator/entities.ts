@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, Timer } from './clock';
-import { conditions, encodeDelivery, typed, withApplicationProperties, type AmqpErrorShape, type ParsedMessage } from './codec';
+import {
+  conditions,
+  encodeDelivery,
+  typed,
+  withApplicationProperties,
+  type AmqpErrorShape,
+  type ParsedMessage,
+} from './codec';
 import type { ReceivableSettings } from './config';
 import { SessionState, type SessionClaim, type SessionWaiter } from './sessions';
 import { SeqQueue } from './seqQueue';
@@ -42,7 +49,12 @@ export type SettleOutcome =
   | { kind: 'complete' }
   | { kind: 'abandon'; properties?: Record<string, unknown> }
   | { kind: 'defer'; properties?: Record<string, unknown> }
-  | { kind: 'deadLetter'; reason?: string | undefined; description?: string | undefined; properties?: Record<string, unknown> };
+  | {
+      kind: 'deadLetter';
+      reason?: string | undefined;
+      description?: string | undefined;
+      properties?: Record<string, unknown>;
+    };
 
 export type SettleResult = { ok: true } | { ok: false; error: AmqpErrorShape };
 
@@ -538,7 +550,8 @@ export class MessageEntity {
     if (message.lock !== undefined) annotations['x-opt-locked-until'] = typed.timestamp(message.lock.until);
     if (message.state === 'deferred') annotations['x-opt-message-state'] = typed.int(1);
     else if (message.state === 'scheduled') annotations['x-opt-message-state'] = typed.int(2);
-    if (message.deadLetterSource !== undefined) annotations['x-opt-deadletter-source'] = typed.string(message.deadLetterSource);
+    if (message.deadLetterSource !== undefined)
+      annotations['x-opt-deadletter-source'] = typed.string(message.deadLetterSource);
     const parts = { parsed: message.parsed, deliveryCount: message.deliveryCount, annotations };
     return encodeDelivery(message.bodyBytes === undefined ? parts : { ...parts, bodyBytes: message.bodyBytes });
   }
@@ -562,7 +575,16 @@ export class MessageEntity {
       visible: s.ready.size,
       locked: s.locked.size,
     }));
-    return { path: this.path, active, locked, deferred, scheduled, sessions, waitingAcceptors: this.waiters.length, receivers: this.consumers.length };
+    return {
+      path: this.path,
+      active,
+      locked,
+      deferred,
+      scheduled,
+      sessions,
+      waitingAcceptors: this.waiters.length,
+      receivers: this.consumers.length,
+    };
   }
 
   /** Cancels every timer (emulator shutdown). */
@@ -582,7 +604,13 @@ export interface EntityStats {
   locked: number;
   deferred: number;
   scheduled: number;
-  sessions: { id: string; owner: string | undefined; lockedUntil: string | undefined; visible: number; locked: number }[];
+  sessions: {
+    id: string;
+    owner: string | undefined;
+    lockedUntil: string | undefined;
+    visible: number;
+    locked: number;
+  }[];
   waitingAcceptors: number;
   receivers: number;
 }

@@ -1,4 +1,13 @@
-import { conditions, isRecord, optionalString, parseMessage, stringToUuid, toLongNumber, typed, uuidToString } from './codec';
+import {
+  conditions,
+  isRecord,
+  optionalString,
+  parseMessage,
+  stringToUuid,
+  toLongNumber,
+  typed,
+  uuidToString,
+} from './codec';
 import type { MessageEntity, SettleOutcome } from './entities';
 import type { Namespace } from './namespace';
 
@@ -10,7 +19,8 @@ export interface ManagementReply {
   body?: Record<string, unknown>;
 }
 
-const ok = (body?: Record<string, unknown>): ManagementReply => (body === undefined ? { statusCode: 200, description: 'OK' } : { statusCode: 200, description: 'OK', body });
+const ok = (body?: Record<string, unknown>): ManagementReply =>
+  body === undefined ? { statusCode: 200, description: 'OK' } : { statusCode: 200, description: 'OK', body };
 
 function failure(statusCode: number, errorCondition: string, description: string): ManagementReply {
   return { statusCode, errorCondition, description };
@@ -64,7 +74,8 @@ export function handleManagement(
       return scheduleMessages(namespace, address, request);
     case 'com.microsoft:cancel-scheduled-message': {
       const seqs = longList(request['sequence-numbers']);
-      if (seqs === undefined) return failure(400, conditions.argumentError, 'sequence-numbers must be an array of longs.');
+      if (seqs === undefined)
+        return failure(400, conditions.argumentError, 'sequence-numbers must be an array of longs.');
       for (const seq of seqs) namespace.cancelScheduled(address, seq);
       return ok();
     }
@@ -141,9 +152,15 @@ function scheduleMessages(namespace: Namespace, address: string, request: Record
   const seqs: number[] = [];
   for (const entry of entries) {
     const bytes = isRecord(entry) ? entry.message : undefined;
-    if (!Buffer.isBuffer(bytes)) return failure(400, conditions.argumentError, 'Each scheduled entry needs a binary message.');
+    if (!Buffer.isBuffer(bytes))
+      return failure(400, conditions.argumentError, 'Each scheduled entry needs a binary message.');
     const result = namespace.schedule(address, parseMessage(Buffer.from(bytes)));
-    if (!result.ok) return failure(result.error.condition === conditions.notFound ? 404 : 400, result.error.condition, result.error.description);
+    if (!result.ok)
+      return failure(
+        result.error.condition === conditions.notFound ? 404 : 400,
+        result.error.condition,
+        result.error.description,
+      );
     seqs.push(result.seq);
   }
   return ok({ 'sequence-numbers': typed.longArray(seqs) });
@@ -157,8 +174,16 @@ function receiveDeferred(entity: MessageEntity, request: Record<string, unknown>
   const messages: unknown[] = [];
   for (const seq of seqs) {
     const message = entity.messages.get(seq);
-    if (message?.state !== 'deferred' || message.lock !== undefined || (sessionId !== undefined && message.parsed.sessionId !== sessionId)) {
-      return failure(404, conditions.messageNotFound, `Failed to retrieve the deferred message with sequence number ${seq} from '${entity.path}'.`);
+    if (
+      message?.state !== 'deferred' ||
+      message.lock !== undefined ||
+      (sessionId !== undefined && message.parsed.sessionId !== sessionId)
+    ) {
+      return failure(
+        404,
+        conditions.messageNotFound,
+        `Failed to retrieve the deferred message with sequence number ${seq} from '${entity.path}'.`,
+      );
     }
   }
   for (const seq of seqs) {
@@ -167,12 +192,19 @@ function receiveDeferred(entity: MessageEntity, request: Record<string, unknown>
     if (receiveAndDelete) {
       const bytes = entity.encode(message);
       entity.removeDeferred(message);
-      messages.push(typed.map({ message: typed.binary(bytes), 'lock-token': typed.uuid(stringToUuid('00000000-0000-0000-0000-000000000000')) }));
+      messages.push(
+        typed.map({
+          message: typed.binary(bytes),
+          'lock-token': typed.uuid(stringToUuid('00000000-0000-0000-0000-000000000000')),
+        }),
+      );
       continue;
     }
     const session = message.parsed.sessionId === undefined ? undefined : entity.sessions.get(message.parsed.sessionId);
     const token = entity.lock(message, session?.owner === undefined ? undefined : session);
-    messages.push(typed.map({ message: typed.binary(entity.encode(message)), 'lock-token': typed.uuid(stringToUuid(token)) }));
+    messages.push(
+      typed.map({ message: typed.binary(entity.encode(message)), 'lock-token': typed.uuid(stringToUuid(token)) }),
+    );
   }
   return ok({ messages: typed.list(messages) });
 }

@@ -78,7 +78,9 @@ export function matches(filter: RuleFilter, parsed: ParsedMessage): boolean {
     case 'false':
       return false;
     case 'sql-equals': {
-      const actual = filter.system ? systemValue(parsed, filter.property) : parsed.applicationProperties[filter.property];
+      const actual = filter.system
+        ? systemValue(parsed, filter.property)
+        : parsed.applicationProperties[filter.property];
       return actual === filter.value;
     }
     case 'correlation': {
@@ -116,7 +118,12 @@ export class Namespace {
     for (const queue of definition.queues) {
       const entity = this.receivable(queue.name, queue.settings);
       const duplicates = new DuplicateDetector(queue.duplicateDetection, clock);
-      this.targets.set(queue.name.toLowerCase(), { kind: 'queue', name: queue.name, duplicates, route: () => [entity] });
+      this.targets.set(queue.name.toLowerCase(), {
+        kind: 'queue',
+        name: queue.name,
+        duplicates,
+        route: () => [entity],
+      });
     }
     for (const topic of definition.topics) {
       const subscriptions: Subscription[] = topic.subscriptions.map((s) => ({
@@ -139,13 +146,21 @@ export class Namespace {
     const deadLetterPath = `${path}/$DeadLetterQueue`;
     const deadLetter = new MessageEntity(
       deadLetterPath,
-      { ...settings, requiresSession: false, maxDeliveryCount: Number.MAX_SAFE_INTEGER, defaultTtlMs: Infinity, deadLetterOnExpiration: false },
+      {
+        ...settings,
+        requiresSession: false,
+        maxDeliveryCount: Number.MAX_SAFE_INTEGER,
+        defaultTtlMs: Infinity,
+        deadLetterOnExpiration: false,
+      },
       this.clock,
       { deadLetterTarget: () => undefined, log: this.log },
     );
     const entity = new MessageEntity(path, settings, this.clock, {
       deadLetterTarget: () =>
-        settings.forwardDeadLetteredTo === undefined ? deadLetter : (this.forwardTarget(settings.forwardDeadLetteredTo) ?? deadLetter),
+        settings.forwardDeadLetteredTo === undefined
+          ? deadLetter
+          : (this.forwardTarget(settings.forwardDeadLetteredTo) ?? deadLetter),
       log: this.log,
     });
     this.receivables.set(path.toLowerCase(), entity);
@@ -182,7 +197,8 @@ export class Namespace {
   /** Everything that would make `send` refuse the message, without storing it. */
   validate(address: string, parsed: ParsedMessage): AmqpErrorShape | undefined {
     const target = this.targets.get(Namespace.normalize(address));
-    if (target === undefined) return { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` };
+    if (target === undefined)
+      return { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` };
     if (parsed.size > quotas.maxMessageSizeBytes) {
       return {
         condition: conditions.messageSizeExceeded,
@@ -200,7 +216,10 @@ export class Namespace {
   send(address: string, parsed: ParsedMessage): SendResult {
     const target = this.targets.get(Namespace.normalize(address));
     if (target === undefined) {
-      return { ok: false, error: { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` } };
+      return {
+        ok: false,
+        error: { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` },
+      };
     }
     if (parsed.size > quotas.maxMessageSizeBytes) {
       return {
@@ -221,7 +240,8 @@ export class Namespace {
       if (error !== undefined) return { ok: false, error };
     }
     for (const entity of entities) {
-      const forward = entity.settings.forwardTo === undefined ? undefined : this.forwardTarget(entity.settings.forwardTo);
+      const forward =
+        entity.settings.forwardTo === undefined ? undefined : this.forwardTarget(entity.settings.forwardTo);
       (forward ?? entity).accept(parsed);
     }
     target.duplicates.remember(parsed.messageId);
@@ -236,7 +256,10 @@ export class Namespace {
     const key = Namespace.normalize(address);
     const target = this.targets.get(key);
     if (target === undefined) {
-      return { ok: false, error: { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` } };
+      return {
+        ok: false,
+        error: { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` },
+      };
     }
     const entities = target.route(parsed);
     for (const entity of entities) {

@@ -1,5 +1,5 @@
 import * as rhea from 'rhea';
-import type { AmqpErrorShape } from './codec';
+import { isRecord, type AmqpErrorShape } from './codec';
 
 /**
  * The few rhea 3.0.5 internals a broker needs and its typings do not describe: link attach fields,
@@ -60,8 +60,8 @@ export function remoteTarget(link: rhea.link): Record<string, unknown> | undefin
 }
 
 export function remoteProperties(link: rhea.link): Record<string, unknown> {
-  const properties = internals(link).remote.attach?.properties;
-  return typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>) : {};
+  const properties: unknown = internals(link).remote.attach?.properties;
+  return isRecord(properties) ? properties : {};
 }
 
 export function remoteSettleModes(link: rhea.link): { snd: number; rcv: number } {
@@ -133,4 +133,14 @@ export const outcome = {
 export function remoteOutcome(delivery: rhea.Delivery): Record<string, unknown> {
   const state: unknown = delivery.remote_state;
   return typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
+}
+
+/**
+ * Settles a delivery the client disposed in rcv-settle-mode second. The client settles on our
+ * settled disposition without sending another frame, so rhea would keep the delivery in the session's
+ * 2048-slot window forever and the link would stall: mark it remotely settled once answered.
+ */
+export function answerDisposition(delivery: rhea.Delivery, state: unknown): void {
+  delivery.update(true, state);
+  (delivery as unknown as { remote_settled: boolean }).remote_settled = true;
 }

@@ -20,7 +20,15 @@ import { quotas } from './config';
 import { LinkConsumer, type DispositionEvent } from './consumerLink';
 import { handleManagement } from './management';
 import type { Namespace } from './namespace';
-import { holdAttach, outcome, prepareAttach, remoteProperties, remoteSettleModes, remoteSource, remoteTarget } from './rheaInternals';
+import {
+  holdAttach,
+  outcome,
+  prepareAttach,
+  remoteProperties,
+  remoteSettleModes,
+  remoteSource,
+  remoteTarget,
+} from './rheaInternals';
 import type { SessionState } from './sessions';
 
 export interface BrokerOptions {
@@ -61,7 +69,9 @@ export class Broker {
   private nextConnectionId = 1;
 
   constructor(private readonly options: BrokerOptions) {
-    const mechanisms = this.container.sasl_server_mechanisms as unknown as Record<string, () => unknown> & { enable_anonymous(): void };
+    const mechanisms = this.container.sasl_server_mechanisms as unknown as Record<string, () => unknown> & {
+      enable_anonymous(): void;
+    };
     mechanisms.enable_anonymous();
     // The .NET client (the Functions host) asks for MSSBCBS: "authentication comes later, over $cbs".
     mechanisms.MSSBCBS = () => ({
@@ -82,7 +92,7 @@ export class Broker {
         port,
         sender_options: { treat_modified_as_released: false },
         receiver_options: { autoaccept: false, credit_window: 1000 },
-      } as unknown as rhea.ServerConnectionOptions) as unknown as Server;
+      } as unknown as rhea.ServerConnectionOptions);
       this.server = server;
       server.on('connection', (socket: Socket) => {
         socket.setNoDelay(true);
@@ -111,7 +121,12 @@ export class Broker {
     await new Promise((resolve) => setTimeout(resolve, 20));
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server !== undefined)
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
   }
 
   private log(line: string): void {
@@ -159,10 +174,13 @@ export class Broker {
       if (ctx.sender !== undefined) this.onSenderOpen(ctx.sender, this.stateOf(ctx.connection));
     });
     c.on('message', (ctx: rhea.EventContext) => {
-      if (ctx.receiver !== undefined && ctx.delivery !== undefined) this.onMessage(ctx.receiver, ctx.delivery, ctx.message, this.stateOf(ctx.connection));
+      if (ctx.receiver !== undefined && ctx.delivery !== undefined)
+        this.onMessage(ctx.receiver, ctx.delivery, ctx.message, this.stateOf(ctx.connection));
     });
     for (const event of ['accepted', 'released', 'modified', 'rejected'] as const) {
-      c.on(event, (ctx: rhea.EventContext) => this.onDisposition(event, ctx));
+      c.on(event, (ctx: rhea.EventContext) => {
+        this.onDisposition(event, ctx);
+      });
     }
     const flow = (ctx: rhea.EventContext) => {
       const role = ctx.sender === undefined ? undefined : this.roles.get(ctx.sender);
@@ -230,7 +248,10 @@ export class Broker {
       return;
     }
     if (!this.options.namespace.sendTargetExists(address)) {
-      this.refuse(receiver, { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` });
+      this.refuse(receiver, {
+        condition: conditions.notFound,
+        description: `The messaging entity '${address}' could not be found.`,
+      });
       return;
     }
     if (!this.authorized(receiver, state, address)) return;
@@ -260,7 +281,8 @@ export class Broker {
   private acceptSend(address: string, delivery: rhea.Delivery, body: unknown): AmqpErrorShape | undefined {
     let raws: Buffer[];
     if (delivery.format === batchMessageFormat) {
-      if (!Buffer.isBuffer(body)) return { condition: conditions.invalidField, description: 'A batch transfer must carry an encoded envelope.' };
+      if (!Buffer.isBuffer(body))
+        return { condition: conditions.invalidField, description: 'A batch transfer must carry an encoded envelope.' };
       if (body.length > quotas.maxMessageSizeBytes) {
         return {
           condition: conditions.messageSizeExceeded,
@@ -294,7 +316,10 @@ export class Broker {
     const request = isRecord(body) ? body : {};
     const props = isRecord(request.application_properties) ? request.application_properties : {};
     if (props.operation !== 'put-token') {
-      this.reply(receiver, state, request, { 'status-code': 400, 'status-description': `Unsupported $cbs operation '${String(props.operation)}'.` });
+      this.reply(receiver, state, request, {
+        'status-code': 400,
+        'status-description': `Unsupported $cbs operation '${String(props.operation)}'.`,
+      });
       return;
     }
     const check = verifySasToken(request.body, props.name, this.options.key, Date.now());
@@ -307,7 +332,13 @@ export class Broker {
     this.reply(receiver, state, request, { 'status-code': 202, 'status-description': 'Accepted' });
   }
 
-  private onManagementRequest(receiver: rhea.Receiver, delivery: rhea.Delivery, body: unknown, address: string, state: ConnectionState): void {
+  private onManagementRequest(
+    receiver: rhea.Receiver,
+    delivery: rhea.Delivery,
+    body: unknown,
+    address: string,
+    state: ConnectionState,
+  ): void {
     if (!delivery.remote_settled) delivery.update(true, outcome.accepted());
     const request = isRecord(body) ? body : {};
     const props = isRecord(request.application_properties) ? request.application_properties : {};
@@ -316,9 +347,16 @@ export class Broker {
     try {
       result = handleManagement(this.options.namespace, address, operation, request.body);
     } catch (error) {
-      result = { statusCode: 500, errorCondition: conditions.internal, description: error instanceof Error ? error.message : String(error) };
+      result = {
+        statusCode: 500,
+        errorCondition: conditions.internal,
+        description: error instanceof Error ? error.message : String(error),
+      };
     }
-    const applicationProperties: Record<string, unknown> = { statusCode: result.statusCode, statusDescription: result.description };
+    const applicationProperties: Record<string, unknown> = {
+      statusCode: result.statusCode,
+      statusDescription: result.description,
+    };
     if (result.errorCondition !== undefined) applicationProperties.errorCondition = result.errorCondition;
     this.reply(receiver, state, request, applicationProperties, result.body);
   }
@@ -349,7 +387,11 @@ export class Broker {
       const description = `The emulator could not encode its reply: ${error instanceof Error ? error.message : String(error)}`;
       this.log(description);
       const failure: Record<string, unknown> = {
-        application_properties: { statusCode: 500, statusDescription: description, errorCondition: conditions.internal },
+        application_properties: {
+          statusCode: 500,
+          statusDescription: description,
+          errorCondition: conditions.internal,
+        },
         body: null,
       };
       if (request.message_id !== undefined) failure.correlation_id = request.message_id;
@@ -371,7 +413,10 @@ export class Broker {
     }
     const entity = this.options.namespace.receivableFor(address);
     if (entity === undefined) {
-      this.refuse(sender, { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` });
+      this.refuse(sender, {
+        condition: conditions.notFound,
+        description: `The messaging entity '${address}' could not be found.`,
+      });
       return;
     }
     if (!this.authorized(sender, state, address)) return;
@@ -382,7 +427,10 @@ export class Broker {
     const filter = sessionFilter(remoteSource(sender));
     if (!entity.requiresSession) {
       if (filter.present) {
-        this.refuse(sender, { condition: conditions.notAllowed, description: `'${address}' does not have sessions enabled; create a non-session receiver.` });
+        this.refuse(sender, {
+          condition: conditions.notAllowed,
+          description: `'${address}' does not have sessions enabled; create a non-session receiver.`,
+        });
         return;
       }
       prepareAttach(sender, {});
@@ -397,7 +445,13 @@ export class Broker {
       });
       return;
     }
-    const claim = { consumer, label: consumer.label, onLost: () => consumer.sessionLost() };
+    const claim = {
+      consumer,
+      label: consumer.label,
+      onLost: () => {
+        consumer.sessionLost();
+      },
+    };
     const result = entity.acceptSession(filter.id, claim);
     if (result === 'locked') {
       this.refuse(sender, {
@@ -425,9 +479,10 @@ export class Broker {
     // Answer a little before the client's own operation timeout so it sees com.microsoft:timeout.
     const requested = toTimeout(remoteProperties(sender)['com.microsoft:timeout']);
     const timeoutMs = Math.max(0, requested - Math.min(1000, requested / 10));
-    let timer: Timer | undefined;
+    // The waiter can be granted synchronously, before the timeout timer exists.
+    const timeout: { timer?: Timer } = {};
     const stop = (): void => {
-      timer?.cancel();
+      timeout.timer?.cancel();
       cancelWait();
       state.parked.delete(stop);
       this.roles.delete(sender);
@@ -438,12 +493,14 @@ export class Broker {
         stop();
         this.openSession(sender, consumer, session, state, address);
       },
-      cancelled: () => stop(),
+      cancelled: () => {
+        stop();
+      },
     });
     if (consumer.session !== undefined) return;
     state.parked.add(stop);
     this.roles.set(sender, { kind: 'parked', cancel: stop });
-    timer = this.options.clock.setTimer(timeoutMs, () => {
+    timeout.timer = this.options.clock.setTimer(timeoutMs, () => {
       stop();
       this.log(`no session became available on ${address} within ${timeoutMs} ms`);
       this.refuse(sender, {
@@ -453,7 +510,13 @@ export class Broker {
     });
   }
 
-  private openSession(sender: rhea.Sender, consumer: LinkConsumer, session: SessionState, state: ConnectionState, address: string): void {
+  private openSession(
+    sender: rhea.Sender,
+    consumer: LinkConsumer,
+    session: SessionState,
+    state: ConnectionState,
+    address: string,
+  ): void {
     consumer.session = session;
     const until = session.owner?.lockedUntil ?? this.options.clock.now();
     this.roles.set(sender, { kind: 'consume', consumer });
@@ -492,7 +555,6 @@ export class Broker {
   }
 }
 
-
 function toTimeout(value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
   if (Buffer.isBuffer(value) && value.length === 8) return Number(value.readBigUInt64BE(0));
@@ -500,7 +562,9 @@ function toTimeout(value: unknown): number {
 }
 
 /** A session receiver names a session in its source filter, or sends the key with null for "any". */
-function sessionFilter(source: Record<string, unknown> | undefined): { present: false } | { present: true; id: string | undefined } {
+function sessionFilter(
+  source: Record<string, unknown> | undefined,
+): { present: false } | { present: true; id: string | undefined } {
   const filter = source?.filter;
   if (!isRecord(filter) || !(sessionFilterKey in filter)) return { present: false };
   const value: unknown = filter[sessionFilterKey];

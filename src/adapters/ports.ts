@@ -20,15 +20,24 @@ export class ConcurrencyConflictError extends Error {
   }
 }
 
-/** The record cannot be stored at all (it exceeds one entity): permanent, retrying cannot help. */
-export class RecordTooLargeError extends Error {
+/** The store cannot hold or read a basket's record: permanent, retrying cannot help. */
+export class PermanentStoreError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'RecordTooLargeError';
+    this.name = new.target.name;
   }
 }
 
-/** create and replace throw RecordTooLargeError, before any I/O, for a record that cannot fit. */
+/** The record cannot be stored at all (it exceeds one entity). */
+export class RecordTooLargeError extends PermanentStoreError {}
+
+/** The stored record is not a valid order record (written by a bug, or edited by hand). */
+export class UnreadableRecordError extends PermanentStoreError {}
+
+/**
+ * get throws UnreadableRecordError for a row it cannot read; create and replace throw
+ * RecordTooLargeError, before any I/O, for a record that cannot fit.
+ */
 export interface OrderStore {
   get(basketId: string): Promise<StoredOrder | undefined>;
   /** Inserts a new record; ConcurrencyConflictError if one exists already. Returns the new ETag. */

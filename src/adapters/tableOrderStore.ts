@@ -1,7 +1,13 @@
 import type { TableClient } from '@azure/data-tables';
 import { orderRecordSchema, type OrderRecord } from '../domain/orderRecord';
 import { fromJsonColumns, JsonTooLargeError, toJsonColumns, UnreadableJsonError } from './jsonColumns';
-import { ConcurrencyConflictError, RecordTooLargeError, type OrderStore, type StoredOrder } from './ports';
+import {
+  ConcurrencyConflictError,
+  RecordTooLargeError,
+  UnreadableRecordError,
+  type OrderStore,
+  type StoredOrder,
+} from './ports';
 import { lazyTable, statusCodeOf } from './tableClient';
 
 /**
@@ -35,12 +41,21 @@ function toEntity(record: OrderRecord): Record<string, unknown> & { partitionKey
 
 function fromEntity(basketId: string, entity: Record<string, unknown>): OrderRecord {
   const what = `Stored order ${basketId}`;
-  const parsed = orderRecordSchema.safeParse(fromJsonColumns(what, entity));
-  if (!parsed.success) {
-    throw new UnreadableJsonError(what, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  try {
+    const parsed = orderRecordSchema.safeParse(fromJsonColumns(what, entity));
+    if (!parsed.success) {
+      throw new UnreadableJsonError(
+        what,
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
+    }
+    if (parsed.data.basketId !== basketId)
+      throw new UnreadableJsonError(what, `it names basket ${parsed.data.basketId}`);
+    return parsed.data;
+  } catch (error) {
+    if (error instanceof UnreadableJsonError) throw new UnreadableRecordError(error.message);
+    throw error;
   }
-  if (parsed.data.basketId !== basketId) throw new UnreadableJsonError(what, `it names basket ${parsed.data.basketId}`);
-  return parsed.data;
 }
 
 function requireEtag(etag: string | undefined, basketId: string): string {

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { quarantinedMessageSchema, type QuarantinedMessage } from '../domain/orderRecord';
+import { clip } from '../domain/recordBudget';
 import { fromJsonColumns, toJsonColumns } from './jsonColumns';
 import type { QuarantineStore } from './ports';
 import { lazyTable, statusCodeOf } from './tableClient';
@@ -16,10 +17,6 @@ export const maxReasonChars = 4_000;
 /** list() scans at most this many rows; the quarantine is an operator's inbox, not an archive. */
 export const maxScannedRows = 5_000;
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…[truncated ${String(text.length - max)} characters]`;
-}
-
 export function quarantineRowKey(messageId: string): string {
   return Buffer.from(messageId, 'utf8').toString('base64url');
 }
@@ -34,8 +31,8 @@ export class TableQuarantineStore implements QuarantineStore {
   async add(message: QuarantinedMessage): Promise<void> {
     const stored: QuarantinedMessage = {
       ...message,
-      body: truncate(message.body, maxBodyChars),
-      reason: truncate(message.reason, maxReasonChars),
+      body: clip(message.body, maxBodyChars),
+      reason: clip(message.reason, maxReasonChars),
     };
     const table = await this.table();
     try {

@@ -52,7 +52,7 @@ export function classifyMessage(body: unknown, sessionId: string | undefined, me
   if (parsed.success) {
     const event = parsed.data;
     if (event.basketId !== sessionId) return mismatch(event.basketId);
-    if (false && messageId !== event.eventId) {
+    if (messageId !== undefined && messageId !== event.eventId) {
       const { basketId, sequence, type, eventId } = event;
       return {
         kind: 'invalidEvent',

@@ -4,3 +4,4 @@ export * from './orderRecord';
 export * from './order';
 export * from './convoy';
 export * from './inbound';
+export * from './recordBudget';

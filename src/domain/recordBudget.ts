@@ -35,11 +35,16 @@ export function storedChars(value: unknown): number {
   return chars;
 }
 
-/** `text` cut to `max` UTF-16 units, saying how much was cut. */
+/** `text` cut to at most `max` UTF-16 units, ending in a marker that says how many were cut. */
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text;
-  const marker = `…[${String(text.length - max)} more]`;
-  return `${text.slice(0, Math.max(0, max - marker.length))}${marker}`;
+  let kept = max;
+  for (;;) {
+    const marker = `…[${String(text.length - kept)} more]`;
+    if (marker.length > max) return text.slice(0, max);
+    if (kept + marker.length <= max) return `${text.slice(0, kept)}${marker}`;
+    kept = max - marker.length;
+  }
 }
 
 /**

@@ -1,9 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import type { OrderStore, StoredOrder } from '../adapters/ports';
+import { UnreadableRecordError, type OrderStore, type StoredOrder } from '../adapters/ports';
 import { orderStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
-import { dependencyUnavailable, notFoundProblem, validationProblem } from './http/problem';
+import { dependencyUnavailable, notFoundProblem, unavailableProblem, validationProblem } from './http/problem';
 import { orderView } from './http/orderView';
 
 /** GET /api/orders/{basketId} — where a basket's convoy stands: state, applied log, parked, rejected. */
@@ -29,6 +29,13 @@ export function makeGetOrder(deps: GetOrderDeps): GetOrderHandler {
     try {
       stored = await deps.orderStore().get(basketId);
     } catch (error) {
+      if (error instanceof UnreadableRecordError) {
+        // Retrying cannot help here: say who must act.
+        context.error(`${getOrderName}: ${error.message}`);
+        return unavailableProblem(
+          `${error.message}. An operator must repair or remove the row; retrying will not help.`,
+        );
+      }
       return dependencyUnavailable(context, `Reading order ${basketId}`, error);
     }
     if (stored === undefined) {

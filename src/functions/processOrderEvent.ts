@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
 import {
+  PermanentStoreError,
   RecordTooLargeError,
   type FulfillmentStarter,
   type OrderStore,
@@ -14,6 +15,7 @@ import { orderStore, now, quarantineStore } from '../dependencies';
 import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../domain/convoy';
 import { classifyMessage, type InboundMessage } from '../domain/inbound';
 import type { Delivery, OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
+import { clip } from '../domain/recordBudget';
 
 /**
  * The convoy's consumer: one message of one basket session at a time.
@@ -46,10 +48,20 @@ const longSchema = z.union([
     .transform(({ low, high }) => (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0)),
 ]);
 
+/**
+ * The library JSON-parses every string it is handed, so a session or message id that looks like JSON
+ * ("1001", "true") arrives as a number or boolean: turn it back into text. Where that is lossy
+ * ("1e3" → "1000") the session id no longer matches the body's basketId and the message is
+ * quarantined with both ids, never attributed to the wrong basket.
+ */
+const idSchema = z
+  .union([z.string(), z.number().transform(String), z.boolean().transform(String)])
+  .pipe(z.string().min(1));
+
 /** Every field is optional and never fails the parse: missing facts must not turn a message into a poison loop. */
 const triggerMetadataSchema = z.object({
-  sessionId: z.string().min(1).optional().catch(undefined),
-  messageId: z.string().min(1).optional().catch(undefined),
+  sessionId: idSchema.optional().catch(undefined),
+  messageId: idSchema.optional().catch(undefined),
   deliveryCount: longSchema.transform(Number).optional().catch(undefined),
   sequenceNumber: longSchema.transform(String).optional().catch(undefined),
   enqueuedTimeUtc: z
@@ -97,14 +109,15 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
         context.warn(`${processOrderEventName} outcome=quarantined ${where}: ${inbound.reason}`);
         return;
       }
-      const result = await advanceConvoy(deps, inbound, delivery).catch(async (error: unknown) => {
-        if (!(error instanceof RecordTooLargeError)) throw error;
-        // Not even the blocked record fits (the budget was raised past the store's limit?): keep the message.
+      let result: ConvoyResult;
+      try {
+        result = await advanceConvoy(deps, inbound, delivery);
+      } catch (error) {
+        // The order's record cannot be read, or not even its blocked form saved: the order's own log
+        // is out of reach, so the message is kept in quarantine for an operator to replay.
+        if (!(error instanceof PermanentStoreError)) throw error;
         await deps.quarantineStore().add(quarantined(error.message, body.text, facts, delivery));
-        return undefined;
-      });
-      if (result === undefined) {
-        context.error(`${processOrderEventName} outcome=quarantined ${where}: the order record cannot be saved.`);
+        context.error(`${processOrderEventName} outcome=quarantined ${where}: ${error.message}`);
         return;
       }
       // After every message, duplicates included: a crash after the save heals on redelivery.
@@ -173,7 +186,8 @@ function quarantined(reason: string, body: string, facts: MessageFacts, delivery
     messageId: delivery.messageId,
     ...(facts.sessionId === undefined ? {} : { sessionId: facts.sessionId }),
     reason,
-    body: body.slice(0, maxQuarantinedBodyChars),
+    // Cut with a marker, so the operator sees the body is incomplete.
+    body: clip(body, maxQuarantinedBodyChars),
     deliveryCount: delivery.deliveryCount,
     serviceSequenceNumber: delivery.serviceSequenceNumber,
     quarantinedAt: delivery.receivedAt,

@@ -8,6 +8,7 @@ import type { InvocationEvent } from '../../local/host';
 import { planRun, runPrefix } from '../../bench/lib/baskets';
 import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
 import type { Fault } from '../../bench/lib/hostProtocol';
+import { sequenceOfMessageId } from '../../bench/lib/invocations';
 import { appRoot, orderEventsQueue, startStack, type Stack } from '../../bench/lib/stack';
 import { assertConvoyExact, assertSessionDiscipline, consumer } from './support/convoyAssertions';
 
@@ -113,11 +114,14 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     await s.host.stop();
     // A handler cost keeps several calls in flight at the moment of the kill.
     const first = await s.restartHost({ faults: [], handlerCostMs: 25 });
+    // Kill right after a PaymentMade was handled past call 100: its fulfillment is then most likely
+    // still running in the process that dies, which exercises the re-drive below.
     const killAfter = 100;
     const reached = new Promise<void>((resolve) => {
       let done = 0;
       first.onInvocation((e) => {
-        if (e.functionName === consumer && e.outcome === 'succeeded' && ++done === killAfter) resolve();
+        if (e.functionName !== consumer || e.outcome !== 'succeeded') return;
+        if (++done >= killAfter && sequenceOfMessageId(e.messageId) === 5) resolve();
       });
     });
     await publishBaskets(first.url, run.request);

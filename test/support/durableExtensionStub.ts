@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
@@ -100,7 +99,8 @@ export async function startDurableExtensionStub(): Promise<DurableExtensionStub>
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('The stub is not listening on a TCP port.');
   const baseUrl = `http://127.0.0.1:${String(address.port)}/runtime/webhooks/durabletask/`;
 
   const clientInput = df.input.durableClient();

@@ -35,7 +35,11 @@ export function assertConvoyExact(
       `applied types of ${basketId}`,
     );
     assert.deepEqual(order.parked, [], `${basketId} still has parked events`);
-    assert.deepEqual(order.rejected, [], `${basketId} rejected events`);
+    assert.deepEqual(
+      order.rejected,
+      [],
+      `${basketId} rejected events: ${order.rejected.map((r) => `${String(r.sequence)}: ${r.reason}`).join('; ')}`,
+    );
     for (const duplicate of order.duplicates) {
       assert.ok(
         duplicate.sequence <= order.lastAppliedSequence,

@@ -88,6 +88,28 @@ describe('ServiceBusEventPublisher against the local Service Bus emulator', () =
     }
   });
 
+  it('refuses an event too big for one message, after sending what came before it', async () => {
+    const shortages = Array.from({ length: 20_000 }, (_, i) => ({
+      sku: `SKU-${String(i)}`,
+      requested: 1,
+      available: 0,
+    }));
+    const huge = eventEnvelopeSchema.parse({
+      ...itemAdded('b-huge', 2),
+      type: 'InventoryUpdated',
+      data: { outcome: 'insufficient', shortages },
+    });
+    await assert.rejects(
+      publisher.publish([{ event: itemAdded('b-huge', 1) }, { event: huge }]),
+      /^Error: Event b-huge:2 does not fit in one Service Bus message \(max \d+ bytes\)\.$/,
+    );
+    const received = await receiveAll(client, 'b-huge', 2);
+    assert.deepEqual(
+      received.map((message) => message.messageId),
+      ['b-huge:1'],
+    );
+  });
+
   it('turns notBefore into a scheduled enqueue time: the message is invisible until then', async () => {
     const due = new Date(clock.now() + 60_000);
     await publisher.publish([{ event: itemAdded('b-later', 1), options: { notBefore: due } }]);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TableClient } from '@azure/data-tables';
 import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
-import { ConcurrencyConflictError, RecordTooLargeError } from '../../../src/adapters/ports';
+import { ConcurrencyConflictError, RecordTooLargeError, UnreadableRecordError } from '../../../src/adapters/ports';
 import { tableClientFor } from '../../../src/adapters/tableClient';
 import { asciiJson, chunkChars, maxJsonChars } from '../../../src/adapters/jsonColumns';
 import { TableOrderStore, orderRowKey } from '../../../src/adapters/tableOrderStore';
@@ -164,6 +164,10 @@ describe('TableOrderStore against Azurite', () => {
       chunks: 1,
       json00: '{"basketId":"b-corrupt"}',
     });
-    await assert.rejects(store.get('b-corrupt'), /Stored order b-corrupt cannot be read/);
+    await assert.rejects(store.get('b-corrupt'), (error: unknown) => {
+      assert.ok(error instanceof UnreadableRecordError, 'a permanent error the handler records, not a transient one');
+      assert.match(error.message, /^Stored order b-corrupt cannot be read: /);
+      return true;
+    });
   });
 });

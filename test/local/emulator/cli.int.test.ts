@@ -25,10 +25,13 @@ describe('emulator CLI', () => {
     const config = join(dir, 'Config.json');
     writeFileSync(config, JSON.stringify(testConfig));
     const { child, lines } = run(['--port', '0', '--config', config]);
-    const first = (await lines.next()).value;
-    const second = (await lines.next()).value;
+    const first: unknown = (await lines.next()).value;
+    const second: unknown = (await lines.next()).value;
     assert.equal(typeof first, 'string');
-    assert.match(String(first), /^Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;$/);
+    assert.match(
+      String(first),
+      /^Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;$/,
+    );
     assert.match(String(second), /ready on 127\.0\.0\.1:\d+ .*3 queue\(s\), 1 topic\(s\)/);
 
     const client = new ServiceBusClient(String(first), fastRetry);
@@ -36,12 +39,13 @@ describe('emulator CLI', () => {
     const receiver = await client.acceptSession('orders', 'cli');
     const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(m?.body, 'via-cli');
-    await receiver.completeMessage(m!);
+    await receiver.completeMessage(m);
     await client.close();
 
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    const [code] = await exited;
+    const exit: unknown[] = await exited;
+    const [code] = exit;
     assert.equal(code, 0);
   });
 
@@ -50,7 +54,8 @@ describe('emulator CLI', () => {
     const config = join(dir, 'Config.json');
     writeFileSync(config, JSON.stringify({ UserConfig: { Namespaces: [] } }));
     const { child, stderr } = run(['--port', '0', '--config', config]);
-    const [code] = await once(child, 'exit');
+    const exit: unknown[] = await once(child, 'exit');
+    const [code] = exit;
     assert.equal(code, 1);
     assert.match(stderr(), /Invalid emulator config/);
   });

@@ -29,17 +29,38 @@ const officialSample = {
         Topics: [
           {
             Name: 'topic.1',
-            Properties: { DefaultMessageTimeToLive: 'PT1H', DuplicateDetectionHistoryTimeWindow: 'PT20S', RequiresDuplicateDetection: false },
+            Properties: {
+              DefaultMessageTimeToLive: 'PT1H',
+              DuplicateDetectionHistoryTimeWindow: 'PT20S',
+              RequiresDuplicateDetection: false,
+            },
             Subscriptions: [
               {
                 Name: 'subscription.1',
-                Properties: { DeadLetteringOnMessageExpiration: false, DefaultMessageTimeToLive: 'PT1H', LockDuration: 'PT1M', MaxDeliveryCount: 3, ForwardDeadLetteredMessagesTo: '', ForwardTo: '', RequiresSession: false },
+                Properties: {
+                  DeadLetteringOnMessageExpiration: false,
+                  DefaultMessageTimeToLive: 'PT1H',
+                  LockDuration: 'PT1M',
+                  MaxDeliveryCount: 3,
+                  ForwardDeadLetteredMessagesTo: '',
+                  ForwardTo: '',
+                  RequiresSession: false,
+                },
                 Rules: [
                   {
                     Name: 'app-prop-filter-1',
                     Properties: {
                       FilterType: 'Correlation',
-                      CorrelationFilter: { ContentType: 'application/text', CorrelationId: 'id1', Label: 'subject1', MessageId: 'msgid1', ReplyTo: 'someQueue', ReplyToSessionId: 'sessionId', SessionId: 'session1', To: 'xyz' },
+                      CorrelationFilter: {
+                        ContentType: 'application/text',
+                        CorrelationId: 'id1',
+                        Label: 'subject1',
+                        MessageId: 'msgid1',
+                        ReplyTo: 'someQueue',
+                        ReplyToSessionId: 'sessionId',
+                        SessionId: 'session1',
+                        To: 'xyz',
+                      },
                     },
                   },
                 ],
@@ -47,7 +68,12 @@ const officialSample = {
               {
                 Name: 'subscription.2',
                 Properties: { RequiresSession: false },
-                Rules: [{ Name: 'user-prop-filter-1', Properties: { FilterType: 'Correlation', CorrelationFilter: { Properties: { prop3: 'value3' } } } }],
+                Rules: [
+                  {
+                    Name: 'user-prop-filter-1',
+                    Properties: { FilterType: 'Correlation', CorrelationFilter: { Properties: { prop3: 'value3' } } },
+                  },
+                ],
               },
             ],
           },
@@ -74,9 +100,9 @@ describe('emulator config', () => {
     assert.equal(ns.name, 'sbemulatorns');
     const queue = ns.queues[0];
     assert.equal(queue?.settings.lockDurationMs, 60_000);
-    assert.equal(queue?.settings.maxDeliveryCount, 3);
-    assert.equal(queue?.settings.forwardTo, undefined);
-    assert.equal(queue?.duplicateDetection.windowMs, 20_000);
+    assert.equal(queue.settings.maxDeliveryCount, 3);
+    assert.equal(queue.settings.forwardTo, undefined);
+    assert.equal(queue.duplicateDetection.windowMs, 20_000);
     const subs = ns.topics[0]?.subscriptions ?? [];
     assert.deepEqual(
       subs.map((s) => s.name),
@@ -86,7 +112,11 @@ describe('emulator config', () => {
   });
 
   it('fills defaults for absent properties and caps TTL at the 1 h quota', () => {
-    const ns = parseEmulatorConfig({ UserConfig: { Namespaces: [{ Name: 'n', Queues: [{ Name: 'q', Properties: { DefaultMessageTimeToLive: 'P1D' } }] }] } });
+    const ns = parseEmulatorConfig({
+      UserConfig: {
+        Namespaces: [{ Name: 'n', Queues: [{ Name: 'q', Properties: { DefaultMessageTimeToLive: 'P1D' } }] }],
+      },
+    });
     const settings = ns.queues[0]?.settings;
     assert.deepEqual(settings, {
       requiresSession: false,
@@ -116,13 +146,43 @@ describe('emulator config', () => {
   });
 
   it('names the offending field in errors', () => {
-    assert.throws(() => parseEmulatorConfig({ UserConfig: { Namespaces: [{ Name: 'n', Queues: [{ Name: 'q', Properties: { MaxDeliveryCount: 0 } }] }] } }), /MaxDeliveryCount/);
-    assert.throws(() => parseEmulatorConfig({ UserConfig: { Namespaces: [{ Name: 'n', Queues: [{ Name: 'q' }, { Name: 'Q' }] }] } }), /defined twice/);
+    assert.throws(
+      () =>
+        parseEmulatorConfig({
+          UserConfig: { Namespaces: [{ Name: 'n', Queues: [{ Name: 'q', Properties: { MaxDeliveryCount: 0 } }] }] },
+        }),
+      /MaxDeliveryCount/,
+    );
+    assert.throws(
+      () =>
+        parseEmulatorConfig({ UserConfig: { Namespaces: [{ Name: 'n', Queues: [{ Name: 'q' }, { Name: 'Q' }] }] } }),
+      /defined twice/,
+    );
     assert.throws(
       () =>
         parseEmulatorConfig({
           UserConfig: {
-            Namespaces: [{ Name: 'n', Topics: [{ Name: 't', Subscriptions: [{ Name: 's', Rules: [{ Name: 'r', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: 'a > 1 OR b LIKE "x%"' } } }] }] }] }],
+            Namespaces: [
+              {
+                Name: 'n',
+                Topics: [
+                  {
+                    Name: 't',
+                    Subscriptions: [
+                      {
+                        Name: 's',
+                        Rules: [
+                          {
+                            Name: 'r',
+                            Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: 'a > 1 OR b LIKE "x%"' } },
+                          },
+                        ],
+                      },
+                    ],
+                  },
+                ],
+              },
+            ],
           },
         }),
       /not supported by this emulator/,
@@ -132,9 +192,17 @@ describe('emulator config', () => {
 
   it('evaluates correlation and SQL equality filters', () => {
     const message = parseMessage(
-      encodeMessage({ message_id: 'm', subject: 'BasketCheckedOut', application_properties: { region: 'eu', n: 3 }, body: 'x' }),
+      encodeMessage({
+        message_id: 'm',
+        subject: 'BasketCheckedOut',
+        application_properties: { region: 'eu', n: 3 },
+        body: 'x',
+      }),
     );
-    assert.equal(matches({ type: 'correlation', system: { subject: 'BasketCheckedOut' }, properties: { region: 'eu' } }, message), true);
+    assert.equal(
+      matches({ type: 'correlation', system: { subject: 'BasketCheckedOut' }, properties: { region: 'eu' } }, message),
+      true,
+    );
     assert.equal(matches({ type: 'correlation', system: { subject: 'ItemAdded' }, properties: {} }, message), false);
     assert.equal(matches({ type: 'correlation', system: {}, properties: { region: 'us' } }, message), false);
     assert.equal(matches({ type: 'sql-equals', property: 'n', system: false, value: 3 }, message), true);

@@ -1,5 +1,10 @@
 import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
-import { ManualClock, startEmulator, type EmulatorConfigFile, type RunningEmulator } from '../../../local/emulator/index';
+import {
+  ManualClock,
+  startEmulator,
+  type EmulatorConfigFile,
+  type RunningEmulator,
+} from '../../../local/emulator/index';
 
 /** Entities for the emulator tests: short locks and small delivery counts keep them fast. */
 export const testConfig: EmulatorConfigFile = {
@@ -39,13 +44,18 @@ export const testConfig: EmulatorConfigFile = {
                 Rules: [
                   {
                     Name: 'only-checkouts',
-                    Properties: { FilterType: 'Correlation', CorrelationFilter: { Label: 'BasketCheckedOut', Properties: { region: 'eu' } } },
+                    Properties: {
+                      FilterType: 'Correlation',
+                      CorrelationFilter: { Label: 'BasketCheckedOut', Properties: { region: 'eu' } },
+                    },
                   },
                 ],
               },
               {
                 Name: 'vip',
-                Rules: [{ Name: 'sql', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: "tier = 'gold'" } } }],
+                Rules: [
+                  { Name: 'sql', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: "tier = 'gold'" } } },
+                ],
               },
               { Name: 'by-session', Properties: { RequiresSession: true } },
             ],
@@ -66,7 +76,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { manualClock?: boolean; clientOptions?: ServiceBusClientOptions } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { manualClock?: boolean; clientOptions?: ServiceBusClientOptions } = {},
+): Promise<Harness> {
   const clock = options.manualClock === true ? new ManualClock(Date.now()) : undefined;
   const emulator = await startEmulator(clock === undefined ? { config: testConfig } : { config: testConfig, clock });
   const client = new ServiceBusClient(emulator.connectionString, options.clientOptions ?? fastRetry);
@@ -101,6 +113,14 @@ export function entityStats(harness: Harness, path: string) {
 }
 
 export function errorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
+    return error.code;
   return undefined;
+}
+
+/** The one item of a list (`at` keeps the undefined case visible to every type checker). */
+export function single<T>(items: T[]): T {
+  const item = items.at(0);
+  if (item === undefined || items.length !== 1) throw new Error(`Expected exactly one item, got ${items.length}.`);
+  return item;
 }

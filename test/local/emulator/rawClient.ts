@@ -14,7 +14,10 @@ export interface RawClient {
   close(): Promise<void>;
 }
 
-export function waitFor<T>(emitter: { once(event: string, listener: (ctx: T) => void): unknown }, event: string): Promise<T> {
+export function waitFor<T>(
+  emitter: { once(event: string, listener: (ctx: T) => void): unknown },
+  event: string,
+): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve));
 }
 
@@ -54,7 +57,8 @@ export async function connectRaw(port: number): Promise<RawClient> {
         body: token,
       });
       const props: unknown = reply.application_properties;
-      const status = typeof props === 'object' && props !== null && 'status-code' in props ? props['status-code'] : undefined;
+      const status =
+        typeof props === 'object' && props !== null && 'status-code' in props ? props['status-code'] : undefined;
       if (status !== 202) throw new Error(`put-token failed: ${JSON.stringify(props)}`);
     },
     async request(path, operation, body) {

@@ -28,7 +28,7 @@ describe('emulator send path, duplicate detection and refusals', () => {
     const receiver = await h.client.acceptSession('orders', 'dup');
     const got = await receiver.receiveMessages(10, { maxWaitTimeInMs: 300 });
     assert.deepEqual(
-      got.map((m) => m.body),
+      got.map((m): unknown => m.body),
       ['v1', 'other', 'v4'],
     );
     for (const m of got) await receiver.completeMessage(m);
@@ -45,7 +45,10 @@ describe('emulator send path, duplicate detection and refusals', () => {
   });
 
   it('refuses an unknown entity with MessagingEntityNotFound', async () => {
-    await assert.rejects(h.client.createSender('no-such-queue').sendMessages({ body: 'x' }), (e: unknown) => errorCode(e) === 'MessagingEntityNotFound');
+    await assert.rejects(
+      h.client.createSender('no-such-queue').sendMessages({ body: 'x' }),
+      (e: unknown) => errorCode(e) === 'MessagingEntityNotFound',
+    );
     await assert.rejects(
       h.client.createReceiver('no-such-queue').receiveMessages(1, { maxWaitTimeInMs: 200 }),
       (e: unknown) => errorCode(e) === 'MessagingEntityNotFound',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { delay, entityStats, errorCode, eventually, startHarness, type Harness } from './helpers';
+import { entityStats, errorCode, eventually, single, startHarness, type Harness } from './helpers';
 
 describe('emulator sessions (driven by @azure/service-bus)', () => {
   let h: Harness;
@@ -25,15 +25,18 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
 
     const receiver = await h.client.acceptSession('orders', 'fifo-a');
     assert.equal(receiver.sessionId, 'fifo-a');
-    assert.ok(receiver.sessionLockedUntilUtc !== undefined && receiver.sessionLockedUntilUtc.getTime() > Date.now());
+    assert.ok(receiver.sessionLockedUntilUtc.getTime() > Date.now());
     const messages = await receiver.receiveMessages(10, { maxWaitTimeInMs: 500 });
     assert.deepEqual(
-      messages.map((m) => m.body),
+      messages.map((m): unknown => m.body),
       ['a1', 'a2', 'a3'],
     );
     assert.ok(messages.every((m) => m.sessionId === 'fifo-a'));
     const seqs = messages.map((m) => m.sequenceNumber?.toNumber() ?? -1);
-    assert.deepEqual([...seqs].sort((x, y) => x - y), seqs);
+    assert.deepEqual(
+      [...seqs].sort((x, y) => x - y),
+      seqs,
+    );
     for (const m of messages) await receiver.completeMessage(m);
     await receiver.close();
 
@@ -41,14 +44,17 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     assert.equal(next.sessionId, 'fifo-b');
     const [b] = await next.receiveMessages(1, { maxWaitTimeInMs: 500 });
     assert.equal(b?.body, 'b1');
-    await next.completeMessage(b!);
+    await next.completeMessage(b);
     await next.close();
     await sender.close();
   });
 
   it('lets exactly one of two receivers racing for the same session lock it', async () => {
     await h.client.createSender('orders').sendMessages({ body: 'x', sessionId: 'contested' });
-    const results = await Promise.allSettled([h.client.acceptSession('orders', 'contested'), h.client.acceptSession('orders', 'contested')]);
+    const results = await Promise.allSettled([
+      h.client.acceptSession('orders', 'contested'),
+      h.client.acceptSession('orders', 'contested'),
+    ]);
     const winners = results.filter((r) => r.status === 'fulfilled');
     const losers = results.filter((r) => r.status === 'rejected');
     assert.equal(winners.length, 1);
@@ -60,7 +66,10 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     const [m] = await winner.receiveMessages(1, { maxWaitTimeInMs: 500 });
     await winner.completeMessage(m!);
     await winner.close();
-    await eventually(() => entityStats(h, 'orders').sessions.every((s) => s.id !== 'contested'), 'session released and forgotten');
+    await eventually(
+      () => entityStats(h, 'orders').sessions.every((s) => s.id !== 'contested'),
+      'session released and forgotten',
+    );
   });
 
   it('holds a next-available accept until a session with messages is free', async () => {
@@ -71,14 +80,19 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     assert.equal(receiver.sessionId, 'late-session');
     const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 });
     assert.equal(m?.body, 'late');
-    await receiver.completeMessage(m!);
+    await receiver.completeMessage(m);
     await receiver.close();
   });
 
   it('times a next-available accept out with com.microsoft:timeout when no session frees up', async () => {
-    const impatient = new ServiceBusClient(h.emulator.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 1500 } });
+    const impatient = new ServiceBusClient(h.emulator.connectionString, {
+      retryOptions: { maxRetries: 0, timeoutInMs: 1500 },
+    });
     const started = Date.now();
-    await assert.rejects(impatient.acceptNextSession('orders'), (error: unknown) => errorCode(error) === 'ServiceTimeout');
+    await assert.rejects(
+      impatient.acceptNextSession('orders'),
+      (error: unknown) => errorCode(error) === 'ServiceTimeout',
+    );
     const took = Date.now() - started;
     assert.ok(took < 1500 && took > 1000, `timed out after ${took} ms`);
     assert.equal(entityStats(h, 'orders').waitingAcceptors, 0);
@@ -108,14 +122,14 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     const receiver = await h.client.acceptSession('orders', 'retry');
     const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 });
     assert.equal(first?.deliveryCount, 0);
-    await receiver.abandonMessage(first!);
-    const [again] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 });
-    assert.equal(again?.body, 'first');
-    assert.equal(again?.deliveryCount, 1);
-    await receiver.completeMessage(again!);
+    await receiver.abandonMessage(first);
+    const again = single(await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }));
+    assert.equal(again.body, 'first');
+    assert.equal(again.deliveryCount, 1);
+    await receiver.completeMessage(again);
     const [second] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 });
     assert.equal(second?.body, 'second');
-    await receiver.completeMessage(second!);
+    await receiver.completeMessage(second);
     await receiver.close();
   });
 
@@ -124,7 +138,7 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     const receiver = await h.client.acceptSession('orders', 'drain');
     const [m] = await receiver.receiveMessages(5, { maxWaitTimeInMs: 300 });
     assert.equal(m?.body, 'only');
-    await receiver.completeMessage(m!);
+    await receiver.completeMessage(m);
     const started = Date.now();
     const none = await receiver.receiveMessages(5, { maxWaitTimeInMs: 200 });
     const took = Date.now() - started;
@@ -133,7 +147,27 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     await h.client.createSender('orders').sendMessages({ body: 'still-mine', sessionId: 'drain' });
     const [later] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(later?.body, 'still-mine');
-    await receiver.completeMessage(later!);
+    await receiver.completeMessage(later);
+    await receiver.close();
+  });
+
+  it('keeps one session link flowing past the 2048 unsettled-delivery window of an AMQP session', async () => {
+    const sender = h.client.createSender('orders');
+    const total = 2600;
+    let sent = 0;
+    while (sent < total) {
+      const batch = await sender.createMessageBatch();
+      while (sent < total && batch.tryAddMessage({ body: sent, sessionId: 'long-lived' })) sent++;
+      await sender.sendMessages(batch);
+    }
+    const receiver = await h.client.acceptSession('orders', 'long-lived');
+    let expected = 0;
+    while (expected < total) {
+      const got = await receiver.receiveMessages(400, { maxWaitTimeInMs: 1000 });
+      assert.ok(got.length > 0, `stalled after ${expected} messages`);
+      for (const m of got) assert.equal(m.body, expected++);
+      await Promise.all(got.map((m) => receiver.completeMessage(m)));
+    }
     await receiver.close();
   });
 
@@ -160,6 +194,5 @@ describe('emulator sessions (driven by @azure/service-bus)', () => {
     );
     assert.deepEqual([...seen.keys()].sort(), [...sessions].sort());
     for (const got of seen.values()) assert.deepEqual(got, [0, 1, 2, 3, 4]);
-    await delay(0);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
-import { entityStats, errorCode, eventually, startHarness, type Harness } from './helpers';
+import { entityStats, errorCode, eventually, single, startHarness, type Harness } from './helpers';
 
 /** peekLock / receiveAndDelete semantics on a plain queue, with time driven by a manual clock. */
 describe('emulator settlement, locks, expiry and scheduling', () => {
@@ -14,7 +14,9 @@ describe('emulator settlement, locks, expiry and scheduling', () => {
   after(async () => {
     await h.close();
   });
-  const advance = (ms: number) => h.clock!.advance(ms);
+  const advance = (ms: number) => {
+    h.clock!.advance(ms);
+  };
 
   async function receiveOne(from: ServiceBusReceiver = receiver): Promise<ServiceBusReceivedMessage> {
     const [message] = await from.receiveMessages(1, { maxWaitTimeInMs: 1000 });
@@ -25,7 +27,7 @@ describe('emulator settlement, locks, expiry and scheduling', () => {
   async function drained(from: ServiceBusReceiver = receiver): Promise<void> {
     const rest = await from.receiveMessages(10, { maxWaitTimeInMs: 100 });
     assert.deepEqual(
-      rest.map((m) => m.body),
+      rest.map((m): unknown => m.body),
       [],
     );
   }
@@ -63,7 +65,10 @@ describe('emulator settlement, locks, expiry and scheduling', () => {
     const second = await receiveOne();
     assert.equal(second.messageId, 'dl-1');
     assert.equal(second.deliveryCount, 1);
-    await receiver.deadLetterMessage(second, { deadLetterReason: 'BadSku', deadLetterErrorDescription: 'sku X is unknown' });
+    await receiver.deadLetterMessage(second, {
+      deadLetterReason: 'BadSku',
+      deadLetterErrorDescription: 'sku X is unknown',
+    });
     const dlq = h.client.createReceiver('plain', { subQueueType: 'deadLetter' });
     const dead = await receiveOne(dlq);
     assert.equal(dead.messageId, 'dl-1');
@@ -99,10 +104,10 @@ describe('emulator settlement, locks, expiry and scheduling', () => {
     await drained();
     const peeked = await receiver.peekMessages(10, { fromSequenceNumber: seq });
     assert.equal(peeked[0]?.state, 'deferred');
-    const [deferred] = await receiver.receiveDeferredMessages(seq);
-    assert.equal(deferred?.messageId, 'defer-1');
-    assert.equal(deferred?.state, 'deferred');
-    await receiver.completeMessage(deferred!);
+    const deferred = single(await receiver.receiveDeferredMessages(seq));
+    assert.equal(deferred.messageId, 'defer-1');
+    assert.equal(deferred.state, 'deferred');
+    await receiver.completeMessage(deferred);
     await assert.rejects(receiver.receiveDeferredMessages(seq), (e: unknown) => errorCode(e) === 'MessageNotFound');
   });
 
@@ -166,7 +171,7 @@ describe('emulator settlement, locks, expiry and scheduling', () => {
     assert.equal(entityStats(h, 'plain').scheduled, 3);
     const peeked = await receiver.peekMessages(10, { fromSequenceNumber: keep! });
     assert.deepEqual(
-      peeked.map((p) => [p.messageId, p.state]),
+      peeked.map((p): unknown[] => [p.messageId, p.state]),
       [
         ['sched-1', 'scheduled'],
         ['sched-2', 'scheduled'],
@@ -190,13 +195,13 @@ describe('emulator settlement, locks, expiry and scheduling', () => {
     const peeker = h.client.createReceiver('plain');
     const peeked = await peeker.peekMessages(5);
     assert.deepEqual(
-      peeked.map((m) => m.body),
+      peeked.map((m): unknown => m.body),
       ['p1', 'p2'],
     );
     assert.equal(entityStats(h, 'plain').locked, 0);
     const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 500 });
     assert.deepEqual(
-      got.map((m) => m.body),
+      got.map((m): unknown => m.body),
       ['p1', 'p2'],
     );
     for (const m of got) await receiver.completeMessage(m);
@@ -218,17 +223,23 @@ describe('emulator settlement, locks, expiry and scheduling', () => {
     advance(4000);
     assert.equal(entityStats(h, 'orders').sessions.find((s) => s.id === 'expiring')?.owner !== undefined, true);
     advance(1001);
-    await eventually(() => entityStats(h, 'orders').sessions.find((s) => s.id === 'expiring')?.owner === undefined, 'session released');
+    await eventually(
+      () => entityStats(h, 'orders').sessions.find((s) => s.id === 'expiring')?.owner === undefined,
+      'session released',
+    );
     await eventually(() => owner.isClosed, 'the SDK saw the session-lock-lost detach');
-    await assert.rejects(owner.completeMessage(m!), (e: unknown) => {
+    await assert.rejects(owner.completeMessage(m), (e: unknown) => {
       errors.push(errorCode(e) ?? String(e));
       return true;
     });
-    assert.ok(errors[0] === 'SessionLockLost' || errors[0] === 'MessageLockLost', `settlement failed with ${errors[0] ?? ''}`);
+    assert.ok(
+      errors[0] === 'SessionLockLost' || errors[0] === 'MessageLockLost',
+      `settlement failed with ${errors[0] ?? ''}`,
+    );
     const next = await h.client.acceptSession('orders', 'expiring');
     const again = await next.receiveMessages(2, { maxWaitTimeInMs: 500 });
     assert.deepEqual(
-      again.map((x) => [x.body, x.deliveryCount]),
+      again.map((x): unknown[] => [x.body, x.deliveryCount]),
       [
         ['one', 1],
         ['two', 0],

@@ -23,7 +23,12 @@ describe('emulator topics and subscriptions', () => {
     await h.client.createSender('events').sendMessages([
       { body: 'A', sessionId: 's', subject: 'BasketCheckedOut', applicationProperties: { region: 'eu', tier: 'gold' } },
       { body: 'B', sessionId: 's', subject: 'ItemAdded', applicationProperties: { region: 'eu' } },
-      { body: 'C', sessionId: 's', subject: 'BasketCheckedOut', applicationProperties: { region: 'us', tier: 'silver' } },
+      {
+        body: 'C',
+        sessionId: 's',
+        subject: 'BasketCheckedOut',
+        applicationProperties: { region: 'us', tier: 'silver' },
+      },
     ]);
     assert.deepEqual(await bodiesOf('all'), ['A', 'B', 'C']);
     assert.deepEqual(await bodiesOf('checkouts'), ['A']);
@@ -31,7 +36,7 @@ describe('emulator topics and subscriptions', () => {
     const session = await h.client.acceptSession('events', 'by-session', 's');
     const got = await session.receiveMessages(10, { maxWaitTimeInMs: 300 });
     assert.deepEqual(
-      got.map((m) => m.body),
+      got.map((m): unknown => m.body),
       ['A', 'B', 'C'],
     );
     for (const m of got) await session.completeMessage(m);

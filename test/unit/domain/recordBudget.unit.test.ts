@@ -222,10 +222,13 @@ describe('record budget: trimming the operator logs', () => {
     assert.deepEqual(trimmed, { record: base, fits: false });
   });
 
-  it('clip keeps short text and says how much it cut from long text', () => {
+  it('clip keeps short text and says exactly how much it cut from long text', () => {
     assert.equal(clip('short', 10), 'short');
     const cut = clip('x'.repeat(1000), 100);
+    assert.equal(cut, `${'x'.repeat(89)}…[911 more]`);
     assert.equal(cut.length, 100);
-    assert.match(cut, /^x+…\[\d+ more\]$/);
+    // The marker grows by a digit as the cut does: still within max, still exact.
+    assert.equal(clip('y'.repeat(105), 100), `${'y'.repeat(90)}…[15 more]`);
+    assert.equal(clip('z'.repeat(50), 5), 'zzzzz', 'no room for a marker: a plain cut');
   });
 });

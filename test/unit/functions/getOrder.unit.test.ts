@@ -6,6 +6,7 @@ import { receive } from '../../../src/domain/convoy';
 import type { OrderRecord } from '../../../src/domain/orderRecord';
 import { getOrderName, makeGetOrder } from '../../../src/functions/getOrder';
 import { InMemoryOrderStore } from '../../support/fakes';
+import { UnreadableRecordError } from '../../../src/adapters/ports';
 
 function event(sequence: number, type: string, data: unknown) {
   return eventEnvelopeSchema.parse({
@@ -143,6 +144,21 @@ describe('getOrder', () => {
     assert.deepEqual(body.errors, [
       { path: 'basketId', message: 'basketId must be 1-100 characters: letters, digits, ".", "_" or "-"' },
     ]);
+  });
+
+  it('answers 503 problem+json naming the operator, not a retry, when the stored row cannot be read', async () => {
+    const store = new InMemoryOrderStore();
+    store.failNext('get', new UnreadableRecordError('Stored order b-1 cannot be read: status: Invalid option'));
+    const { response, logs } = get(store, 'b-1');
+    const { status, contentType, body } = await asClient(response);
+    assert.equal(status, 503);
+    assert.equal(contentType, 'application/problem+json');
+    assert.ok(typeof body === 'object' && body !== null && 'detail' in body);
+    assert.equal(
+      body.detail,
+      'Stored order b-1 cannot be read: status: Invalid option. An operator must repair or remove the row; retrying will not help.',
+    );
+    assert.match(logs.join('\n'), /getOrder: Stored order b-1 cannot be read/);
   });
 
   it('answers 503 problem+json when the store is down, and logs it', async () => {

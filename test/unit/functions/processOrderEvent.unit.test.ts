@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvocationContext } from '@azure/functions';
-import { ConcurrencyConflictError, RecordTooLargeError, type StoredOrder } from '../../../src/adapters/ports';
+import {
+  ConcurrencyConflictError,
+  RecordTooLargeError,
+  UnreadableRecordError,
+  type StoredOrder,
+} from '../../../src/adapters/ports';
 import { eventIdFor } from '../../../src/domain/events';
 import {
   decodeBody,
@@ -40,8 +45,9 @@ function paidBasket(basketId: string): Record<string, unknown>[] {
 }
 
 interface Delivered {
-  sessionId?: string;
-  messageId?: string;
+  /** Numbers stand for ids the library JSON-parsed from the host's strings. */
+  sessionId?: string | number;
+  messageId?: string | number;
   deliveryCount?: number;
   sequenceNumber?: unknown;
 }
@@ -281,6 +287,7 @@ describe('processOrderEvent: permanent failures are recorded and the message com
     const [message] = await quarantine.list(10);
     assert.match(message?.reason ?? '', /does not match its schema.*no usable basketId and sequence/);
     assert.equal(message?.body.length, maxQuarantinedBodyChars);
+    assert.match(message.body, /^x+…\[\d+ more\]$/);
   });
 
   it('quarantines a redelivered poison message once', async () => {
@@ -395,6 +402,19 @@ describe('processOrderEvent: permanent failures are recorded and the message com
     assert.equal(orders.peek('b-1')?.lastAppliedSequence, 0);
   });
 
+  it('quarantines the message, and completes, when the stored record cannot be read', async () => {
+    const { orders, quarantine, deliver, logs } = setup();
+    await deliver(paidBasket('b-1')[0]);
+    orders.failNext('get', new UnreadableRecordError('Stored order b-1 cannot be read: status: Invalid option'));
+    await deliver(paidBasket('b-1')[1]);
+    const [message] = await quarantine.list(10);
+    assert.equal(message?.messageId, 'b-1:2');
+    assert.equal(message.reason, 'Stored order b-1 cannot be read: status: Invalid option');
+    assert.match(message.body, /"sequence":2/);
+    assert.equal(orders.peek('b-1')?.lastAppliedSequence, 1);
+    assert.equal(logs.at(-1)?.level, 'error');
+  });
+
   it('quarantines the message when not even the blocked record can be saved', async () => {
     const { orders, quarantine, deliver, logs } = setup();
     orders.failNext('create', new RecordTooLargeError('too large once'));
@@ -405,7 +425,7 @@ describe('processOrderEvent: permanent failures are recorded and the message com
     assert.equal(message?.messageId, 'b-1:1');
     assert.equal(message.reason, 'too large twice');
     assert.equal(logs.at(-1)?.level, 'error');
-    assert.match(logs.at(-1)?.line ?? '', /outcome=quarantined basket=b-1 sequence=1 .*cannot be saved/);
+    assert.match(logs.at(-1)?.line ?? '', /outcome=quarantined basket=b-1 sequence=1 .*: too large twice$/);
   });
 });
 
@@ -423,13 +443,41 @@ describe('processOrderEvent: parsing at the edge', () => {
       },
     );
     assert.deepEqual(
-      defined(parseTriggerMetadata({ sessionId: 42, deliveryCount: { nonsense: true }, enqueuedTimeUtc: new Date(0) })),
+      defined(
+        parseTriggerMetadata({
+          sessionId: {},
+          messageId: '',
+          deliveryCount: { nonsense: true },
+          enqueuedTimeUtc: new Date(0),
+        }),
+      ),
       {
         enqueuedTimeUtc: '1970-01-01T00:00:00.000Z',
       },
     );
+    // The library JSON-parses the host's strings: SessionId "1001" and MessageId "7001" arrive as numbers.
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: 1001, messageId: 7001 })), {
+      sessionId: '1001',
+      messageId: '7001',
+    });
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: true })), { sessionId: 'true' });
     assert.deepEqual(defined(parseTriggerMetadata(undefined)), {});
     assert.deepEqual(defined(parseTriggerMetadata('not an object')), {});
+  });
+
+  it('processes a basket whose id looks like a number, though the library hands its session id over as one', async () => {
+    const { orders, quarantine, deliver } = setup();
+    await deliver(paidBasket('1001')[0], { sessionId: 1001 });
+    assert.equal(orders.peek('1001')?.lastAppliedSequence, 1);
+    assert.equal(quarantine.size, 0);
+  });
+
+  it('quarantines a poison message with a numeric message id once across redeliveries', async () => {
+    const { quarantine, deliver } = setup();
+    await deliver({ hello: 'world' }, { sessionId: 'b-1', messageId: 7001 });
+    await deliver({ hello: 'world' }, { sessionId: 'b-1', messageId: 7001, deliveryCount: 2 });
+    assert.equal(quarantine.size, 1);
+    assert.equal((await quarantine.list(1))[0]?.messageId, '7001');
   });
 
   it('decodes bodies: parsed JSON as is, JSON text and bytes parsed, other text kept as text', () => {
