@@ -62,8 +62,6 @@ param defaultStockPerSku int = 1000
 
 @description('Out-of-order events parked per order before the order is blocked.')
 @minValue(1)
-@maxValue(10000)
-@minValue(1)
 @maxValue(500)
 param maxParkedEvents int = 100
 
