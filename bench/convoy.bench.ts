@@ -144,7 +144,9 @@ async function main(): Promise<void> {
       join(dir, 'convoy.svg'),
       svgChart(rows, `Convoy drain: S=${String(baskets)}, E=${String(eventsPerBasket)}, P=${String(handlerCostMs)} ms`),
     );
-    console.log(`wrote ${join(dir, 'convoy.md')} and convoy.svg`);
+    // The raw rows, so the table and chart can be redrawn or compared without rerunning.
+    writeFileSync(join(dir, 'convoy.json'), `${JSON.stringify({ info, rows, checks, stalls }, null, 2)}\n`);
+    console.log(`wrote ${join(dir, 'convoy.md')}, convoy.svg and convoy.json`);
   }
   if (violations > 0) {
     console.error(`${String(violations)} ordering violation(s): the convoy broke its order.`);

@@ -13,6 +13,7 @@ import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
 import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index';
 import { outcome } from '../local/emulator/rheaInternals';
+import { connectRaw } from '../test/local/emulator/rawClient';
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +55,11 @@ const message = (i: number, sessionId?: string): ServiceBusMessage => ({
 
 interface Figure {
   name: string;
+  /** The real SDK against the emulator. */
   emulator: number;
+  /** A bare rhea client against the emulator: the emulator's own cost without the SDK's. */
+  rawClient: number;
+  /** A bare rhea client against a bare rhea server. */
   baseline: number;
 }
 
@@ -126,8 +131,7 @@ function rawConnect(port: number): Promise<rhea.Connection> {
 }
 
 /** Same envelopes the SDK sent, one transfer per batch, each awaited like sendMessages awaits. */
-async function baselineSend(port: number, envelopes: Buffer[]): Promise<number> {
-  const connection = await rawConnect(port);
+async function rawSend(connection: rhea.Connection, envelopes: Buffer[]): Promise<number> {
   const sender = connection.open_sender({ target: { address: 'bench' } });
   await new Promise((resolve) => sender.once('sendable', resolve));
   const started = performance.now();
@@ -144,27 +148,26 @@ async function baselineSend(port: number, envelopes: Buffer[]): Promise<number> 
     });
   }
   const ms = performance.now() - started;
-  connection.close();
+  sender.close();
   return ms;
 }
 
 /** S links in parallel: grant `batch` credit, take the messages, accept each, wait for the settlements. */
-async function baselineReceive(loopback: Loopback, perLink: Buffer[][]): Promise<number> {
-  const connection = await rawConnect(loopback.port);
-  perLink.forEach((bodies, i) => {
-    loopback.preload(`s-${i}`, bodies);
-  });
+async function rawReceive(
+  connection: rhea.Connection,
+  links: { source: rhea.Source; count: number }[],
+): Promise<number> {
   const started = performance.now();
   await Promise.all(
-    perLink.map(async (bodies, i) => {
+    links.map(async (link) => {
       const receiver = connection.open_receiver({
-        source: { address: `s-${i}` },
+        source: link.source,
         credit_window: 0,
         autoaccept: false,
         rcv_settle_mode: 1,
       });
       await new Promise((resolve) => receiver.once('receiver_open', resolve));
-      let remaining = bodies.length;
+      let remaining = link.count;
       while (remaining > 0) {
         const want = Math.min(receiveBatch, remaining);
         const deliveries: rhea.Delivery[] = [];
@@ -193,11 +196,10 @@ async function baselineReceive(loopback: Loopback, perLink: Buffer[][]): Promise
         });
         remaining -= want;
       }
+      receiver.close();
     }),
   );
-  const ms = performance.now() - started;
-  connection.close();
-  return ms;
+  return performance.now() - started;
 }
 
 // ---- emulator with the real SDK -----------------------------------------------------------------
@@ -239,10 +241,7 @@ function wireShape(seq: number, sessionId: string): Buffer {
   return rhea.message.encode(shaped);
 }
 
-async function emulatorReceive(
-  client: ServiceBusClient,
-  perSession: number,
-): Promise<{ ms: number; bodies: Buffer[][] }> {
+async function preloadSessions(client: ServiceBusClient, perSession: number): Promise<void> {
   const sender = client.createSender('bench-sessions');
   for (let s = 0; s < sessionCount; s++) {
     let i = 0;
@@ -253,6 +252,13 @@ async function emulatorReceive(
     }
   }
   await sender.close();
+}
+
+async function emulatorReceive(
+  client: ServiceBusClient,
+  perSession: number,
+): Promise<{ ms: number; bodies: Buffer[][] }> {
+  await preloadSessions(client, perSession);
   const bodies: Buffer[][] = [];
   const started = performance.now();
   await Promise.all(
@@ -332,37 +338,67 @@ async function main(): Promise<void> {
   await warmReceiver.close();
 
   const step = (what: string) => process.stderr.write(`... ${what}\n`);
-  step('emulator: batched send');
+  const loopbackConnection = await rawConnect(loopback.port);
+  const raw = await connectRaw(emulator.port);
+  await raw.authorize('bench');
+  await raw.authorize('bench-sessions');
+
+  step('emulator + SDK: batched send');
   const sent = await emulatorSend(client);
-  step('baseline: batched send');
-  const baselineSendMs = await baselineSend(loopback.port, sent.envelopes);
+  step('raw rhea client -> emulator: the same envelopes');
+  const rawSendMs = await rawSend(raw.connection, sent.envelopes);
+  step('raw rhea loopback: the same envelopes');
+  const baselineSendMs = await rawSend(loopbackConnection, sent.envelopes);
   figures.push({
     name: `batched send (${sent.envelopes.length} batches)`,
     emulator: rate(totalMessages, sent.ms),
+    rawClient: rate(totalMessages, rawSendMs),
     baseline: rate(totalMessages, baselineSendMs),
   });
 
   const perSession = Math.floor(totalMessages / sessionCount);
-  step('emulator: session receive+complete');
-  const received = await emulatorReceive(client, perSession);
-  step('baseline: receive+settle');
-  const baselineReceiveMs = await baselineReceive(loopback, received.bodies);
   const receivedCount = perSession * sessionCount;
+  step('emulator + SDK: session receive+complete');
+  const received = await emulatorReceive(client, perSession);
+  step('raw rhea client -> emulator: session receive+settle');
+  await preloadSessions(client, perSession);
+  const rawReceiveMs = await rawReceive(
+    raw.connection,
+    Array.from({ length: sessionCount }, (_, i) => ({
+      source: { address: 'bench-sessions', filter: { 'com.microsoft:session-filter': `session-${i}` } },
+      count: perSession,
+    })),
+  );
+  step('raw rhea loopback: receive+settle');
+  received.bodies.forEach((bodies, i) => {
+    loopback.preload(`s-${i}`, bodies);
+  });
+  const baselineReceiveMs = await rawReceive(
+    loopbackConnection,
+    received.bodies.map((bodies, i) => ({ source: { address: `s-${i}` }, count: bodies.length })),
+  );
   figures.push({
     name: `session receive+complete (${sessionCount} sessions)`,
     emulator: rate(receivedCount, received.ms),
+    rawClient: rate(receivedCount, rawReceiveMs),
     baseline: rate(receivedCount, baselineReceiveMs),
   });
 
+  loopbackConnection.close();
+  await raw.close();
   await client.close();
   await emulator.close();
   await loopback.close();
 
   console.log('');
-  console.log('| path | emulator + SDK msg/s | raw rhea loopback msg/s | baseline / emulator |');
-  console.log('|---|---:|---:|---:|');
+  console.log(
+    '| path | SDK -> emulator msg/s | rhea client -> emulator msg/s | rhea client -> rhea server (baseline) msg/s | baseline / SDK path | baseline / rhea-client path |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const f of figures) {
-    console.log(`| ${f.name} | ${f.emulator} | ${f.baseline} | ${(f.baseline / f.emulator).toFixed(2)}x |`);
+    console.log(
+      `| ${f.name} | ${f.emulator} | ${f.rawClient} | ${f.baseline} | ${(f.baseline / f.emulator).toFixed(2)}x | ${(f.baseline / f.rawClient).toFixed(2)}x |`,
+    );
   }
 
   step('RSS with queued messages');

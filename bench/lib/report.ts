@@ -113,13 +113,13 @@ const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b
 /** Two panels (drain time, ratio) against maxConcurrentSessions; one series per (app, idle timeout). */
 export function svgChart(rows: readonly ScenarioResult[], title: string): string {
   const width = 880;
-  const height = 360;
   const panel = { w: 360, h: 240, top: 60 };
   const lefts = [70, 500];
   const xs = [...new Set(rows.map((r) => r.params.maxConcurrentSessions))].sort((a, b) => a - b);
   const seriesKey = (r: ScenarioResult): string =>
     `${r.params.mode === 'app' ? 'convoy' : 'null'}, idle ${describeIdle(r.params.sessionIdleTimeoutMs)}`;
   const keys = [...new Set(rows.map(seriesKey))];
+  const height = panel.top + panel.h + 60 + Math.ceil(keys.length / 3) * 18;
   const metrics: { label: string; value: (r: ScenarioResult) => number }[] = [
     { label: 'drain time (s)', value: (r) => r.drainMs / 1000 },
     { label: 'drain / lower bound', value: (r) => r.ratio },
@@ -181,13 +181,14 @@ export function svgChart(rows: readonly ScenarioResult[], title: string): string
       }
     });
   });
+  // Legend below both axis titles, three entries per row.
   keys.forEach((key, k) => {
     const x = 70 + (k % 3) * 270;
-    const y = height - 22 + Math.floor(k / 3) * 14 - (keys.length > 3 ? 14 : 0);
+    const y = panel.top + panel.h + 62 + Math.floor(k / 3) * 18;
     out.push(
-      `<rect x="${String(x)}" y="${String(y - 9)}" width="12" height="4" fill="${palette[k % palette.length] ?? 'black'}"/>`,
+      `<rect x="${String(x)}" y="${String(y - 6)}" width="14" height="4" fill="${palette[k % palette.length] ?? 'black'}"/>`,
     );
-    out.push(`<text x="${String(x + 18)}" y="${String(y - 4)}">${escapeXml(key)}</text>`);
+    out.push(`<text x="${String(x + 20)}" y="${String(y)}">${escapeXml(key)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -10,8 +10,11 @@ export function isDurableWebhookPath(pathname: string): boolean {
   return pathname.startsWith(webhookBasePath);
 }
 
+/** Forwards the request as is (same method, path, query, headers, body) and streams the answer back. */
 export function forwardToDurable(req: IncomingMessage, res: ServerResponse, httpOrigin: string): void {
-  const target = new URL(req.url ?? '/', httpOrigin);
+  // Only path and query: an absolute-form request target must not choose the upstream.
+  const { pathname, search } = new URL(req.url ?? '/', httpOrigin);
+  const target = new URL(`${pathname}${search}`, httpOrigin);
   const upstream = httpRequest(
     target,
     { method: req.method, headers: { ...req.headers, host: target.host } },

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index';
+import { formatStats } from './statsView';
 
 /**
  * `npm run emulator -- --port 5672 [--config Config.json] [--verbose]`
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       config: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      stats: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -36,6 +38,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Service Bus emulator ready on ${values.host}:${emulator.port} (namespace ${stats.namespace}: ${stats.queues} queue(s), ${stats.topics} topic(s), ${stats.subscriptions} subscription(s)).\n`,
   );
+  if (values.stats !== undefined) {
+    const seconds = Number(values.stats);
+    if (!(seconds > 0)) throw new Error(`--stats must be a number of seconds, got "${values.stats}".`);
+    setInterval(() => process.stdout.write(`${formatStats(emulator.stats())}\n`), seconds * 1000).unref();
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,5 +1,6 @@
 import Module from 'node:module';
 import { z } from 'zod';
+import { hasMethods } from './guards';
 import type { RegisteredFunctionInfo } from './types';
 
 /**
@@ -73,14 +74,7 @@ let lastLoaded: AppRegistry | undefined;
 let programmingModel: ProgrammingModel | undefined;
 
 function isProgrammingModel(value: unknown): value is ProgrammingModel {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'getInvocationModel' in value &&
-    typeof value.getInvocationModel === 'function' &&
-    'name' in value &&
-    typeof value.name === 'string'
-  );
+  return hasMethods(value, ['getInvocationModel']) && typeof Reflect.get(value, 'name') === 'string';
 }
 
 function target(what: string): AppRegistry {
@@ -161,16 +155,7 @@ export function currentProgrammingModel(): ProgrammingModel {
 }
 
 export function isInvocationModel(value: unknown): value is InvocationModel {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'getArguments' in value &&
-    typeof value.getArguments === 'function' &&
-    'invokeFunction' in value &&
-    typeof value.invokeFunction === 'function' &&
-    'getResponse' in value &&
-    typeof value.getResponse === 'function'
-  );
+  return hasMethods(value, ['getArguments', 'invokeFunction', 'getResponse']);
 }
 
 /** Routes registrations made while `load` runs to `registry`; only one app loads at a time. */
@@ -184,6 +169,31 @@ export async function loadInto(registry: AppRegistry, load: () => Promise<void>)
     loading = undefined;
   }
   lastLoaded = registry;
+}
+
+/**
+ * Like `loadInto`, but against an empty module cache: the app and its own copy of the library load
+ * fresh (the worker's situation in a process that already imported them, e.g. in test mode), and
+ * afterwards the caller's module instances, programming model and last-loaded app are restored.
+ * Returns the programming model the fresh library set. CommonJS only: import() has no cache to reset.
+ */
+export async function loadIsolated(
+  registry: AppRegistry,
+  load: () => Promise<void>,
+): Promise<ProgrammingModel | undefined> {
+  const cache = require.cache;
+  const savedCache = { ...cache };
+  const saved = { programmingModel, lastLoaded };
+  for (const id of Object.keys(cache)) Reflect.deleteProperty(cache, id);
+  programmingModel = undefined;
+  try {
+    await loadInto(registry, load);
+    return programmingModel;
+  } finally {
+    ({ programmingModel, lastLoaded } = saved);
+    for (const id of Object.keys(cache)) Reflect.deleteProperty(cache, id);
+    Object.assign(cache, savedCache);
+  }
 }
 
 export function createRegistry(log: AppRegistry['log']): AppRegistry {

@@ -1,15 +1,11 @@
 import { createRequire } from 'node:module';
 import type { DurableBackend, DurableBackendOptions } from '../durable/backend';
+import { hasMethods } from './guards';
 
 type StartDurableBackend = (options: DurableBackendOptions) => Promise<DurableBackend>;
 
 function hasStart(module: unknown): module is { startDurableBackend: StartDurableBackend } {
-  return (
-    typeof module === 'object' &&
-    module !== null &&
-    'startDurableBackend' in module &&
-    typeof module.startDurableBackend === 'function'
-  );
+  return hasMethods(module, ['startDurableBackend']);
 }
 
 /**

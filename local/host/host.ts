@@ -2,12 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { DurableBackend } from '../durable/backend';
+import { forwardToDurable, isDurableWebhookPath } from '../durable/forward';
 import { startDurable } from './durable';
 import { createRegistry, type AppRegistry, type HookCallback, type RegisteredFunction } from './coreApi';
 import { parseHostJson, type HostConfig } from './hostConfig';
 import { compileRoute } from './http/route';
-import { forward, startHttpListener, type HttpFunction, type HttpListener } from './http/server';
-import { decodeTypedData, type InvocationRequest, type RpcTypedData } from './invoke';
+import { startHttpListener, type HttpFunction, type HttpListener } from './http/server';
+import { functionInvoker, registeredFunction, type RpcTypedData } from './invoke';
 import { loadApp } from './loadApp';
 import { appLogLine, stamp } from './log';
 import { acceptWindowMs, createClient, describeConnection, resolveConnection } from './serviceBus/client';
@@ -126,21 +127,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const invocations = createInvocations(registry, log, () => durable?.clientInput());
   const run: Invocations['run'] = (...args) => invocations.run(...args);
 
-  function lookup(name: string): RegisteredFunction {
-    const fn = registry.functions.get(name);
-    if (fn === undefined) throw new Error(`No function named "${name}" is registered.`);
-    return fn;
-  }
-
-  const invoke: InvokeFunction = async (functionName, trigger, invokeOptions) => {
-    const fn = lookup(functionName);
-    const triggerBinding = triggerOf(fn.info.bindings);
-    if (triggerBinding === undefined) throw new Error(`Function "${functionName}" has no trigger binding.`);
-    const inputData: InvocationRequest['inputData'] = [{ name: triggerBinding.name, data: trigger }];
-    for (const [name, data] of Object.entries(invokeOptions?.extraInputs ?? {})) inputData.push({ name, data });
-    const returnValue = await run(fn, { inputData, triggerMetadata: invokeOptions?.triggerMetadata ?? {} });
-    return decodeTypedData(returnValue);
-  };
+  const lookup = (name: string): RegisteredFunction => registeredFunction(registry, name);
+  const invoke: InvokeFunction = functionInvoker(registry, run);
 
   // Listen first: the port is part of the environment the app starts in (WEBSITE_HOSTNAME, as Core Tools sets it).
   const http: HttpListener = await startHttpListener(
@@ -164,8 +152,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     },
     (request, response, url) => {
       // Check-status links of durable clients point here, as with Core Tools.
-      if (durable === undefined || !url.pathname.startsWith('/runtime/webhooks/durabletask/')) return false;
-      forward(request, response, url, durable.httpOrigin);
+      if (durable === undefined || !isDurableWebhookPath(url.pathname)) return false;
+      forwardToDurable(request, response, durable.httpOrigin);
       return true;
     },
   );

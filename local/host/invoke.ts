@@ -7,7 +7,8 @@ import {
   type FunctionCallback,
   type RegisteredFunction,
 } from './coreApi';
-import type { TypedData } from './types';
+import { triggerOf } from './triggers';
+import type { InvokeFunction, TypedData } from './types';
 
 /** Typed data as it travels in an invocation request (the HTTP trigger adds `http`). */
 export type RpcTypedData = TypedData | { http: RpcHttpData } | { int: number } | { double: number };
@@ -52,6 +53,33 @@ async function runHooks(registry: AppRegistry, name: string, context: Record<str
 
 function readOnly(name: string): never {
   throw new Error(`Cannot assign "${name}": it is a read-only property.`);
+}
+
+/** A pre/postInvocation hook context: `readOnly` parts throw on assignment, `fields` are the hook's to change. */
+function invocationHookContext(
+  readOnlyParts: Record<string, unknown>,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
+  const hookContext: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(readOnlyParts)) {
+    Object.defineProperty(hookContext, name, {
+      get: () => value,
+      set: () => readOnly(name),
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return Object.assign(hookContext, fields);
+}
+
+/** The library reads `state` to tell hook and handler logs apart. */
+async function inState<T>(coreCtx: Record<string, unknown>, state: string, run: () => Promise<T>): Promise<T> {
+  coreCtx.state = state;
+  try {
+    return await run();
+  } finally {
+    coreCtx.state = undefined;
+  }
 }
 
 /**
@@ -100,75 +128,20 @@ export async function invokeRegistered(
   let inputs = args.inputs;
   let callback: FunctionCallback = fn.callback;
 
-  const pre: Record<string, unknown> = {
-    get hookData() {
-      return hookData;
-    },
-    set hookData(_value) {
-      readOnly('hookData');
-    },
-    get appHookData() {
-      return registry.appHookData;
-    },
-    set appHookData(_value) {
-      readOnly('appHookData');
-    },
-    get invocationContext() {
-      return context;
-    },
-    set invocationContext(_value) {
-      readOnly('invocationContext');
-    },
-    functionCallback: callback,
-    inputs,
-  };
-  coreCtx.state = 'preInvocationHooks';
-  try {
-    await runHooks(registry, 'preInvocation', pre);
-  } finally {
-    coreCtx.state = undefined;
-  }
+  const readOnlyParts = { hookData, appHookData: registry.appHookData, invocationContext: context };
+  const pre = invocationHookContext(readOnlyParts, { functionCallback: callback, inputs });
+  await inState(coreCtx, 'preInvocationHooks', () => runHooks(registry, 'preInvocation', pre));
   if (Array.isArray(pre.inputs)) inputs = pre.inputs;
   const replaced = pre.functionCallback;
   if (typeof replaced === 'function') callback = (...a: unknown[]): unknown => Reflect.apply(replaced, undefined, a);
 
-  const post: Record<string, unknown> = {
-    get hookData() {
-      return hookData;
-    },
-    set hookData(_value) {
-      readOnly('hookData');
-    },
-    get appHookData() {
-      return registry.appHookData;
-    },
-    set appHookData(_value) {
-      readOnly('appHookData');
-    },
-    get invocationContext() {
-      return context;
-    },
-    set invocationContext(_value) {
-      readOnly('invocationContext');
-    },
-    inputs,
-    result: null,
-    error: null,
-  };
-  coreCtx.state = 'invocation';
+  const post = invocationHookContext(readOnlyParts, { inputs, result: null, error: null });
   try {
-    post.result = await model.invokeFunction(context, inputs, callback);
+    post.result = await inState(coreCtx, 'invocation', () => model.invokeFunction(context, inputs, callback));
   } catch (error) {
     post.error = error;
-  } finally {
-    coreCtx.state = undefined;
   }
-  coreCtx.state = 'postInvocationHooks';
-  try {
-    await runHooks(registry, 'postInvocation', post);
-  } finally {
-    coreCtx.state = undefined;
-  }
+  await inState(coreCtx, 'postInvocationHooks', () => runHooks(registry, 'postInvocation', post));
   const failure = errorOf(post.error);
   if (failure !== undefined) throw failure;
 
@@ -191,4 +164,28 @@ export function decodeTypedData(value: unknown): unknown {
   if ('double' in value && typeof value.double === 'number') return value.double;
   if ('bytes' in value && value.bytes instanceof Uint8Array) return Buffer.from(value.bytes);
   return undefined;
+}
+
+export function registeredFunction(registry: AppRegistry, name: string): RegisteredFunction {
+  const fn = registry.functions.get(name);
+  if (fn === undefined) throw new Error(`No function named "${name}" is registered.`);
+  return fn;
+}
+
+/**
+ * The InvokeFunction contract over a loaded app: `trigger` feeds the trigger binding, extra inputs go
+ * by binding name; `run` performs the invocation and resolves to the response's returnValue.
+ */
+export function functionInvoker(
+  registry: AppRegistry,
+  run: (fn: RegisteredFunction, request: InvocationRequest) => Promise<unknown>,
+): InvokeFunction {
+  return async (functionName, trigger, options) => {
+    const fn = registeredFunction(registry, functionName);
+    const triggerBinding = triggerOf(fn.info.bindings);
+    if (triggerBinding === undefined) throw new Error(`Function "${functionName}" has no trigger binding.`);
+    const inputData: InvocationRequest['inputData'] = [{ name: triggerBinding.name, data: trigger }];
+    for (const [name, data] of Object.entries(options?.extraInputs ?? {})) inputData.push({ name, data });
+    return decodeTypedData(await run(fn, { inputData, triggerMetadata: options?.triggerMetadata ?? {} }));
+  };
 }

@@ -3,13 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { ServiceBusClient } from '@azure/service-bus';
 import type { InvocationEvent } from '../../local/host';
-import { planRun, runPrefix } from '../../bench/lib/baskets';
+import { planRun, runPrefix, type PlannedRun } from '../../bench/lib/baskets';
 import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
 import type { Fault } from '../../bench/lib/hostProtocol';
 import { sequenceOfMessageId } from '../../bench/lib/invocations';
-import { appRoot, orderEventsQueue, startStack, type Stack } from '../../bench/lib/stack';
+import { appRoot, startStack, type Stack } from '../../bench/lib/stack';
 import { assertConvoyExact, assertSessionDiscipline, consumer } from './support/convoyAssertions';
 
 /**
@@ -137,25 +136,30 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     const beforeKill: readonly InvocationEvent[] = [...first.events];
 
     const second = await s.restartHost({ faults: [], handlerCostMs: 0 });
-    // The durable backend is in memory: fulfillments running in the killed process are gone (in
-    // Azure they would resume from storage). A basket left Paid is re-driven the way the app heals:
-    // a duplicate delivery of its PaymentMade makes processOrderEvent ensure the fulfillment again.
+    // The local durable backend is in memory: a fulfillment running in the killed process is gone,
+    // where Azure's durable storage would resume it. Such a basket stays Paid with its whole log
+    // applied; the test resumes its instance through the durable HTTP API, as a restart would.
     const settled = (o: OrderView | undefined): boolean => o !== undefined && (isFinal(o) || o.status === 'Paid');
     await waitForOrders(second.url, ids, settled, drainTimeoutMs, 'Paid, Fulfilled or Backordered');
     await quiet(second.events, 2_000, drainTimeoutMs);
-    const stuck = [...(await waitForOrders(second.url, ids, settled, 5_000)).entries()].filter(
-      ([, o]) => o?.status === 'Paid',
-    );
-    await redrivePaymentMade(
-      s.emulator.connectionString,
-      stuck.map(([id]) => id),
-    );
+    const stuck = [...(await waitForOrders(second.url, ids, settled, 5_000)).entries()]
+      .filter(([, o]) => o?.status === 'Paid')
+      .map(([id]) => id);
+    await resumeFulfillments(second.url, run, stuck);
 
     const orders = await waitForOrders(second.url, ids, isFinal, drainTimeoutMs);
     assertConvoyExact(orders, run.published);
-    for (const [id] of stuck) {
-      const duplicates = orders.get(id)?.duplicates.filter((d) => d.eventId === `${id}:5`) ?? [];
-      assert.ok(duplicates.length >= 1, `the re-driven PaymentMade of ${id} was not recorded as a duplicate`);
+    // Handled (and saved) by the killed host but never completed: redelivered, recorded as a duplicate.
+    const handledBefore = new Set(
+      beforeKill.filter((e) => e.functionName === consumer && e.outcome === 'succeeded').map((e) => e.messageId),
+    );
+    const replayed = second.events.filter((e) => e.functionName === consumer && handledBefore.has(e.messageId));
+    for (const event of replayed) {
+      const order = orders.get(event.sessionId ?? '');
+      assert.ok(
+        order?.duplicates.some((d) => d.eventId === event.messageId && d.deliveryCount === event.deliveryCount),
+        `${event.messageId ?? '?'} was handled before the kill and again after it, but no duplicate was recorded`,
+      );
     }
     const all = [...beforeKill, ...second.events].filter(
       (e) => e.sessionId !== undefined && run.published.has(e.sessionId),
@@ -165,7 +169,7 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     const redelivered = second.events.filter((e) => e.functionName === consumer && (e.deliveryCount ?? 1) > 1);
     assert.ok(redelivered.length >= 1, 'no message in flight at the kill was redelivered');
     t.diagnostic(
-      `killed after ${String(beforeKill.filter((e) => e.functionName === consumer).length)} calls; ${String(redelivered.length)} redelivered to the new host; ${String(stuck.length)} fulfillment(s) re-driven`,
+      `killed after ${String(beforeKill.filter((e) => e.functionName === consumer).length)} calls; ${String(redelivered.length)} redelivered to the new host, ${String(replayed.length)} of them already applied (recorded as duplicates); ${String(stuck.length)} lost fulfillment(s) resumed`,
     );
   });
 });
@@ -185,28 +189,25 @@ async function quiet(events: readonly InvocationEvent[], quietMs: number, timeou
   }
 }
 
-/** Sends each basket's PaymentMade (sequence 5 of a 3-item basket) again under a new message id. */
-async function redrivePaymentMade(connectionString: string, basketIds: readonly string[]): Promise<void> {
-  if (basketIds.length === 0) return;
-  const client = new ServiceBusClient(connectionString);
-  try {
-    const sender = client.createSender(orderEventsQueue);
-    await sender.sendMessages(
-      basketIds.map((basketId) => ({
-        sessionId: basketId,
-        messageId: `${basketId}:5:redrive`,
-        contentType: 'application/json',
-        body: {
-          basketId,
-          sequence: 5,
-          eventId: `${basketId}:5`,
-          type: 'PaymentMade',
-          occurredAt: new Date().toISOString(),
-          data: { amount: 0, currency: 'EUR' },
-        },
-      })),
+/**
+ * Starts fulfillOrder again for baskets whose instance died with the killed host, with the
+ * input processOrderEvent gives it (lines per SKU, the sequence after PaymentMade).
+ */
+async function resumeFulfillments(baseUrl: string, run: PlannedRun, basketIds: readonly string[]): Promise<void> {
+  for (const basketId of basketIds) {
+    const basket = run.request.baskets.find((b) => b.basketId === basketId);
+    assert.ok(basket !== undefined, `no planned basket ${basketId}`);
+    const lines = new Map<string, number>();
+    for (const item of basket.items) lines.set(item.sku, (lines.get(item.sku) ?? 0) + item.quantity);
+    const input = {
+      basketId,
+      lines: [...lines].map(([sku, quantity]) => ({ sku, quantity })),
+      nextSequence: basket.items.length + 3,
+    };
+    const response = await fetch(
+      `${baseUrl}/runtime/webhooks/durabletask/orchestrators/fulfillOrder/fulfill-${encodeURIComponent(basketId)}`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) },
     );
-  } finally {
-    await client.close();
+    assert.equal(response.status, 202, `starting fulfillOrder for ${basketId}: ${await response.text()}`);
   }
 }

@@ -3,14 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  expandBraces,
-  loadRegistrations,
-  repoRoot,
-  resolveMain,
-  type FunctionMetadata,
-  type Registrations,
-} from '../support/loadRegistrations';
+import { expandBraces } from '../../local/host/glob';
+import { entryPointFiles } from '../../local/host/loadApp';
+import { loadRegistrations, repoRoot, type FunctionMetadata, type Registrations } from '../support/loadRegistrations';
 
 /*
  * The registration contract: what the Functions host will see when the worker loads package.json
@@ -41,12 +36,12 @@ const httpFunctions = [
 describe('registration contract (package.json main loaded as the Node worker loads it)', () => {
   let app: Registrations;
 
-  before(() => {
+  before(async () => {
     assert.ok(
       existsSync(join(repoRoot, 'dist', 'src')),
       'dist/src is missing: run `npm run build` (npm test does) before this test; it checks the compiled app the host loads.',
     );
-    app = loadRegistrations();
+    app = await loadRegistrations();
   });
 
   it('loads index.js and every function file from dist/src, and registers nothing twice', () => {
@@ -124,15 +119,12 @@ describe('loadRegistrations: main expansion like the worker', () => {
     const root = mkdtempSync(join(tmpdir(), 'convoy-main-'));
     try {
       writeFileSync(join(root, 'package.json'), JSON.stringify({ main: 'dist/src/{index.js,functions/*.js}' }));
-      assert.throws(() => resolveMain(root), /matched no files.*npm run build/);
+      assert.throws(() => entryPointFiles(root), /zero files matching.*npm run build/);
       mkdirSync(join(root, 'dist', 'src', 'functions'), { recursive: true });
       writeFileSync(join(root, 'dist', 'src', 'functions', 'b.js'), '');
       writeFileSync(join(root, 'dist', 'src', 'functions', 'a.js'), '');
       writeFileSync(join(root, 'dist', 'src', 'functions', 'a.js.map'), '');
-      assert.deepEqual(
-        resolveMain(root).map((f) => f.slice(root.length + 1)),
-        ['dist/src/functions/a.js', 'dist/src/functions/b.js'],
-      );
+      assert.deepEqual(entryPointFiles(root), ['dist/src/functions/a.js', 'dist/src/functions/b.js']);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

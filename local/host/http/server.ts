@@ -1,10 +1,4 @@
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { RpcHttpData, RpcNullableString } from '../invoke';
@@ -116,24 +110,6 @@ function writeResult(response: ServerResponse, returnValue: unknown): void {
   const body = http.body?.bytes ?? (http.body?.string !== undefined ? Buffer.from(http.body.string) : undefined);
   response.writeHead(Number.isInteger(status) ? status : 200, headers);
   response.end(body === undefined ? undefined : Buffer.from(body));
-}
-
-/** Forwards the request as is to `origin` (same path and query) and streams the answer back. */
-export function forward(request: IncomingMessage, response: ServerResponse, url: URL, origin: string): void {
-  const target = new URL(`${url.pathname}${url.search}`, origin);
-  const upstream = httpRequest(
-    target,
-    { method: request.method, headers: { ...request.headers, host: target.host } },
-    (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    },
-  );
-  upstream.on('error', () => {
-    if (!response.headersSent) response.writeHead(502);
-    response.end();
-  });
-  request.pipe(upstream);
 }
 
 export interface HttpListener {

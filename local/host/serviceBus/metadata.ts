@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { hasMethods } from '../guards';
 import type { TypedData } from '../types';
 
 /**
@@ -18,14 +19,7 @@ export function dotNetDate(date: Date, suffix: '' | 'Z' | '+00:00'): string {
 
 /** AMQP longs arrive as `long` objects. */
 function isLong(value: unknown): value is { toNumber(): number } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'toNumber' in value &&
-    typeof value.toNumber === 'function' &&
-    'high' in value &&
-    'low' in value
-  );
+  return hasMethods(value, ['toNumber']) && 'high' in value && 'low' in value;
 }
 
 function jsonValue(value: unknown): unknown {

@@ -1,17 +1,6 @@
-import type { ServiceBusClient, ServiceBusReceiver } from '@azure/service-bus';
-import type { ServiceBusOptions } from '../hostConfig';
-import type { ServiceBusStats } from '../types';
-import { describeError, type MessageDispatcher, type TriggerTarget } from './dispatch';
-import { messageFacts, triggerInput, triggerMetadata } from './metadata';
-
-export interface QueuePumpOptions {
-  client: ServiceBusClient;
-  target: TriggerTarget;
-  options: ServiceBusOptions;
-  dispatch: MessageDispatcher;
-  stats: ServiceBusStats;
-  log: (line: string) => void;
-}
+import type { ServiceBusReceiver } from '@azure/service-bus';
+import { describeError } from './dispatch';
+import { dispatchAndSettle, receiverOptions, type PumpOptions } from './settle';
 
 /**
  * The extension's message processor for non-session single dispatch: up to maxConcurrentCalls
@@ -19,58 +8,32 @@ export interface QueuePumpOptions {
  * abandon on a thrown error when autoCompleteMessages is on.
  */
 export class QueuePump {
-  readonly #o: QueuePumpOptions;
+  readonly #o: PumpOptions;
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(options: QueuePumpOptions) {
+  constructor(options: PumpOptions) {
     this.#o = options;
   }
 
   start(): void {
-    const { client, target, options, stats, log, dispatch } = this.#o;
-    const receiverOptions = {
-      receiveMode: 'peekLock' as const,
-      maxAutoLockRenewalDurationInMs: options.maxAutoLockRenewalDurationMs,
-      skipParsingBodyAsJson: true,
-      skipConvertingDate: true,
-    };
+    const { client, target, options, stats, log } = this.#o;
     const receiver =
       target.queueName !== undefined
-        ? client.createReceiver(target.queueName, receiverOptions)
-        : client.createReceiver(target.topicName ?? '', target.subscriptionName ?? '', receiverOptions);
+        ? client.createReceiver(target.queueName, receiverOptions(options))
+        : client.createReceiver(target.topicName ?? '', target.subscriptionName ?? '', receiverOptions(options));
     this.#receiver = receiver;
     this.#subscription = receiver.subscribe(
       {
         processMessage: async (message) => {
           stats.messagesReceived++;
           const work = (async () => {
-            let failed = false;
-            try {
-              await dispatch(
-                target.functionName,
-                triggerInput(message, target.dataType),
-                triggerMetadata(message, target.functionName),
-                messageFacts(message),
-              );
-            } catch {
-              failed = true;
-            }
-            if (!target.autoComplete) return;
-            try {
-              if (failed) {
-                await receiver.abandonMessage(message);
-                stats.messagesAbandoned++;
-              } else {
-                await receiver.completeMessage(message);
-                stats.messagesCompleted++;
-              }
-            } catch (error) {
-              log(
-                `${target.functionName}: could not ${failed ? 'abandon' : 'complete'} message ${String(message.sequenceNumber)}: ${describeError(error)}`,
-              );
-            }
+            const settlement = await dispatchAndSettle(receiver, message, this.#o);
+            if (settlement === undefined || settlement.settled) return;
+            log(
+              `${target.functionName}: could not ${settlement.action} message ${String(message.sequenceNumber)}: ${describeError(settlement.error)}`,
+            );
           })();
           this.#inFlight.add(work);
           try {

@@ -1,23 +1,6 @@
-import {
-  isServiceBusError,
-  type ServiceBusClient,
-  type ServiceBusReceivedMessage,
-  type ServiceBusSessionReceiver,
-  type ServiceBusSessionReceiverOptions,
-} from '@azure/service-bus';
-import type { ServiceBusOptions } from '../hostConfig';
-import type { ServiceBusStats } from '../types';
-import { describeError, isLockLost, pause, type MessageDispatcher, type TriggerTarget } from './dispatch';
-import { messageFacts, triggerInput, triggerMetadata } from './metadata';
-
-export interface SessionPumpOptions {
-  client: ServiceBusClient;
-  target: TriggerTarget;
-  options: ServiceBusOptions;
-  dispatch: MessageDispatcher;
-  stats: ServiceBusStats;
-  log: (line: string) => void;
-}
+import { isServiceBusError, type ServiceBusReceivedMessage, type ServiceBusSessionReceiver } from '@azure/service-bus';
+import { describeError, isLockLost, pause } from './dispatch';
+import { dispatchAndSettle, receiverOptions, type PumpOptions } from './settle';
 
 interface HeldSession {
   receiver: ServiceBusSessionReceiver;
@@ -32,7 +15,7 @@ interface HeldSession {
  * locks renewed by the SDK up to maxAutoLockRenewalDuration, complete/abandon per autoComplete.
  */
 export class SessionPump {
-  readonly #o: SessionPumpOptions;
+  readonly #o: PumpOptions;
   readonly #abort = new AbortController();
   readonly #held = new Set<HeldSession>();
   #slots: Promise<void>[] = [];
@@ -43,7 +26,7 @@ export class SessionPump {
     return this.#stopping;
   }
 
-  constructor(options: SessionPumpOptions) {
+  constructor(options: PumpOptions) {
     this.#o = options;
   }
 
@@ -77,14 +60,8 @@ export class SessionPump {
 
   #accept(): Promise<ServiceBusSessionReceiver> {
     const { target, options, client } = this.#o;
-    const receiverOptions: ServiceBusSessionReceiverOptions = {
-      receiveMode: 'peekLock',
-      maxAutoLockRenewalDurationInMs: options.maxAutoLockRenewalDurationMs,
-      skipParsingBodyAsJson: true,
-      skipConvertingDate: true,
-    };
-    if (target.queueName !== undefined) return client.acceptNextSession(target.queueName, receiverOptions);
-    return client.acceptNextSession(target.topicName ?? '', target.subscriptionName ?? '', receiverOptions);
+    if (target.queueName !== undefined) return client.acceptNextSession(target.queueName, receiverOptions(options));
+    return client.acceptNextSession(target.topicName ?? '', target.subscriptionName ?? '', receiverOptions(options));
   }
 
   async #runSlot(): Promise<void> {
@@ -186,38 +163,18 @@ export class SessionPump {
   }
 
   async #handleMessage(receiver: ServiceBusSessionReceiver, message: ServiceBusReceivedMessage): Promise<boolean> {
-    const { target, dispatch, stats, log } = this.#o;
-    let failed = false;
-    try {
-      await dispatch(
-        target.functionName,
-        triggerInput(message, target.dataType),
-        triggerMetadata(message, target.functionName),
-        messageFacts(message),
+    const { stats, log } = this.#o;
+    const settlement = await dispatchAndSettle(receiver, message, this.#o);
+    if (settlement === undefined || settlement.settled) return false;
+    const { action, error } = settlement;
+    if (isLockLost(error)) {
+      stats.sessionsLockLost++;
+      log(
+        `session ${receiver.sessionId} lock lost: could not ${action} message ${String(message.sequenceNumber)} (${describeError(error)})`,
       );
-    } catch {
-      failed = true;
-    }
-    if (!target.autoComplete) return false;
-    try {
-      if (failed) {
-        await receiver.abandonMessage(message);
-        stats.messagesAbandoned++;
-      } else {
-        await receiver.completeMessage(message);
-        stats.messagesCompleted++;
-      }
-      return false;
-    } catch (error) {
-      if (isLockLost(error)) {
-        stats.sessionsLockLost++;
-        log(
-          `session ${receiver.sessionId} lock lost: could not ${failed ? 'abandon' : 'complete'} message ${String(message.sequenceNumber)} (${describeError(error)})`,
-        );
-        return true;
-      }
-      log(`session ${receiver.sessionId}: ${failed ? 'abandon' : 'complete'} failed: ${describeError(error)}`);
       return true;
     }
+    log(`session ${receiver.sessionId}: ${action} failed: ${describeError(error)}`);
+    return true;
   }
 }

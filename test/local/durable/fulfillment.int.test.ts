@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { field, startHarness, statusOf, type Harness } from './fixtures/harness';
+import { convoyAppModules, field, startHarness, statusOf, type Harness } from './fixtures/harness';
 import { probe } from './fixtures/probe';
 
 /** The convoy's own fulfillOrder orchestration and inventory entity, run by the local backend. */
 describe('local durable backend: the convoy fulfillment', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ appModules: [join(__dirname, 'fixtures', 'convoyApp.ts')] });
+    h = await startHarness({ appModules: convoyAppModules });
   });
   after(async () => {
     await h.backend.close();

@@ -24,7 +24,7 @@ describe('emulator CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'emulator-cli-'));
     const config = join(dir, 'Config.json');
     writeFileSync(config, JSON.stringify(testConfig));
-    const { child, lines } = run(['--port', '0', '--config', config]);
+    const { child, lines } = run(['--port', '0', '--config', config, '--stats', '0.1']);
     const first: unknown = (await lines.next()).value;
     const second: unknown = (await lines.next()).value;
     assert.equal(typeof first, 'string');
@@ -36,6 +36,12 @@ describe('emulator CLI', () => {
 
     const client = new ServiceBusClient(String(first), fastRetry);
     await client.createSender('orders').sendMessages({ body: 'via-cli', sessionId: 'cli' });
+    let statsLine = '';
+    while (!statsLine.includes('orders: active=1')) {
+      const next = await lines.next();
+      if (next.done === true) assert.fail('stdout ended before a stats line showed the message');
+      statsLine = next.value;
+    }
     const receiver = await client.acceptSession('orders', 'cli');
     const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(m?.body, 'via-cli');

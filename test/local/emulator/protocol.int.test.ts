@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as rhea from 'rhea';
-import { entityStats, eventually, startHarness, type Harness } from './helpers';
+import { entityStats, eventually, single, startHarness, type Harness } from './helpers';
 import { connectRaw, waitFor } from './rawClient';
 
 /** Protocol corners the SDK cannot provoke on demand, driven by a bare rhea client. */
@@ -82,5 +82,32 @@ describe('emulator AMQP protocol corners', () => {
     assert.ok(typeof error === 'object' && error !== null && 'condition' in error);
     assert.equal(error.condition, 'amqp:unauthorized-access');
     await raw.close();
+  });
+
+  it('rejects an oversized transfer itself (not only the SDK) with amqp:link:message-size-exceeded', async () => {
+    const raw = await connectRaw(h.emulator.port);
+    await raw.authorize('plain');
+    const sender = raw.connection.open_sender({ target: { address: 'plain' } });
+    await waitFor(sender, 'sendable');
+    assert.equal(sender.max_message_size, 262_144);
+    const delivery = sender.send({ body: Buffer.alloc(300 * 1024, 7) });
+    const rejected = await waitFor<rhea.EventContext>(sender, 'rejected');
+    assert.equal(rejected.delivery, delivery);
+    const state: unknown = delivery.remote_state;
+    assert.ok(typeof state === 'object' && state !== null && 'error' in state);
+    const error: unknown = state.error;
+    assert.ok(typeof error === 'object' && error !== null && 'condition' in error);
+    assert.equal(error.condition, 'amqp:link:message-size-exceeded');
+    assert.equal(entityStats(h, 'plain').active, 0);
+    await raw.close();
+  });
+
+  it('gives a message sent without an id one, as Service Bus does', async () => {
+    await h.client.createSender('plain').sendMessages({ body: 'anonymous' });
+    const receiver = h.client.createReceiver('plain');
+    const m = single(await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }));
+    assert.match(String(m.messageId), /^[0-9a-f]{32}$/);
+    await receiver.completeMessage(m);
+    await receiver.close();
   });
 });

@@ -1,0 +1,23 @@
+import type { EmulatorStats } from './index';
+
+/** One line per entity that holds anything: depth by state, sessions and who owns them. */
+export function formatStats(stats: EmulatorStats): string {
+  const lines = [`${new Date().toISOString()} connections=${stats.connections}`];
+  for (const e of stats.entities) {
+    const total = e.active + e.locked + e.deferred + e.scheduled;
+    const owned = e.sessions.filter((s) => s.owner !== undefined);
+    if (total === 0 && owned.length === 0 && e.receivers === 0 && e.waitingAcceptors === 0) continue;
+    const sessionInfo =
+      e.sessions.length === 0
+        ? ''
+        : ` sessions=${e.sessions.length} owned=${owned.length} waiting-accepts=${e.waitingAcceptors}`;
+    lines.push(
+      `  ${e.path}: active=${e.active} locked=${e.locked} deferred=${e.deferred} scheduled=${e.scheduled} receivers=${e.receivers}${sessionInfo}`,
+    );
+    for (const s of owned)
+      lines.push(
+        `    session "${s.id}" owner=${s.owner ?? ''} visible=${s.visible} locked=${s.locked} until=${s.lockedUntil ?? ''}`,
+      );
+  }
+  return lines.join('\n');
+}
