@@ -78,7 +78,12 @@ describe('session locks, renewal and shutdown on the local host', () => {
       await client
         .createSender('renewed')
         .sendMessages({ sessionId: 'long', messageId: 'long-1', body: { slowFirstDeliveryMs: 1_600 } });
-      await until(() => events.length === 1, 'the long call');
+      // The invocation event comes before the settlement: wait for the message to be settled too.
+      const settled = (): number => {
+        const sb = host.stats().serviceBus;
+        return sb.messagesCompleted + sb.messagesAbandoned + sb.sessionsLockLost;
+      };
+      await until(() => events.length === 1 && settled() >= 1, 'the long call and its settlement');
       assert.equal(events[0]?.outcome, 'succeeded');
       assert.equal(host.stats().serviceBus.messagesCompleted, 1);
       assert.equal(host.stats().serviceBus.sessionsLockLost, 0, lines.join('\n'));
