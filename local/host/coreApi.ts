@@ -199,3 +199,21 @@ export async function loadIsolated(
 export function createRegistry(log: AppRegistry['log']): AppRegistry {
   return { functions: new Map(), hooks: new Map(), appHookData: {}, appLevelOnlyHookData: {}, log };
 }
+
+/** Runs the hooks registered under `name` in order, over a copy: a hook may dispose itself. */
+export async function runHooks(registry: AppRegistry, name: string, context: Record<string, unknown>): Promise<void> {
+  for (const hook of [...(registry.hooks.get(name) ?? [])]) await hook(context);
+}
+
+/** The context of appStart / appTerminate hooks: the app-level hook data, plus `fields`. */
+export function appHookContext(registry: AppRegistry, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    get hookData() {
+      return registry.appLevelOnlyHookData;
+    },
+    get appHookData() {
+      return registry.appHookData;
+    },
+    ...fields,
+  };
+}

@@ -4,7 +4,13 @@ import type { ServiceBusClient } from '@azure/service-bus';
 import type { DurableBackend } from '../durable/backend';
 import { forwardToDurable, isDurableWebhookPath } from '../durable/forward';
 import { startDurable } from './durable';
-import { createRegistry, type AppRegistry, type HookCallback, type RegisteredFunction } from './coreApi';
+import {
+  appHookContext,
+  createRegistry,
+  type AppRegistry,
+  type HookCallback,
+  type RegisteredFunction,
+} from './coreApi';
 import { parseHostJson, type HostConfig } from './hostConfig';
 import { compileRoute } from './http/route';
 import { startHttpListener, type HttpFunction, type HttpListener } from './http/server';
@@ -274,14 +280,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
     await http.close();
-    const terminate: Record<string, unknown> = {
-      get hookData() {
-        return registry.appLevelOnlyHookData;
-      },
-      get appHookData() {
-        return registry.appHookData;
-      },
-    };
+    const terminate = appHookContext(registry);
     for (const hook of [...(registry.hooks.get('appTerminate') ?? [])])
       await Promise.resolve(hook(terminate)).catch(() => undefined);
     log(`stopped after ${invocations.counters.total} invocations`);

@@ -3,6 +3,7 @@ import {
   currentProgrammingModel,
   isInvocationModel,
   parseLevel,
+  runHooks,
   type AppRegistry,
   type FunctionCallback,
   type RegisteredFunction,
@@ -45,10 +46,6 @@ function errorOf(value: unknown): Error | undefined {
   if (value instanceof Error) return value;
   if (value === null || value === undefined) return undefined;
   return new Error(typeof value === 'string' ? value : JSON.stringify(value));
-}
-
-async function runHooks(registry: AppRegistry, name: string, context: Record<string, unknown>): Promise<void> {
-  for (const hook of [...(registry.hooks.get(name) ?? [])]) await hook(context);
 }
 
 function readOnly(name: string): never {

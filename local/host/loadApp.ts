@@ -4,9 +4,11 @@ import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import {
+  appHookContext,
   createRegistry,
   loadInto,
   loadIsolated,
+  runHooks,
   type AppRegistry,
   type LogCategory,
   type LogLevel,
@@ -62,17 +64,8 @@ async function requireEntryPoints(root: string, files: string[], registry: AppRe
   }
 }
 
-async function runAppStartHooks(root: string, registry: AppRegistry): Promise<void> {
-  const appStartContext: Record<string, unknown> = {
-    get hookData() {
-      return registry.appLevelOnlyHookData;
-    },
-    get appHookData() {
-      return registry.appHookData;
-    },
-    functionAppDirectory: root,
-  };
-  for (const hook of [...(registry.hooks.get('appStart') ?? [])]) await hook(appStartContext);
+function runAppStartHooks(root: string, registry: AppRegistry): Promise<void> {
+  return runHooks(registry, 'appStart', appHookContext(registry, { functionAppDirectory: root }));
 }
 
 /**
