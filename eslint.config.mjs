@@ -27,9 +27,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@azure/*', 'durable-functions', 'durable-functions/*'], message: 'src/domain is pure: no Azure SDKs.' },
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'net', 'os', 'child_process'], message: 'src/domain is pure: no Node built-ins.' },
-            { group: ['../adapters/*', '../functions/*', '../config'], message: 'src/domain depends on nothing outside itself.' },
+            {
+              group: ['@azure/*', 'durable-functions', 'durable-functions/*'],
+              message: 'src/domain is pure: no Azure SDKs.',
+            },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'net', 'os', 'child_process'],
+              message: 'src/domain is pure: no Node built-ins.',
+            },
+            {
+              group: ['../adapters/*', '../functions/*', '../config'],
+              message: 'src/domain depends on nothing outside itself.',
+            },
           ],
         },
       ],
@@ -41,7 +50,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/domain/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/local/*', '**/local/**'], message: 'src/ must not know local/ exists.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/local/*', '**/local/**'], message: 'src/ must not know local/ exists.' }] },
+      ],
     },
   },
   {
@@ -51,7 +63,14 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['it', 'test', 'describe', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['it', 'test', 'describe', 'suite'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
