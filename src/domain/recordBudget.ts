@@ -27,12 +27,13 @@ export const maxReasonChars = 500;
 /** Service Bus message ids are at most 128 characters; the same cut for what an invalid body claims. */
 export const maxIdChars = 128;
 
+const nonAscii = /[\u0080-\uffff]/g;
+
 /** Characters of `value` as stored: JSON.stringify, plus 5 for each unit escaped as \uXXXX. */
 export function storedChars(value: unknown): number {
   const json = JSON.stringify(value);
-  let chars = json.length;
-  for (let index = 0; index < json.length; index++) if (json.charCodeAt(index) >= 0x80) chars += 5;
-  return chars;
+  // A native regex scan, not a per-character loop: this runs on every record of every message.
+  return json.length + 5 * (json.match(nonAscii)?.length ?? 0);
 }
 
 /** `text` cut to at most `max` UTF-16 units, ending in a marker that says how many were cut. */

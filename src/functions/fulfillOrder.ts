@@ -40,6 +40,10 @@ export const publishInventoryUpdatedInputSchema = z.strictObject({
 });
 export type PublishInventoryUpdatedInput = z.infer<typeof publishInventoryUpdatedInputSchema>;
 
+// Built once: the orchestrator replays on every episode, and building a zod schema costs more than using it.
+const reserveResultsSchema = z.array(reserveResultSchema);
+const releaseResultsSchema = z.array(releaseResultSchema);
+
 /**
  * Publishing is retried by the orchestration with backoff (2 s, 4 s, ... capped at 60 s, 10 attempts
  * ≈ 6 minutes) to ride out a broker outage; after that the instance fails for an operator, and the
@@ -67,7 +71,10 @@ export function* fulfillOrderOrchestrator(context: OrchestrationContext): Return
             }),
           ),
         );
-  const results = z.array(reserveResultSchema).length(wanted.length).parse(replies);
+  const results = reserveResultsSchema.parse(replies);
+  if (results.length !== wanted.length) {
+    throw new Error(`Expected ${String(wanted.length)} reservation replies, got ${String(results.length)}.`);
+  }
 
   const shortages: Shortage[] = [];
   const reserved: string[] = [];
@@ -88,7 +95,7 @@ export function* fulfillOrderOrchestrator(context: OrchestrationContext): Return
           context.df.callEntity(inventoryEntityId(sku), inventoryOperations.release, { basketId: request.basketId }),
         ),
       );
-      z.array(releaseResultSchema).parse(released);
+      releaseResultsSchema.parse(released);
     }
     data = { outcome: 'insufficient', shortages };
   }

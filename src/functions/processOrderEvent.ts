@@ -54,9 +54,7 @@ const longSchema = z.union([
  * ("1e3" → "1000") the session id no longer matches the body's basketId and the message is
  * quarantined with both ids, never attributed to the wrong basket.
  */
-const idSchema = z
-  .union([z.string(), z.number().transform(String), z.boolean().transform(String)])
-  .pipe(z.string().min(1));
+const idSchema = z.union([z.string().min(1), z.number().transform(String), z.boolean().transform(String)]);
 
 /** Every field is optional and never fails the parse: missing facts must not turn a message into a poison loop. */
 const triggerMetadataSchema = z.object({
