@@ -1,7 +1,8 @@
 /**
  * `npm run bench:emulator` — how fast the emulator moves messages for the real SDK, next to a bare
  * rhea client <-> rhea server loopback doing the same transfers and settlements in the same run.
- * Options: --messages 20000 --sessions 16 --queued 100000 (RSS step) --body 200 (bytes).
+ * Options: --messages 20000 --sessions 16 --queued 100000 (RSS step) --body 200 (bytes)
+ * --only send|receive|rss (one part, e.g. under `node --cpu-prof`).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     queued: { type: 'string', default: '100000' },
     body: { type: 'string', default: '200' },
     batch: { type: 'string', default: '50' },
+    only: { type: 'string' },
   },
 });
 const totalMessages = Number(values.messages);
@@ -29,6 +31,10 @@ const sessionCount = Number(values.sessions);
 const queuedForRss = Number(values.queued);
 const bodyBytes = Number(values.body);
 const receiveBatch = Number(values.batch);
+const only = values.only;
+if (only !== undefined && !['send', 'receive', 'rss'].includes(only))
+  throw new Error(`--only ${only}: send, receive or rss`);
+const runs = (part: string): boolean => only === undefined || only === part;
 
 const benchConfig: EmulatorConfigFile = {
   UserConfig: {
@@ -343,46 +349,50 @@ async function main(): Promise<void> {
   await raw.authorize('bench');
   await raw.authorize('bench-sessions');
 
-  step('emulator + SDK: batched send');
-  const sent = await emulatorSend(client);
-  step('raw rhea client -> emulator: the same envelopes');
-  const rawSendMs = await rawSend(raw.connection, sent.envelopes);
-  step('raw rhea loopback: the same envelopes');
-  const baselineSendMs = await rawSend(loopbackConnection, sent.envelopes);
-  figures.push({
-    name: `batched send (${sent.envelopes.length} batches)`,
-    emulator: rate(totalMessages, sent.ms),
-    rawClient: rate(totalMessages, rawSendMs),
-    baseline: rate(totalMessages, baselineSendMs),
-  });
+  if (runs('send')) {
+    step('emulator + SDK: batched send');
+    const sent = await emulatorSend(client);
+    step('raw rhea client -> emulator: the same envelopes');
+    const rawSendMs = await rawSend(raw.connection, sent.envelopes);
+    step('raw rhea loopback: the same envelopes');
+    const baselineSendMs = await rawSend(loopbackConnection, sent.envelopes);
+    figures.push({
+      name: `batched send (${sent.envelopes.length} batches)`,
+      emulator: rate(totalMessages, sent.ms),
+      rawClient: rate(totalMessages, rawSendMs),
+      baseline: rate(totalMessages, baselineSendMs),
+    });
+  }
 
-  const perSession = Math.floor(totalMessages / sessionCount);
-  const receivedCount = perSession * sessionCount;
-  step('emulator + SDK: session receive+complete');
-  const received = await emulatorReceive(client, perSession);
-  step('raw rhea client -> emulator: session receive+settle');
-  await preloadSessions(client, perSession);
-  const rawReceiveMs = await rawReceive(
-    raw.connection,
-    Array.from({ length: sessionCount }, (_, i) => ({
-      source: { address: 'bench-sessions', filter: { 'com.microsoft:session-filter': `session-${i}` } },
-      count: perSession,
-    })),
-  );
-  step('raw rhea loopback: receive+settle');
-  received.bodies.forEach((bodies, i) => {
-    loopback.preload(`s-${i}`, bodies);
-  });
-  const baselineReceiveMs = await rawReceive(
-    loopbackConnection,
-    received.bodies.map((bodies, i) => ({ source: { address: `s-${i}` }, count: bodies.length })),
-  );
-  figures.push({
-    name: `session receive+complete (${sessionCount} sessions)`,
-    emulator: rate(receivedCount, received.ms),
-    rawClient: rate(receivedCount, rawReceiveMs),
-    baseline: rate(receivedCount, baselineReceiveMs),
-  });
+  if (runs('receive')) {
+    const perSession = Math.floor(totalMessages / sessionCount);
+    const receivedCount = perSession * sessionCount;
+    step('emulator + SDK: session receive+complete');
+    const received = await emulatorReceive(client, perSession);
+    step('raw rhea client -> emulator: session receive+settle');
+    await preloadSessions(client, perSession);
+    const rawReceiveMs = await rawReceive(
+      raw.connection,
+      Array.from({ length: sessionCount }, (_, i) => ({
+        source: { address: 'bench-sessions', filter: { 'com.microsoft:session-filter': `session-${i}` } },
+        count: perSession,
+      })),
+    );
+    step('raw rhea loopback: receive+settle');
+    received.bodies.forEach((bodies, i) => {
+      loopback.preload(`s-${i}`, bodies);
+    });
+    const baselineReceiveMs = await rawReceive(
+      loopbackConnection,
+      received.bodies.map((bodies, i) => ({ source: { address: `s-${i}` }, count: bodies.length })),
+    );
+    figures.push({
+      name: `session receive+complete (${sessionCount} sessions)`,
+      emulator: rate(receivedCount, received.ms),
+      rawClient: rate(receivedCount, rawReceiveMs),
+      baseline: rate(receivedCount, baselineReceiveMs),
+    });
+  }
 
   loopbackConnection.close();
   await raw.close();
@@ -401,6 +411,7 @@ async function main(): Promise<void> {
     );
   }
 
+  if (!runs('rss')) return;
   step('RSS with queued messages');
   const rss = await measureRss();
   console.log('');

@@ -1,4 +1,5 @@
 import * as rhea from 'rhea';
+import { readSections, scanBatchEnvelope } from './fastCodec';
 
 /**
  * The AMQP encoding work of the broker. rhea's typings describe its codec with `any`; this module is
@@ -144,9 +145,42 @@ function messageIdText(value: unknown): string | undefined {
 
 /**
  * Splits an encoded message into its sections once, on arrival. Deliveries later re-encode only the
- * header and message annotations and copy the rest as bytes.
+ * header and message annotations and copy the rest as bytes. The hand-written reader handles the
+ * shapes the SDKs send; anything else takes rhea's generic decoder (same result, ~10x slower).
  */
 export function parseMessage(raw: Buffer): ParsedMessage {
+  return parseMessageFast(raw) ?? parseMessageWithRhea(raw);
+}
+
+const noBytes = Buffer.alloc(0);
+
+/** The fast path of `parseMessage`; undefined when the encoding is not one it recognises. */
+export function parseMessageFast(raw: Buffer): ParsedMessage | undefined {
+  const sections = readSections(raw);
+  if (sections === undefined) return undefined;
+  const properties = sections.properties;
+  return {
+    header: sections.header ?? { durable: false, priority: undefined, ttlMs: undefined },
+    annotations: sections.annotations ?? {},
+    messageId: messageIdText(properties?.messageId),
+    sessionId: optionalString(properties?.groupId),
+    correlationId: messageIdText(properties?.correlationId),
+    subject: optionalString(properties?.subject),
+    to: optionalString(properties?.to),
+    replyTo: optionalString(properties?.replyTo),
+    replyToSessionId: optionalString(properties?.replyToGroupId),
+    contentType: optionalString(properties?.contentType),
+    applicationProperties: sections.applicationProperties ?? {},
+    propertiesBytes: properties === undefined ? noBytes : raw.subarray(sections.propertiesStart, sections.propertiesEnd),
+    bodyBytes: raw.subarray(
+      sections.applicationPropertiesStart >= 0 ? sections.applicationPropertiesStart : sections.bodyStart,
+    ),
+    size: raw.length,
+  };
+}
+
+/** The generic path of `parseMessage`: rhea decodes every section. */
+export function parseMessageWithRhea(raw: Buffer): ParsedMessage {
   const reader = new codec.Reader(raw);
   let header: Record<string, unknown> = {};
   let annotations: Record<string, unknown> = {};
@@ -248,6 +282,11 @@ export function withMessageId(parsed: ParsedMessage, messageId: string): ParsedM
 
 /** A transfer with message-format 0x80013700 carries one envelope whose data sections are messages. */
 export function splitBatch(envelope: Buffer): Buffer[] {
+  return scanBatchEnvelope(envelope) ?? splitBatchWithRhea(envelope);
+}
+
+/** The generic path of `splitBatch`: rhea decodes every section of the envelope. */
+export function splitBatchWithRhea(envelope: Buffer): Buffer[] {
   const reader = new codec.Reader(envelope);
   const parts: Buffer[] = [];
   while (reader.remaining() > 0) {

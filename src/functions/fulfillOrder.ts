@@ -21,7 +21,8 @@ import { inventoryEntityId, inventoryOperations, releaseResultSchema, reserveRes
  * The fulfillment of one paid basket: reserve every line through the SKU's `inventory` entity;
  * all reserved → InventoryUpdated {reserved}; otherwise release what was reserved and publish
  * InventoryUpdated {insufficient, shortages}. The event goes into the basket's own session with the
- * sequence after PaymentMade, so the convoy applies it in order like any other event.
+ * sequence after PaymentMade, so the convoy applies it in order like any other event. Once a
+ * {reserved} event is published, every SKU is told to commit the basket's reservation.
  */
 
 export const fulfillOrderName = fulfillOrderOrchestration;
@@ -102,6 +103,15 @@ export function* fulfillOrderOrchestrator(context: OrchestrationContext): Return
 
   const input: PublishInventoryUpdatedInput = { basketId: request.basketId, sequence: request.nextSequence, data };
   yield context.df.callActivityWithRetry(publishInventoryUpdatedName, publishRetry, input);
+
+  // Only now is the sale final: each SKU drops the basket's reservation (keeping the stock deducted)
+  // so its state stays bounded. Signals, not calls: nothing here needs the answer, the messages are
+  // committed with this episode, and commit is idempotent.
+  if (data.outcome === 'reserved') {
+    for (const line of wanted) {
+      context.df.signalEntity(inventoryEntityId(line.sku), inventoryOperations.commit, { basketId: request.basketId });
+    }
+  }
   return data;
 }
 

@@ -5,8 +5,9 @@ import { dependencyUnavailable, unavailableProblem, validationProblem } from './
 import { inventoryEntityId, inventoryStateSchema, skuParamsSchema } from './inventory';
 
 /**
- * GET /api/inventory/{sku} — the SKU's stock as its entity last saved it. A SKU never touched has
- * the configured default stock (the entity starts from it on first use).
+ * GET /api/inventory/{sku} — the SKU's stock as its entity last saved it: `available`, `reserved`
+ * (units held by fulfillments in flight, over `reservations` baskets) and `sold` (committed units).
+ * A SKU never touched has the configured default stock (the entity starts from it on first use).
  */
 
 export const getInventoryName = 'getInventory';
@@ -32,7 +33,7 @@ export function makeGetInventory(
     if (!response.entityExists) {
       return {
         status: 200,
-        jsonBody: { sku, available: deps.defaultStock(), reserved: 0, reservations: 0, initialized: false },
+        jsonBody: { sku, available: deps.defaultStock(), reserved: 0, reservations: 0, sold: 0, initialized: false },
       };
     }
     const state = inventoryStateSchema.safeParse(response.entityState);
@@ -48,6 +49,7 @@ export function makeGetInventory(
         available: state.data.available,
         reserved: quantities.reduce((sum, q) => sum + q, 0),
         reservations: quantities.length,
+        sold: state.data.sold,
         initialized: true,
       },
     };

@@ -15,7 +15,7 @@ describe('local durable backend: the convoy fulfillment', () => {
 
   const inventory = async (sku: string): Promise<unknown> => (await h.api(`entities/inventory/${sku}`)).body;
 
-  it('reserves every SKU of a basket through the inventory entity and publishes InventoryUpdated', async () => {
+  it('reserves every SKU of a basket, publishes InventoryUpdated, then commits the reservations as sold', async () => {
     const lines = [
       { sku: 'SKU-1', quantity: 2 },
       { sku: 'SKU-2', quantity: 1 },
@@ -31,11 +31,22 @@ describe('local durable backend: the convoy fulfillment', () => {
     const status = await statusOf(h, 'fulfill-b1');
     assert.equal(status.runtimeStatus, 'Completed');
     assert.deepEqual(status.output, { outcome: 'reserved' });
-    assert.deepEqual(await inventory('SKU-1'), { available: 2, reservations: { b1: 3 } });
-    assert.deepEqual(await inventory('SKU-2'), { available: 4, reservations: { b1: 1 } });
+    assert.deepEqual(await inventory('SKU-1'), { available: 2, reservations: {}, sold: 3, committed: ['b1'] });
+    assert.deepEqual(await inventory('SKU-2'), { available: 4, reservations: {}, sold: 1, committed: ['b1'] });
     const event = probe.published.find((e) => field(e, 'basketId') === 'b1');
     assert.equal(field(event, 'type'), 'InventoryUpdated');
     assert.equal(field(event, 'sequence'), 4);
+
+    // The same basket fulfilled again from a fresh history (e.g. its instance purged): no second sale.
+    await h.client({
+      action: 'start',
+      name: 'fulfillOrder',
+      instanceId: 'fulfill-b1-again',
+      input: { basketId: 'b1', lines, nextSequence: 4 },
+    });
+    await h.backend.whenIdle();
+    assert.deepEqual((await statusOf(h, 'fulfill-b1-again')).output, { outcome: 'reserved' });
+    assert.deepEqual(await inventory('SKU-1'), { available: 2, reservations: {}, sold: 3, committed: ['b1'] });
   });
 
   it('never sells the same stock twice when baskets compete for it', async () => {
@@ -65,9 +76,12 @@ describe('local durable backend: the convoy fulfillment', () => {
     assert.equal(outcomes.filter((o) => o === 'insufficient').length, 7);
     const hot = await inventory('HOT');
     assert.equal(field(hot, 'available'), 0);
-    const reservations = field(hot, 'reservations');
-    assert.ok(typeof reservations === 'object' && reservations !== null);
-    assert.equal(Object.keys(reservations).length, 5);
+    assert.equal(field(hot, 'sold'), 5);
+    // Committed once published: no reservation outlives its fulfillment.
+    assert.deepEqual(field(hot, 'reservations'), {});
+    const committed = field(hot, 'committed');
+    assert.ok(Array.isArray(committed));
+    assert.equal(committed.length, 5);
     // Baskets that fell short released what they had reserved of their other SKU.
     for (const [i, basketId] of baskets.entries()) {
       const cold = await inventory(`COLD-${basketId}`);

@@ -56,7 +56,7 @@ const testing = load('durable-functions/lib/src/util/testingUtils') as {
   ) => (trigger: unknown, context: InvocationContext) => Promise<unknown>;
   DurableOrchestrationInput: new (instanceId: string, history: HistoryEvent[], input: unknown) => object;
 };
-const actionTypes = { CallActivityWithRetry: 1, CallEntity: 7 } as const;
+const actionTypes = { CallActivityWithRetry: 1, CallEntity: 7, SignalEntity: 9 } as const;
 
 const at = new Date('2026-03-01T10:00:00.000Z');
 const opts = (eventId: number, extra: Partial<EventOptions> = {}): EventOptions => ({
@@ -138,8 +138,14 @@ const started = (): HistoryEvent[] => [
   new history.ExecutionStarted(opts(-1, { name: 'fulfillOrder', input: JSON.stringify(request) })),
 ];
 
+const actionKind = (a: Action): string =>
+  a.actionType === actionTypes.CallEntity
+    ? 'entity'
+    : a.actionType === actionTypes.SignalEntity
+      ? 'signal'
+      : 'activity';
 const describeAction = (a: Action): [string, string | undefined, unknown] => [
-  a.actionType === actionTypes.CallEntity ? `entity ${String(a.instanceId)}` : `activity ${String(a.functionName)}`,
+  `${actionKind(a)} ${String(a.actionType === actionTypes.CallActivityWithRetry ? a.functionName : a.instanceId)}`,
   a.operation,
   typeof a.input === 'string' ? JSON.parse(a.input) : a.input,
 ];
@@ -154,7 +160,7 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
     ]);
   });
 
-  it('all reserved: publishes InventoryUpdated {reserved} with the next sequence; replay after completion adds nothing', async () => {
+  it('all reserved: publishes InventoryUpdated {reserved}, then signals every SKU to commit; replay adds nothing', async () => {
     const events = started();
     const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', { reserved: true, quantity: 3 });
     const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', { reserved: true, quantity: 4 });
@@ -188,8 +194,44 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
     const done = await replay(events, request);
     assert.equal(done.isDone, true);
     assert.deepEqual(done.output, { outcome: 'reserved' });
-    // The replayed run reproduces the same three actions — no second reservation, no second publish.
-    assert.deepEqual(done.actions.map(describeAction), second.actions.map(describeAction));
+    // The replayed run reproduces the same three actions — no second reservation, no second publish —
+    // and only after the publish completed, one commit per SKU (the basket's reservations become sales).
+    const commits = [
+      ['signal @inventory@SKU-1', 'commit', { basketId: 'b-1' }],
+      ['signal @inventory@SKU-2', 'commit', { basketId: 'b-1' }],
+    ];
+    assert.deepEqual(done.actions.map(describeAction), [...second.actions.map(describeAction), ...commits]);
+
+    // With the signals recorded as sent, a further replay asks for exactly the same actions again.
+    events.push(
+      new history.EventSent(opts(3, { name: 'op', instanceId: '@inventory@SKU-1', input: '{}' })),
+      new history.EventSent(opts(4, { name: 'op', instanceId: '@inventory@SKU-2', input: '{}' })),
+    );
+    const replayed = await replay(events, request);
+    assert.equal(replayed.isDone, true);
+    assert.deepEqual(replayed.actions.map(describeAction), done.actions.map(describeAction));
+  });
+
+  it('does not commit before the publish has completed', async () => {
+    const events = started();
+    const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', { reserved: true, quantity: 3 });
+    const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', { reserved: true, quantity: 4 });
+    events.push(
+      new history.OrchestratorCompleted(opts(-1)),
+      sku1.sent,
+      sku2.sent,
+      new history.OrchestratorStarted(opts(-1)),
+      sku1.raised,
+      sku2.raised,
+      new history.OrchestratorCompleted(opts(-1)),
+      new history.TaskScheduled(opts(2, { name: publishInventoryUpdatedName })),
+    );
+    const waiting = await replay(events, request);
+    assert.equal(waiting.isDone, false);
+    assert.deepEqual(
+      waiting.actions.filter((a) => a.actionType === actionTypes.SignalEntity),
+      [],
+    );
   });
 
   it('one SKU short: releases what was reserved, then publishes {insufficient} with the shortage', async () => {
@@ -233,7 +275,9 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
     const done = await replay(events, request);
     assert.equal(done.isDone, true);
     assert.deepEqual(done.output, shortage);
+    // Released, so nothing to commit: the only entity messages are the reserves and the release.
     assert.equal(done.actions.length, 4);
+    assert.equal(done.actions.filter((a) => a.actionType === actionTypes.SignalEntity).length, 0);
   });
 
   it('publishes with backoff retries so a broker outage of minutes does not fail the fulfillment', async () => {

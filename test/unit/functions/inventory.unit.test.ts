@@ -4,7 +4,15 @@ import { createRequire } from 'node:module';
 import type { InvocationContext } from '@azure/functions';
 import { DummyEntityContext, EntityId } from 'durable-functions';
 import { z } from 'zod';
-import { inventoryEntityName, makeInventoryEntity } from '../../../src/functions/inventory';
+import {
+  commit,
+  committedCapacity,
+  inventoryEntityName,
+  inventoryStateSchema,
+  makeInventoryEntity,
+  remember,
+  reserve,
+} from '../../../src/functions/inventory';
 
 /*
  * The entity runs through durable-functions' own entity dispatcher (createEntityFunction): it gets
@@ -39,6 +47,16 @@ const resultSchema = z.object({
   entityState: z.string().optional(),
   results: z.array(z.object({ isError: z.boolean(), result: z.string().optional() })),
 });
+
+/** A stored state as the extension hands it over; unspecified fields take their empty values. */
+function state(fields: {
+  available: number;
+  reservations?: Record<string, number>;
+  sold?: number;
+  committed?: string[];
+}) {
+  return JSON.stringify({ reservations: {}, sold: 0, committed: [], ...fields });
+}
 
 const entity = testing.createEntityFunction(makeInventoryEntity({ defaultStock: () => 10 }));
 
@@ -83,35 +101,166 @@ describe('inventory entity (durable-functions entity dispatcher)', () => {
       { reserved: true, quantity: 3 },
       { reserved: true, quantity: 2 },
     ]);
-    assert.deepEqual(out.state, { available: 5, reservations: { 'b-1': 3, 'b-2': 2 } });
+    assert.deepEqual(out.state, { available: 5, reservations: { 'b-1': 3, 'b-2': 2 }, sold: 0, committed: [] });
   });
 
   it('refuses a reservation larger than what is available and says how much is', async () => {
-    const out = await run(JSON.stringify({ available: 2, reservations: {} }), [
-      { name: 'reserve', input: { basketId: 'b-3', quantity: 5 } },
-    ]);
+    const out = await run(state({ available: 2 }), [{ name: 'reserve', input: { basketId: 'b-3', quantity: 5 } }]);
     assert.deepEqual(out.results, [{ reserved: false, available: 2 }]);
-    assert.deepEqual(out.state, { available: 2, reservations: {} });
+    assert.deepEqual(out.state, { available: 2, reservations: {}, sold: 0, committed: [] });
   });
 
   it('releases a basket once (a second release returns nothing), and restock adds stock', async () => {
-    const out = await run(JSON.stringify({ available: 5, reservations: { 'b-1': 3 } }), [
+    const out = await run(state({ available: 5, reservations: { 'b-1': 3 } }), [
       { name: 'release', input: { basketId: 'b-1' } },
       { name: 'release', input: { basketId: 'b-1' } },
       { name: 'restock', input: { quantity: 100 } },
       { name: 'get' },
     ]);
     assert.deepEqual(out.results.slice(0, 2), [{ released: 3 }, { released: 0 }]);
-    assert.deepEqual(out.results[3], { available: 108, reservations: {} });
-    assert.deepEqual(out.state, { available: 108, reservations: {} });
+    assert.deepEqual(out.results[3], { available: 108, reservations: {}, sold: 0, committed: [] });
+    assert.deepEqual(out.state, { available: 108, reservations: {}, sold: 0, committed: [] });
   });
 
   it('reports bad input and unknown operations as operation errors, leaving the state unchanged', async () => {
-    const state = JSON.stringify({ available: 5, reservations: {} });
-    const out = await run(state, [{ name: 'reserve', input: { basketId: 'b-1', quantity: -1 } }, { name: 'steal' }]);
-    assert.equal(out.results.length, 2);
+    const before = state({ available: 5 });
+    const out = await run(before, [
+      { name: 'reserve', input: { basketId: 'b-1', quantity: -1 } },
+      { name: 'commit', input: { basketId: 'not a basket id' } },
+      { name: 'steal' },
+    ]);
+    assert.equal(out.results.length, 3);
     for (const result of out.results)
       assert.ok(z.object({ error: z.string() }).safeParse(result).success, JSON.stringify(result));
-    assert.equal(out.rawState, state);
+    assert.equal(out.rawState, before);
+  });
+});
+
+describe('inventory entity: commit keeps the state to baskets in flight', () => {
+  it('commit turns the reservation into sold: stock stays deducted, the entry leaves reservations', async () => {
+    const out = await run(undefined, [
+      { name: 'reserve', input: { basketId: 'b-1', quantity: 3 } },
+      { name: 'reserve', input: { basketId: 'b-2', quantity: 2 } },
+      { name: 'commit', input: { basketId: 'b-1' } },
+    ]);
+    assert.deepEqual(out.results[2], { committed: 3 });
+    assert.deepEqual(out.state, { available: 5, reservations: { 'b-2': 2 }, sold: 3, committed: ['b-1'] });
+  });
+
+  it('is idempotent: a second commit of the same basket commits nothing and records nothing twice', async () => {
+    const out = await run(state({ available: 5, reservations: { 'b-1': 3 } }), [
+      { name: 'commit', input: { basketId: 'b-1' } },
+      { name: 'commit', input: { basketId: 'b-1' } },
+    ]);
+    assert.deepEqual(out.results, [{ committed: 3 }, { committed: 0 }]);
+    assert.deepEqual(out.state, { available: 5, reservations: {}, sold: 3, committed: ['b-1'] });
+  });
+
+  it('after a release, or for a basket never reserved, commit changes nothing and remembers nothing', async () => {
+    const out = await run(state({ available: 5, reservations: { 'b-1': 3 } }), [
+      { name: 'release', input: { basketId: 'b-1' } },
+      { name: 'commit', input: { basketId: 'b-1' } },
+      { name: 'commit', input: { basketId: 'b-unknown' } },
+      // Not remembered, so a real reserve of that basket still deducts.
+      { name: 'reserve', input: { basketId: 'b-unknown', quantity: 2 } },
+    ]);
+    assert.deepEqual(out.results, [
+      { released: 3 },
+      { committed: 0 },
+      { committed: 0 },
+      { reserved: true, quantity: 2 },
+    ]);
+    assert.deepEqual(out.state, { available: 6, reservations: { 'b-unknown': 2 }, sold: 0, committed: [] });
+  });
+
+  it('a duplicate reserve after commit answers reserved without deducting again', async () => {
+    const out = await run(state({ available: 4 }), [
+      { name: 'reserve', input: { basketId: 'b-1', quantity: 3 } },
+      { name: 'commit', input: { basketId: 'b-1' } },
+      { name: 'reserve', input: { basketId: 'b-1', quantity: 3 } },
+      // Even with less stock left than the basket wanted: the basket already has its units.
+      { name: 'reserve', input: { basketId: 'b-1', quantity: 3 } },
+      { name: 'release', input: { basketId: 'b-1' } },
+    ]);
+    assert.deepEqual(out.results.slice(2), [
+      { reserved: true, quantity: 3 },
+      { reserved: true, quantity: 3 },
+      { released: 0 },
+    ]);
+    assert.deepEqual(out.state, { available: 1, reservations: {}, sold: 3, committed: ['b-1'] });
+  });
+
+  it(`remembers the last ${String(committedCapacity)} commits: the next one evicts the oldest`, async () => {
+    const full = Array.from({ length: committedCapacity }, (_, i) => `old-${String(i)}`);
+    const out = await run(state({ available: 10, reservations: { 'b-new': 1 }, sold: 256, committed: full }), [
+      { name: 'commit', input: { basketId: 'b-new' } },
+      // old-1 is still remembered: no deduction.
+      { name: 'reserve', input: { basketId: 'old-1', quantity: 1 } },
+      // old-0 was evicted: a late reserve for it is treated as new (the documented residual risk).
+      { name: 'reserve', input: { basketId: 'old-0', quantity: 1 } },
+    ]);
+    assert.deepEqual(out.results, [{ committed: 1 }, { reserved: true, quantity: 1 }, { reserved: true, quantity: 1 }]);
+    const after = inventoryStateSchema.parse(out.state);
+    assert.equal(after.committed.length, committedCapacity);
+    assert.equal(after.committed[0], 'old-1');
+    assert.equal(after.committed.at(-1), 'b-new');
+    assert.equal(after.available, 9);
+    assert.deepEqual(after.reservations, { 'old-0': 1 });
+  });
+
+  it('keeps the state bounded however many baskets went through (reserve + commit each)', async () => {
+    const sizes: number[] = [];
+    let stored = state({ available: 1_000_000 });
+    for (const batch of [0, 1, 2, 3, 4, 5]) {
+      const ops = Array.from({ length: 200 }, (_, i) => `basket-${String(batch * 200 + i).padStart(6, '0')}`).flatMap(
+        (basketId) => [
+          { name: 'reserve', input: { basketId, quantity: 2 } },
+          { name: 'commit', input: { basketId } },
+        ],
+      );
+      const out = await run(stored, ops);
+      assert.ok(out.rawState !== undefined);
+      stored = out.rawState;
+      sizes.push(stored.length);
+    }
+    const last = inventoryStateSchema.parse(JSON.parse(stored));
+    assert.equal(last.sold, 2 * 1200);
+    assert.equal(last.available, 1_000_000 - 2 * 1200);
+    assert.deepEqual(last.reservations, {});
+    assert.equal(last.committed.length, committedCapacity);
+    assert.equal(last.committed.at(-1), 'basket-001199');
+    // Once the ring is full (after 256 baskets) the stored size stops growing.
+    assert.equal(new Set(sizes.slice(2)).size, 1, `sizes: ${sizes.join(', ')}`);
+    assert.ok((sizes.at(-1) ?? Infinity) < 256 * 20, `sizes: ${sizes.join(', ')}`);
+  });
+
+  it('loads state saved before commit existed (no sold, no ring) and refuses a ring over its bound', async () => {
+    const legacy = await run(JSON.stringify({ available: 5, reservations: { 'b-1': 3 } }), [
+      { name: 'commit', input: { basketId: 'b-1' } },
+    ]);
+    assert.deepEqual(legacy.state, { available: 5, reservations: {}, sold: 3, committed: ['b-1'] });
+
+    const oversized = state({ available: 5, committed: Array.from({ length: committedCapacity + 1 }, String) });
+    const out = await run(oversized, [{ name: 'get' }]);
+    assert.ok(z.object({ error: z.string() }).safeParse(out.results[0]).success);
+  });
+});
+
+describe('inventory decisions (pure)', () => {
+  it('remember keeps at most the capacity, newest last', () => {
+    assert.deepEqual(remember(['a', 'b', 'c'], 'd', 3), ['b', 'c', 'd']);
+    assert.deepEqual(remember(['a'], 'b', 3), ['a', 'b']);
+    assert.deepEqual(remember([], 'a', 1), ['a']);
+  });
+
+  it('commit with a small ring, then reserve: evicted baskets deduct again, remembered ones do not', () => {
+    let current = inventoryStateSchema.parse({ available: 10, reservations: {} });
+    for (const basketId of ['a', 'b', 'c']) {
+      current = reserve(current, basketId, 1).state;
+      current = commit(current, basketId, 2).state;
+    }
+    assert.deepEqual(current.committed, ['b', 'c']);
+    assert.equal(reserve(current, 'b', 1).state, current);
+    assert.equal(reserve(current, 'a', 1).state.available, 6);
   });
 });

@@ -83,8 +83,13 @@ describe('restockInventory and getInventory (real durable client, stand-in exten
     assert.equal(problemOf(await post('SKU-1', JSON.stringify({ quantity: 1 }))).status, 503);
   });
 
-  it('reads the entity state: available, reserved total and number of reservations', async () => {
-    extension.entities.set('inventory/SKU-2', { available: 7, reservations: { 'b-1': 2, 'b-2': 1 } });
+  it('reads the entity state: available, reserved total, number of reservations and units sold', async () => {
+    extension.entities.set('inventory/SKU-2', {
+      available: 7,
+      reservations: { 'b-1': 2, 'b-2': 1 },
+      sold: 11,
+      committed: ['b-0'],
+    });
     const response = await get('SKU-2');
     assert.equal(response.status, 200);
     assert.deepEqual(response.jsonBody, {
@@ -92,6 +97,20 @@ describe('restockInventory and getInventory (real durable client, stand-in exten
       available: 7,
       reserved: 3,
       reservations: 2,
+      sold: 11,
+      initialized: true,
+    });
+  });
+
+  it('reads state saved before commit existed as nothing sold yet', async () => {
+    extension.entities.set('inventory/SKU-4', { available: 3, reservations: { 'b-1': 2 } });
+    const response = await get('SKU-4');
+    assert.deepEqual(response.jsonBody, {
+      sku: 'SKU-4',
+      available: 3,
+      reserved: 2,
+      reservations: 1,
+      sold: 0,
       initialized: true,
     });
   });
@@ -103,6 +122,7 @@ describe('restockInventory and getInventory (real durable client, stand-in exten
       available: 1000,
       reserved: 0,
       reservations: 0,
+      sold: 0,
       initialized: false,
     });
   });
