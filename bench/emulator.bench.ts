@@ -2,7 +2,8 @@
  * `npm run bench:emulator` — how fast the emulator moves messages for the real SDK, next to a bare
  * rhea client <-> rhea server loopback doing the same transfers and settlements in the same run.
  * Options: --messages 20000 --sessions 16 --queued 100000 (RSS step) --body 200 (bytes)
- * --only send|receive|rss (one part, e.g. under `node --cpu-prof`).
+ * --only send|receive|rss (one part, e.g. under `node --cpu-prof`); --only codec prints the emulator's
+ * own per-message cost on the send path (in-process, no sockets), which the default run does not.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,11 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
+import { realClock } from '../local/emulator/clock';
+import { parseMessage, parseMessageWithRhea, splitBatch, splitBatchWithRhea } from '../local/emulator/codec';
+import { loadEmulatorConfig } from '../local/emulator/config';
 import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index';
+import { Namespace } from '../local/emulator/namespace';
 import { outcome } from '../local/emulator/rheaInternals';
 import { connectRaw } from '../test/local/emulator/rawClient';
 
@@ -32,8 +37,8 @@ const queuedForRss = Number(values.queued);
 const bodyBytes = Number(values.body);
 const receiveBatch = Number(values.batch);
 const only = values.only;
-if (only !== undefined && !['send', 'receive', 'rss'].includes(only))
-  throw new Error(`--only ${only}: send, receive or rss`);
+if (only !== undefined && !['send', 'receive', 'rss', 'codec'].includes(only))
+  throw new Error(`--only ${only}: send, receive, rss or codec`);
 const runs = (part: string): boolean => only === undefined || only === part;
 
 const benchConfig: EmulatorConfigFile = {
@@ -43,6 +48,7 @@ const benchConfig: EmulatorConfigFile = {
         Name: 'sbemulatorns',
         Queues: [
           { Name: 'bench', Properties: { LockDuration: 'PT1M', MaxDeliveryCount: 10 } },
+          { Name: 'bench-dedup', Properties: { RequiresDuplicateDetection: true } },
           { Name: 'bench-sessions', Properties: { RequiresSession: true, LockDuration: 'PT1M', MaxDeliveryCount: 10 } },
         ],
       },
@@ -287,6 +293,52 @@ async function emulatorReceive(
   return { ms: performance.now() - started, bodies };
 }
 
+// ---- the emulator's own send-path cost, per message, without sockets -----------------------------
+
+/** Best of `passes` timings of `work` over all messages, in µs per message. */
+function perMessage(messages: number, passes: number, work: () => void): string {
+  let best = Infinity;
+  for (let i = 0; i < passes; i++) {
+    const started = performance.now();
+    work();
+    best = Math.min(best, performance.now() - started);
+  }
+  return ((best * 1000) / messages).toFixed(2);
+}
+
+function printCodecCosts(envelopes: Buffer[]): void {
+  const raws = envelopes.flatMap((e) => splitBatch(e));
+  const parsed = envelopes.map((e) => splitBatch(e).map((raw) => parseMessage(raw)));
+  const definition = loadEmulatorConfig(benchConfig);
+  const store = (address: string) => () => {
+    const namespace = new Namespace(definition, realClock, () => undefined);
+    for (const batch of parsed) namespace.sendAll(address, batch);
+    namespace.dispose();
+  };
+  const n = raws.length;
+  console.log(`emulator send path, µs per message (best of 10 passes over the ${envelopes.length} SDK envelopes):`);
+  const split = () => {
+    for (const e of envelopes) splitBatch(e);
+  };
+  const read = () => {
+    for (const r of raws) parseMessage(r);
+  };
+  const splitWithRhea = () => {
+    for (const e of envelopes) splitBatchWithRhea(e);
+  };
+  const readWithRhea = () => {
+    for (const r of raws) parseMessageWithRhea(r);
+  };
+  console.log(
+    `  find the data sections: ${perMessage(n, 10, split)} (rhea's decoder: ${perMessage(n, 10, splitWithRhea)})`,
+  );
+  console.log(
+    `  check + read each message: ${perMessage(n, 10, read)} (rhea's decoder: ${perMessage(n, 10, readWithRhea)})`,
+  );
+  console.log(`  route + store (queue): ${perMessage(n, 10, store('bench'))}`);
+  console.log(`  route + store (queue with duplicate detection): ${perMessage(n, 10, store('bench-dedup'))}`);
+}
+
 // ---- RSS with 100k queued messages (emulator in its own process) --------------------------------
 
 function peakRssMb(pid: number): { current: number; peak: number } {
@@ -349,6 +401,8 @@ async function main(): Promise<void> {
   await raw.authorize('bench');
   await raw.authorize('bench-sessions');
 
+  if (only === 'codec') printCodecCosts((await emulatorSend(client)).envelopes);
+
   if (runs('send')) {
     step('emulator + SDK: batched send');
     const sent = await emulatorSend(client);
@@ -400,15 +454,17 @@ async function main(): Promise<void> {
   await emulator.close();
   await loopback.close();
 
-  console.log('');
-  console.log(
-    '| path | SDK -> emulator msg/s | rhea client -> emulator msg/s | rhea client -> rhea server (baseline) msg/s | baseline / SDK path | baseline / rhea-client path |',
-  );
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const f of figures) {
+  if (figures.length > 0) {
+    console.log('');
     console.log(
-      `| ${f.name} | ${f.emulator} | ${f.rawClient} | ${f.baseline} | ${(f.baseline / f.emulator).toFixed(2)}x | ${(f.baseline / f.rawClient).toFixed(2)}x |`,
+      '| path | SDK -> emulator msg/s | rhea client -> emulator msg/s | rhea client -> rhea server (baseline) msg/s | baseline / SDK path | baseline / rhea-client path |',
     );
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const f of figures) {
+      console.log(
+        `| ${f.name} | ${f.emulator} | ${f.rawClient} | ${f.baseline} | ${(f.baseline / f.emulator).toFixed(2)}x | ${(f.baseline / f.rawClient).toFixed(2)}x |`,
+      );
+    }
   }
 
   if (!runs('rss')) return;

@@ -1,5 +1,12 @@
 import * as rhea from 'rhea';
-import { readSections, scanBatchEnvelope } from './fastCodec';
+import {
+  readProperties,
+  readScalarMap,
+  readSections,
+  scanBatchEnvelope,
+  type FastProperties,
+  FastSections,
+} from './fastCodec';
 
 /**
  * The AMQP encoding work of the broker. rhea's typings describe its codec with `any`; this module is
@@ -153,29 +160,101 @@ export function parseMessage(raw: Buffer): ParsedMessage {
 }
 
 const noBytes = Buffer.alloc(0);
+const noHeader: ParsedMessage['header'] = Object.freeze({ durable: false, priority: undefined, ttlMs: undefined });
+const noAnnotations: Record<string, unknown> = Object.freeze({});
+
+/**
+ * What the fast path returns: the fields every send uses are read on arrival, the ones only filters,
+ * dead-lettering and deliveries use are decoded (once) when first asked for. One object per message:
+ * the section offsets are its own fields. Getters live on the prototype, so copy it field by field
+ * (`copyParsed`), never with a spread.
+ */
+class LazyParsedMessage extends FastSections implements ParsedMessage {
+  private properties: FastProperties | undefined = undefined;
+  private appProperties: Record<string, unknown> | undefined = undefined;
+
+  constructor(private readonly raw: Buffer) {
+    super();
+  }
+
+  get header(): ParsedMessage['header'] {
+    return this.sectionHeader ?? noHeader;
+  }
+  get annotations(): Record<string, unknown> {
+    return this.sectionAnnotations ?? noAnnotations;
+  }
+  get messageId(): string | undefined {
+    return messageIdText(this.rawMessageId);
+  }
+  get sessionId(): string | undefined {
+    return optionalString(this.rawGroupId);
+  }
+  get size(): number {
+    return this.raw.length;
+  }
+
+  private decodedProperties(): FastProperties | undefined {
+    if (this.propertiesValue < 0) return undefined;
+    this.properties ??= readProperties(this.raw, this.propertiesValue, this.propertiesEnd);
+    return this.properties;
+  }
+
+  get correlationId(): string | undefined {
+    return messageIdText(this.decodedProperties()?.correlationId);
+  }
+  get subject(): string | undefined {
+    return optionalString(this.decodedProperties()?.subject);
+  }
+  get to(): string | undefined {
+    return optionalString(this.decodedProperties()?.to);
+  }
+  get replyTo(): string | undefined {
+    return optionalString(this.decodedProperties()?.replyTo);
+  }
+  get replyToSessionId(): string | undefined {
+    return optionalString(this.decodedProperties()?.replyToGroupId);
+  }
+  get contentType(): string | undefined {
+    return optionalString(this.decodedProperties()?.contentType);
+  }
+  get applicationProperties(): Record<string, unknown> {
+    if (this.applicationPropertiesValue < 0) return {};
+    this.appProperties ??=
+      readScalarMap(this.raw, this.applicationPropertiesValue, this.applicationPropertiesEnd) ?? {};
+    return this.appProperties;
+  }
+  get propertiesBytes(): Buffer {
+    return this.propertiesStart < 0 ? noBytes : this.raw.subarray(this.propertiesStart, this.propertiesEnd);
+  }
+  get bodyBytes(): Buffer {
+    // Application properties travel with the body: they change only when dead-lettering.
+    return this.raw.subarray(this.applicationPropertiesStart >= 0 ? this.applicationPropertiesStart : this.bodyStart);
+  }
+}
 
 /** The fast path of `parseMessage`; undefined when the encoding is not one it recognises. */
 export function parseMessageFast(raw: Buffer): ParsedMessage | undefined {
-  const sections = readSections(raw);
-  if (sections === undefined) return undefined;
-  const properties = sections.properties;
+  const message = new LazyParsedMessage(raw);
+  return readSections(raw, message) ? message : undefined;
+}
+
+/** A plain copy of every field (a spread would miss `LazyParsedMessage`'s getters). */
+export function copyParsed(parsed: ParsedMessage): ParsedMessage {
   return {
-    header: sections.header ?? { durable: false, priority: undefined, ttlMs: undefined },
-    annotations: sections.annotations ?? {},
-    messageId: messageIdText(properties?.messageId),
-    sessionId: optionalString(properties?.groupId),
-    correlationId: messageIdText(properties?.correlationId),
-    subject: optionalString(properties?.subject),
-    to: optionalString(properties?.to),
-    replyTo: optionalString(properties?.replyTo),
-    replyToSessionId: optionalString(properties?.replyToGroupId),
-    contentType: optionalString(properties?.contentType),
-    applicationProperties: sections.applicationProperties ?? {},
-    propertiesBytes: properties === undefined ? noBytes : raw.subarray(sections.propertiesStart, sections.propertiesEnd),
-    bodyBytes: raw.subarray(
-      sections.applicationPropertiesStart >= 0 ? sections.applicationPropertiesStart : sections.bodyStart,
-    ),
-    size: raw.length,
+    header: parsed.header,
+    annotations: parsed.annotations,
+    messageId: parsed.messageId,
+    sessionId: parsed.sessionId,
+    correlationId: parsed.correlationId,
+    subject: parsed.subject,
+    to: parsed.to,
+    replyTo: parsed.replyTo,
+    replyToSessionId: parsed.replyToSessionId,
+    contentType: parsed.contentType,
+    applicationProperties: parsed.applicationProperties,
+    propertiesBytes: parsed.propertiesBytes,
+    bodyBytes: parsed.bodyBytes,
+    size: parsed.size,
   };
 }
 
@@ -273,7 +352,7 @@ export function withMessageId(parsed: ParsedMessage, messageId: string): ParsedM
   writer.write(messageCodec.properties(fields).described());
   const propertiesBytes = writer.toBuffer();
   return {
-    ...parsed,
+    ...copyParsed(parsed),
     messageId,
     propertiesBytes,
     size: parsed.size - parsed.propertiesBytes.length + propertiesBytes.length,
@@ -338,8 +417,14 @@ export function encodeDelivery(parts: DeliveryParts): Buffer {
   return writer.toBuffer();
 }
 
-/** Re-encodes application properties + body with extra properties (DeadLetterReason etc.). */
-export function withApplicationProperties(parsed: ParsedMessage, extra: Record<string, unknown>): Buffer {
+/**
+ * Re-encodes application properties + body with extra properties (DeadLetterReason etc.).
+ * `bodyBytes` is the message's current application properties + body.
+ */
+export function withApplicationProperties(
+  parsed: Pick<ParsedMessage, 'applicationProperties' | 'bodyBytes'>,
+  extra: Record<string, unknown>,
+): Buffer {
   const properties = { ...parsed.applicationProperties, ...extra };
   const writer = new codec.Writer();
   writer.write(codec.described(codec.wrap_ulong(0x74), codec.wrap_map(properties)));

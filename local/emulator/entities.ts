@@ -129,14 +129,15 @@ export class MessageEntity {
       });
       return message;
     }
-    this.activate(message);
+    this.activate(message, now);
     return message;
   }
 
-  private activate(message: StoredMessage): void {
+  /** `now`: the caller's reading of the clock, when it has just taken one (the hot send path). */
+  private activate(message: StoredMessage, now = this.clock.now()): void {
     if (message.gone) return;
     message.state = 'active';
-    message.enqueuedAt = Math.min(message.enqueuedAt, this.clock.now());
+    message.enqueuedAt = Math.min(message.enqueuedAt, now);
     const ttl = Math.min(message.parsed.header.ttlMs ?? Infinity, this.settings.defaultTtlMs);
     message.expiresAt = message.enqueuedAt + ttl;
     this.makeVisible(message);
@@ -390,7 +391,10 @@ export class MessageEntity {
     if (description !== undefined) extra.DeadLetterErrorDescription = description;
     target.accept(message.parsed, {
       bodyBytes: withApplicationProperties(
-        message.bodyBytes === undefined ? message.parsed : { ...message.parsed, bodyBytes: message.bodyBytes },
+        {
+          applicationProperties: message.parsed.applicationProperties,
+          bodyBytes: message.bodyBytes ?? message.parsed.bodyBytes,
+        },
         extra,
       ),
       deadLetterSource: this.path,

@@ -7,6 +7,11 @@ import { MessageEntity, type EntityStats } from './entities';
 /** Remembers message ids for the duplicate-detection window; Map order is arrival order. */
 class DuplicateDetector {
   private readonly seen = new Map<string, number>();
+  /**
+   * No remembered id expires before this (a lower bound: the first entry's expiry, or Infinity when
+   * empty), so the sweep runs only when something can be dropped instead of on every send.
+   */
+  private sweepAt = Infinity;
 
   constructor(
     private readonly settings: DuplicateDetection,
@@ -17,9 +22,15 @@ class DuplicateDetector {
   isDuplicate(messageId: string | undefined): boolean {
     if (!this.settings.enabled || messageId === undefined) return false;
     const now = this.clock.now();
-    for (const [id, expires] of this.seen) {
-      if (expires > now) break;
-      this.seen.delete(id);
+    if (this.sweepAt <= now) {
+      this.sweepAt = Infinity;
+      for (const [id, expires] of this.seen) {
+        if (expires > now) {
+          this.sweepAt = expires;
+          break;
+        }
+        this.seen.delete(id);
+      }
     }
     return (this.seen.get(messageId) ?? 0) > now;
   }
@@ -27,7 +38,9 @@ class DuplicateDetector {
   remember(messageId: string | undefined): void {
     if (!this.settings.enabled || messageId === undefined) return;
     this.seen.delete(messageId);
-    this.seen.set(messageId, this.clock.now() + this.settings.windowMs);
+    const expires = this.clock.now() + this.settings.windowMs;
+    this.seen.set(messageId, expires);
+    this.sweepAt = Math.min(this.sweepAt, expires);
   }
 }
 
@@ -46,6 +59,9 @@ interface SendTarget {
 }
 
 export type SendResult = { ok: true; duplicate: boolean } | { ok: false; error: AmqpErrorShape };
+// Shared, read-only: one per send would be garbage on the hot path.
+const stored: SendResult = Object.freeze({ ok: true, duplicate: false });
+const droppedAsDuplicate: SendResult = Object.freeze({ ok: true, duplicate: true });
 
 function systemValue(parsed: ParsedMessage, name: string): unknown {
   switch (name.toLowerCase()) {
@@ -117,12 +133,13 @@ export class Namespace {
   ) {
     for (const queue of definition.queues) {
       const entity = this.receivable(queue.name, queue.settings);
+      const only = [entity];
       const duplicates = new DuplicateDetector(queue.duplicateDetection, clock);
       this.targets.set(queue.name.toLowerCase(), {
         kind: 'queue',
         name: queue.name,
         duplicates,
-        route: () => [entity],
+        route: () => only,
       });
     }
     for (const topic of definition.topics) {
@@ -196,7 +213,36 @@ export class Namespace {
 
   /** Everything that would make `send` refuse the message, without storing it. */
   validate(address: string, parsed: ParsedMessage): AmqpErrorShape | undefined {
+    return this.validateFor(this.targets.get(Namespace.normalize(address)), address, parsed);
+  }
+
+  /** Routes one message: duplicate check, size, session id, then storage in each target entity. */
+  send(address: string, parsed: ParsedMessage): SendResult {
+    return this.sendTo(this.targets.get(Namespace.normalize(address)), address, parsed);
+  }
+
+  /**
+   * A batch: refused as a whole if any message would be refused (nothing stored), else each message
+   * is sent in order; the first refusal, if any, is returned. The address is resolved once.
+   */
+  sendAll(address: string, messages: readonly ParsedMessage[]): AmqpErrorShape | undefined {
     const target = this.targets.get(Namespace.normalize(address));
+    for (const message of messages) {
+      const error = this.validateFor(target, address, message);
+      if (error !== undefined) return error;
+    }
+    for (const message of messages) {
+      const result = this.sendTo(target, address, message);
+      if (!result.ok) return result.error;
+    }
+    return undefined;
+  }
+
+  private validateFor(
+    target: SendTarget | undefined,
+    address: string,
+    parsed: ParsedMessage,
+  ): AmqpErrorShape | undefined {
     if (target === undefined)
       return { condition: conditions.notFound, description: `The messaging entity '${address}' could not be found.` };
     if (parsed.size > quotas.maxMessageSizeBytes) {
@@ -212,9 +258,7 @@ export class Namespace {
     return undefined;
   }
 
-  /** Routes one message: duplicate check, size, session id, then storage in each target entity. */
-  send(address: string, parsed: ParsedMessage): SendResult {
-    const target = this.targets.get(Namespace.normalize(address));
+  private sendTo(target: SendTarget | undefined, address: string, parsed: ParsedMessage): SendResult {
     if (target === undefined) {
       return {
         ok: false,
@@ -232,7 +276,7 @@ export class Namespace {
     }
     if (target.duplicates.isDuplicate(parsed.messageId)) {
       this.log(`duplicate message id "${parsed.messageId ?? ''}" on ${target.name} dropped`);
-      return { ok: true, duplicate: true };
+      return droppedAsDuplicate;
     }
     const entities = target.route(parsed);
     for (const entity of entities) {
@@ -245,7 +289,7 @@ export class Namespace {
       (forward ?? entity).accept(parsed);
     }
     target.duplicates.remember(parsed.messageId);
-    return { ok: true, duplicate: false };
+    return stored;
   }
 
   /**

@@ -299,16 +299,7 @@ export class Broker {
       const message = parseMessage(raw);
       return message.messageId === undefined ? withMessageId(message, randomUUID().replace(/-/g, '')) : message;
     });
-    const namespace = this.options.namespace;
-    for (const message of parsed) {
-      const error = namespace.validate(address, message);
-      if (error !== undefined) return error;
-    }
-    for (const message of parsed) {
-      const result = namespace.send(address, message);
-      if (!result.ok) return result.error;
-    }
-    return undefined;
+    return this.options.namespace.sendAll(address, parsed);
   }
 
   private onPutToken(receiver: rhea.Receiver, delivery: rhea.Delivery, body: unknown, state: ConnectionState): void {
