@@ -14,6 +14,8 @@ const liveOrDone = new Set<string>([
   df.OrchestrationRuntimeStatus.Pending,
   df.OrchestrationRuntimeStatus.Running,
   df.OrchestrationRuntimeStatus.ContinuedAsNew,
+  // Suspended by an operator: starting again would answer 409 and spin the message to the DLQ.
+  df.OrchestrationRuntimeStatus.Suspended,
   df.OrchestrationRuntimeStatus.Completed,
 ]);
 

@@ -46,11 +46,13 @@ const reserveResultsSchema = z.array(reserveResultSchema);
 const releaseResultsSchema = z.array(releaseResultSchema);
 
 /**
- * Publishing is retried by the orchestration with backoff (2 s, 4 s, ... capped at 60 s, 10 attempts
- * ≈ 6 minutes) to ride out a broker outage; after that the instance fails for an operator, and the
- * next message of the basket restarts it (fulfillmentStarterFor restarts Failed instances).
+ * Publishing is retried by the orchestration with backoff (2 s, 4 s, ... capped at 60 s) for about a
+ * day (1,500 attempts). No later message of the basket would restart a failed fulfillment — the
+ * InventoryUpdated it is waiting for is exactly what failed to publish — so the orchestration rides
+ * out any broker outage shorter than that; a longer one fails the instance, and the order stays Paid
+ * with its stock reserved until an operator restarts `fulfill-<basketId>`.
  */
-export const publishRetry = Object.assign(new df.RetryOptions(2_000, 10), {
+export const publishRetry = Object.assign(new df.RetryOptions(2_000, 1_500), {
   backoffCoefficient: 2,
   maxRetryIntervalInMilliseconds: 60_000,
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandBraces } from '../../local/host/glob';
 import { entryPointFiles } from '../../local/host/loadApp';
+import { applySettings, readSettingsFile } from '../../local/host/settings';
 import { loadRegistrations, repoRoot, type FunctionMetadata, type Registrations } from '../support/loadRegistrations';
 
 /*
@@ -41,6 +42,8 @@ describe('registration contract (package.json main loaded as the Node worker loa
       existsSync(join(repoRoot, 'dist', 'src')),
       'dist/src is missing: run `npm run build` (npm test does) before this test; it checks the compiled app the host loads.',
     );
+    // Like the host: app settings are in the environment before the worker loads the app.
+    applySettings(readSettingsFile(repoRoot).values, {});
     app = await loadRegistrations();
   });
 
@@ -103,6 +106,16 @@ describe('registration contract (package.json main loaded as the Node worker loa
 
   it('registers an appTerminate hook that closes the broker connection', () => {
     assert.ok(app.hooks.some((h) => h.name === 'appTerminate'));
+  });
+
+  it('fails at start, naming the setting, when a setting is invalid (appStart validates the config)', async () => {
+    const saved = process.env.MAX_PARKED_EVENTS;
+    process.env.MAX_PARKED_EVENTS = 'many';
+    try {
+      await assert.rejects(loadRegistrations(), /MAX_PARKED_EVENTS/);
+    } finally {
+      process.env.MAX_PARKED_EVENTS = saved;
+    }
   });
 });
 

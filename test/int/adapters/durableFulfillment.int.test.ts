@@ -33,7 +33,7 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
   });
 
   it('is idempotent: a second call (redelivered PaymentMade) starts nothing while the instance exists or completed', async () => {
-    for (const runtimeStatus of ['Pending', 'Running', 'Completed']) {
+    for (const runtimeStatus of ['Pending', 'Running', 'Completed', 'Suspended']) {
       extension.requests.length = 0;
       extension.instances.set(fulfillmentInstanceId('b-1'), { name: 'fulfillOrder', runtimeStatus, input: request });
       await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);

@@ -296,7 +296,11 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
         backoffCoefficient: z.number(),
       })
       .parse(z.object({ retryOptions: z.unknown() }).parse(publish).retryOptions);
-    assert.deepEqual(retry, { firstRetryIntervalInMilliseconds: 2000, maxNumberOfAttempts: 10, backoffCoefficient: 2 });
+    assert.deepEqual(retry, {
+      firstRetryIntervalInMilliseconds: 2000,
+      maxNumberOfAttempts: 1500,
+      backoffCoefficient: 2,
+    });
   });
 
   it('fails the instance (not a silent success) when its input is not a fulfillment request', async () => {
