@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--verbose]\n',
+      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--stats <seconds>] [--verbose]\n',
     );
     return;
   }

@@ -191,7 +191,9 @@ export function makePublishSessions(
     try {
       await deps.publisher().publish(ordered);
     } catch (error) {
-      // Safe to retry: message ids are deterministic, so the queue's duplicate detection drops repeats.
+      // Retrying explicit baskets is safe: their message ids are deterministic, so the queue's duplicate
+      // detection drops repeats. Generated ids are new per request: a retried generator request makes new
+      // baskets, and whatever the failed attempt published stays an incomplete (Open) order.
       return dependencyUnavailable(context, `Publishing ${String(ordered.length)} events to Service Bus`, error);
     }
     context.log(
