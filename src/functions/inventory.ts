@@ -75,7 +75,6 @@ export const reserveResultSchema = z.discriminatedUnion('reserved', [
 export type ReserveResult = z.infer<typeof reserveResultSchema>;
 
 export const releaseResultSchema = z.strictObject({ released: z.number().int().min(0) });
-export const commitResultSchema = z.strictObject({ committed: z.number().int().min(0) });
 
 export function inventoryEntityId(sku: string): df.EntityId {
   return new df.EntityId(inventoryEntityName, skuSchema.parse(sku));
