@@ -123,6 +123,21 @@ function entityCall(
   };
 }
 
+/** History after the first episode: both SKUs' reserve calls sent, then answered with these replies. */
+function reservationsAnswered(sku1Reply: unknown, sku2Reply: unknown): HistoryEvent[] {
+  const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', sku1Reply);
+  const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', sku2Reply);
+  return [
+    ...started(),
+    new history.OrchestratorCompleted(opts(-1)),
+    sku1.sent,
+    sku2.sent,
+    new history.OrchestratorStarted(opts(-1)),
+    sku1.raised,
+    sku2.raised,
+  ];
+}
+
 const request = {
   basketId: 'b-1',
   // Two lines of SKU-1 must become ONE reservation of 3 (reserve is idempotent per basket).
@@ -161,17 +176,7 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
   });
 
   it('all reserved: publishes InventoryUpdated {reserved}, then signals every SKU to commit; replay adds nothing', async () => {
-    const events = started();
-    const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', { reserved: true, quantity: 3 });
-    const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', { reserved: true, quantity: 4 });
-    events.push(
-      new history.OrchestratorCompleted(opts(-1)),
-      sku1.sent,
-      sku2.sent,
-      new history.OrchestratorStarted(opts(-1)),
-      sku1.raised,
-      sku2.raised,
-    );
+    const events = reservationsAnswered({ reserved: true, quantity: 3 }, { reserved: true, quantity: 4 });
 
     const second = await replay(events, request);
     assert.equal(second.isDone, false);
@@ -213,16 +218,8 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
   });
 
   it('does not commit before the publish has completed', async () => {
-    const events = started();
-    const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', { reserved: true, quantity: 3 });
-    const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', { reserved: true, quantity: 4 });
+    const events = reservationsAnswered({ reserved: true, quantity: 3 }, { reserved: true, quantity: 4 });
     events.push(
-      new history.OrchestratorCompleted(opts(-1)),
-      sku1.sent,
-      sku2.sent,
-      new history.OrchestratorStarted(opts(-1)),
-      sku1.raised,
-      sku2.raised,
       new history.OrchestratorCompleted(opts(-1)),
       new history.TaskScheduled(opts(2, { name: publishInventoryUpdatedName })),
     );
@@ -235,17 +232,7 @@ describe('fulfillOrder orchestration (durable-functions replay engine)', () => {
   });
 
   it('one SKU short: releases what was reserved, then publishes {insufficient} with the shortage', async () => {
-    const events = started();
-    const sku1 = entityCall(0, '@inventory@SKU-1', 'reserve', { reserved: true, quantity: 3 });
-    const sku2 = entityCall(1, '@inventory@SKU-2', 'reserve', { reserved: false, available: 1 });
-    events.push(
-      new history.OrchestratorCompleted(opts(-1)),
-      sku1.sent,
-      sku2.sent,
-      new history.OrchestratorStarted(opts(-1)),
-      sku1.raised,
-      sku2.raised,
-    );
+    const events = reservationsAnswered({ reserved: true, quantity: 3 }, { reserved: false, available: 1 });
 
     const releasing = await replay(events, request);
     assert.equal(releasing.isDone, false);
