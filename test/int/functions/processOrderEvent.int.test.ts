@@ -1,14 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  inventoryReserved,
-  orderViewContract,
-  paidBasket,
-  paidBasketLines,
-  problemContract,
-  wireEvent,
-} from './support/basket';
-import { startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
+import { inventoryReserved, paidBasket, paidBasketLines, problemContract, wireEvent } from './support/basket';
+import { orderView, startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
 import type { Delivery } from './support/serviceBusDelivery';
 
 /**
@@ -26,12 +19,6 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
     await h.close();
   });
 
-  async function viewOf(basketId: string) {
-    const answer = await h.getOrder(basketId);
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return orderViewContract.parse(answer.body);
-  }
-
   async function sendAll(bodies: readonly unknown[]): Promise<Delivery[]> {
     const deliveries = bodies.map((body) => h.send(body));
     for (const delivery of deliveries) await h.deliver(delivery);
@@ -41,7 +28,7 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
   it('a full basket in order ends Paid with one fulfillment request; InventoryUpdated makes it Fulfilled', async () => {
     const deliveries = await sendAll(paidBasket('b-happy'));
 
-    const paid = await viewOf('b-happy');
+    const paid = await orderView(h, 'b-happy');
     assert.equal(paid.status, 'Paid');
     assert.equal(paid.lastAppliedSequence, 4);
     assert.deepEqual(
@@ -67,7 +54,7 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
     );
 
     await sendAll([inventoryReserved('b-happy')]);
-    const fulfilled = await viewOf('b-happy');
+    const fulfilled = await orderView(h, 'b-happy');
     assert.equal(fulfilled.status, 'Fulfilled');
     assert.deepEqual(
       fulfilled.applied.map((entry) => entry.sequence),
@@ -90,13 +77,13 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
 
   it('redelivery of every message (at least once) records duplicates and changes nothing', async () => {
     const deliveries = await sendAll([...paidBasket('b-again'), inventoryReserved('b-again')]);
-    const first = await viewOf('b-again');
+    const first = await orderView(h, 'b-again');
 
     // Each message again right away (lock lost after the write), then the whole session once more.
     for (const delivery of deliveries) await h.deliver(h.redelivery(delivery));
     for (const delivery of deliveries) await h.deliver(h.redelivery(h.redelivery(delivery)));
 
-    const after = await viewOf('b-again');
+    const after = await orderView(h, 'b-again');
     assert.equal(after.status, 'Fulfilled');
     assert.equal(after.lastAppliedSequence, 5);
     assert.deepEqual(after.applied, first.applied, 'the applied log is untouched, first deliveries kept');
@@ -120,7 +107,7 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
       const delivery = h.send(events[sequence - 1]);
       bySequence.set(sequence, delivery);
       await h.deliver(delivery);
-      const view = await viewOf('b-shuffle');
+      const view = await orderView(h, 'b-shuffle');
       const expected = { 3: [0, [3]], 1: [1, [3]], 4: [1, [3, 4]], 2: [4, []] }[sequence];
       assert.deepEqual(
         [view.lastAppliedSequence, view.parked.map((entry) => entry.sequence)],
@@ -129,7 +116,7 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
       );
     }
 
-    const view = await viewOf('b-shuffle');
+    const view = await orderView(h, 'b-shuffle');
     assert.equal(view.status, 'Paid');
     assert.deepEqual(
       view.applied.map((entry) => [entry.sequence, entry.serviceSequenceNumber]),
@@ -148,7 +135,7 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
       wireEvent('b-flood', sequence, 'ItemAdded', { sku: 'SKU-3', quantity: 1, unitPrice: 12 }),
     );
     await sendAll(later);
-    const view = await viewOf('b-flood');
+    const view = await orderView(h, 'b-flood');
     assert.equal(view.status, 'Blocked');
     assert.match(view.blockedReason ?? '', /Too many events parked: 5 events already wait for sequence 1/);
     assert.deepEqual(
@@ -168,7 +155,7 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
     h.fulfillment.failNext('ensureStarted', new Error('durable extension unavailable'));
     await assert.rejects(h.deliver(delivery), /durable extension unavailable/);
     assert.equal(h.fulfillment.started.has('b-heal'), false);
-    assert.equal((await viewOf('b-heal')).status, 'Paid', 'the payment itself was saved');
+    assert.equal((await orderView(h, 'b-heal')).status, 'Paid', 'the payment itself was saved');
 
     await h.deliver(h.redelivery(delivery));
     assert.deepEqual(h.fulfillment.started.get('b-heal'), {
@@ -176,7 +163,7 @@ describe('processOrderEvent over real Table Storage (Azurite): order, idempotenc
       lines: [{ sku: 'SKU-1', quantity: 2 }],
       nextSequence: 4,
     });
-    const view = await viewOf('b-heal');
+    const view = await orderView(h, 'b-heal');
     assert.deepEqual(
       view.applied.map((entry) => entry.sequence),
       [1, 2, 3],

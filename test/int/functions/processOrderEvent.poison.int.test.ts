@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { orderViewContract, paidBasket, quarantineListContract, wireEvent } from './support/basket';
-import { startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
+import { paidBasket, quarantineListContract, wireEvent } from './support/basket';
+import { orderView, startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
 
 /**
  * Poison messages never spin to maxDeliveryCount and are never lost: the handler completes (does
@@ -23,12 +23,6 @@ describe('processOrderEvent: poison messages are recorded and completed (real Ta
     const answer = await h.listQuarantine(1000);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     return quarantineListContract.parse(answer.body).messages.filter((message) => message.messageId === messageId);
-  }
-
-  async function viewOf(basketId: string) {
-    const answer = await h.getOrder(basketId);
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return orderViewContract.parse(answer.body);
   }
 
   it('an unparseable body is quarantined with its text and completes; a redelivery is stored once', async () => {
@@ -60,7 +54,7 @@ describe('processOrderEvent: poison messages are recorded and completed (real Ta
     assert.equal(entry?.sessionId, 'b-mine');
     assert.match(entry.reason, /basketId "b-theirs" differs from the session id "b-mine"/);
     assert.deepEqual(JSON.parse(entry.body), paidBasket('b-theirs')[1]);
-    const mine = await viewOf('b-mine');
+    const mine = await orderView(h, 'b-mine');
     assert.deepEqual([mine.lastAppliedSequence, mine.parked, mine.rejected], [1, [], []]);
     assert.equal((await h.getOrder('b-theirs')).status, 404);
   });
@@ -82,7 +76,7 @@ describe('processOrderEvent: poison messages are recorded and completed (real Ta
     const later = [h.send(events[2]), h.send(events[3])];
     for (const delivery of later) await h.deliver(delivery);
 
-    const view = await viewOf('b-invalid');
+    const view = await orderView(h, 'b-invalid');
     assert.equal(view.status, 'Blocked');
     assert.match(view.blockedReason ?? '', /Sequence 2 is invalid: .*data\.quantity/);
     assert.equal(view.lastAppliedSequence, 1);
@@ -99,7 +93,7 @@ describe('processOrderEvent: poison messages are recorded and completed (real Ta
     for (const body of events) await h.deliver(h.send(body));
     await h.deliver(h.send(wireEvent('b-underpaid', 4, 'PaymentMade', { amount: 20, currency: 'EUR' })));
 
-    const view = await viewOf('b-underpaid');
+    const view = await orderView(h, 'b-underpaid');
     assert.equal(view.status, 'Blocked');
     assert.match(view.blockedReason ?? '', /PaymentMade of 20\.00 EUR does not equal the basket total of 23\.99 EUR/);
     assert.equal(view.lastAppliedSequence, 3);

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConcurrencyConflictError } from '../../../src/adapters/ports';
-import { orderViewContract, paidBasket, paidBasketLines } from './support/basket';
-import { startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
+import { paidBasket, paidBasketLines } from './support/basket';
+import { orderView, startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
 import { racingStores } from './support/racingStores';
 import type { Delivery } from './support/serviceBusDelivery';
 
@@ -25,12 +25,6 @@ describe(
     after(async () => {
       await h.close();
     });
-
-    async function viewOf(basketId: string) {
-      const answer = await h.getOrder(basketId);
-      assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      return orderViewContract.parse(answer.body);
-    }
 
     /** Runs `winner` and `loser` concurrently, both on the same read; `winner` writes first. */
     async function race(winner: Delivery, loser: Delivery): Promise<{ winner: unknown; loser: unknown }> {
@@ -75,7 +69,7 @@ describe(
       );
 
       await h.deliver(h.redelivery(h.redelivery(payment)));
-      const view = await viewOf('b-race-pay');
+      const view = await orderView(h, 'b-race-pay');
       assert.equal(view.status, 'Paid');
       assert.deepEqual(
         view.applied.map((entry) => [entry.sequence, entry.deliveryCount]),
@@ -101,7 +95,7 @@ describe(
       const first = h.send(paidBasket('b-race-new')[0]);
       assertConflict(await race(first, h.redelivery(first)));
       await h.deliver(h.redelivery(h.redelivery(first)));
-      const view = await viewOf('b-race-new');
+      const view = await orderView(h, 'b-race-new');
       assert.deepEqual(
         view.applied.map((entry) => entry.sequence),
         [1],
@@ -122,7 +116,7 @@ describe(
         const [winner, loser] = winnerIs.startsWith('the stale') ? [second, third] : [third, second];
 
         assertConflict(await race(winner, loser));
-        const between = await viewOf(basketId);
+        const between = await orderView(h, basketId);
         assert.deepEqual(
           [between.lastAppliedSequence, between.parked.map((entry) => entry.sequence)],
           winner === second ? [2, []] : [1, [3]],
@@ -131,7 +125,7 @@ describe(
 
         await h.deliver(h.redelivery(loser));
         await h.deliver(h.send(events[3]));
-        const view = await viewOf(basketId);
+        const view = await orderView(h, basketId);
         assert.equal(view.status, 'Paid');
         assert.deepEqual(
           view.applied.map((entry) => entry.sequence),

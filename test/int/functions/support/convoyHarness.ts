@@ -11,6 +11,8 @@ import { makeGetOrder } from '../../../../src/functions/getOrder';
 import { makeListQuarantine } from '../../../../src/functions/listQuarantine';
 import { makeProcessOrderEvent, type ProcessOrderEventHandler } from '../../../../src/functions/processOrderEvent';
 import { ManualClock, RecordingFulfillmentStarter } from '../../../support/fakes';
+import assert from 'node:assert/strict';
+import { orderViewContract, type OrderViewContract } from './basket';
 import { basketIdOf, invocationFor, type Delivery, type LogLine } from './serviceBusDelivery';
 
 /**
@@ -177,4 +179,11 @@ export async function startConvoyHarness(): Promise<ConvoyHarness> {
       ),
     close: () => azurite.close(),
   };
+}
+
+/** GET /api/orders/{basketId} through the real handler, asserted 200 and parsed against the HTTP contract. */
+export async function orderView(h: ConvoyHarness, basketId: string): Promise<OrderViewContract> {
+  const answer = await h.getOrder(basketId);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  return orderViewContract.parse(answer.body);
 }
