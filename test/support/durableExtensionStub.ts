@@ -31,6 +31,8 @@ export interface DurableExtensionStub {
   failWith: number | undefined;
   /** An InvocationContext whose extraInputs carry this stub's client data, as the host provides it. */
   contextFor(functionName: string): InvocationContext;
+  /** Forgets recorded requests, instances and entities and stops failing: a clean extension per test. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -46,7 +48,7 @@ function json(response: ServerResponse, status: number, body?: unknown): void {
 }
 
 export async function startDurableExtensionStub(): Promise<DurableExtensionStub> {
-  const stub: Omit<DurableExtensionStub, 'baseUrl' | 'contextFor' | 'close'> = {
+  const stub: Omit<DurableExtensionStub, 'baseUrl' | 'contextFor' | 'reset' | 'close'> = {
     requests: [],
     instances: new Map(),
     entities: new Map(),
@@ -124,6 +126,12 @@ export async function startDurableExtensionStub(): Promise<DurableExtensionStub>
       });
       context.extraInputs.set(clientInput, clientData);
       return context;
+    },
+    reset(): void {
+      stub.requests.length = 0;
+      stub.instances.clear();
+      stub.entities.clear();
+      stub.failWith = undefined;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -14,9 +14,7 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
     await extension.close();
   });
   beforeEach(() => {
-    extension.requests.length = 0;
-    extension.instances.clear();
-    extension.failWith = undefined;
+    extension.reset();
   });
 
   it('starts fulfillOrder with instance id fulfill-<basketId> and the request as input when none exists', async () => {

@@ -29,9 +29,7 @@ describe('restockInventory and getInventory (real durable client, stand-in exten
     await extension.close();
   });
   beforeEach(() => {
-    extension.requests.length = 0;
-    extension.entities.clear();
-    extension.failWith = undefined;
+    extension.reset();
   });
 
   const post = (sku: string, body: string) =>
