@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asciiJson, maxJsonChars } from '../../../src/adapters/jsonColumns';
-import { receive, rejectInvalid, type ConvoyLimits } from '../../../src/domain/convoy';
+import { newOrderRecord, receive, rejectInvalid, type ConvoyLimits } from '../../../src/domain/convoy';
 import { eventEnvelopeSchema, eventIdFor, type EventEnvelope } from '../../../src/domain/events';
 import {
   appliedEntrySchema,
@@ -169,20 +169,7 @@ describe('record budget: hostile input never outgrows the record', () => {
 });
 
 describe('record budget: trimming the operator logs', () => {
-  const base: OrderRecord = {
-    basketId: 'b-1',
-    status: 'Blocked',
-    blockedReason: 'x',
-    lines: [],
-    totalMinor: 0,
-    lastAppliedSequence: 0,
-    applied: [],
-    parked: [],
-    rejected: [],
-    duplicates: [],
-    createdAt: isoNow,
-    updatedAt: isoNow,
-  };
+  const base: OrderRecord = { ...newOrderRecord('b-1', isoNow), status: 'Blocked', blockedReason: 'x' };
   const rejected = (sequence: number): RejectedEntry => ({
     sequence,
     reason: 'r'.repeat(100),
