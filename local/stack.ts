@@ -35,10 +35,21 @@ export interface Convoy {
   stop(): Promise<void>;
 }
 
-/** Azurite (in memory) + the Service Bus emulator + the local Functions host, wired together. */
-export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> {
-  const appRoot = resolve(options.appRoot ?? resolve(__dirname, '..'));
-  // allSettled, so a failure of one never leaves the other running unseen.
+export interface BackingServices {
+  azurite: AzuriteHandle;
+  emulator: RunningEmulator;
+  /** The connection settings that point the app at them. */
+  connectionSettings: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Azurite (in memory) and the Service Bus emulator on free ports: what the app's connections need.
+ * Started together; if either fails, the other is closed before the error is thrown.
+ */
+export async function startBackingServices(
+  options: Pick<ConvoyOptions, 'emulatorPort' | 'emulatorConfig' | 'emulatorLog'> = {},
+): Promise<BackingServices> {
   const [azuriteResult, emulatorResult] = await Promise.allSettled([
     startAzurite(),
     startEmulator({
@@ -47,20 +58,36 @@ export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> 
       ...(options.emulatorLog === undefined ? {} : { log: options.emulatorLog }),
     }),
   ]);
-  const started: { close(): Promise<void> }[] = [];
-  if (azuriteResult.status === 'fulfilled') started.push(azuriteResult.value);
-  if (emulatorResult.status === 'fulfilled') started.push(emulatorResult.value);
-  try {
-    if (azuriteResult.status === 'rejected') throw azuriteResult.reason;
-    if (emulatorResult.status === 'rejected') throw emulatorResult.reason;
-    const azurite = azuriteResult.value;
-    const emulator = emulatorResult.value;
-    const settings: Record<string, string> = {
+  if (azuriteResult.status === 'rejected' || emulatorResult.status === 'rejected') {
+    const results = [azuriteResult, emulatorResult];
+    const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    await Promise.all(started.map((service) => service.close().catch(() => undefined)));
+    throw results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []))[0];
+  }
+  const azurite = azuriteResult.value;
+  const emulator = emulatorResult.value;
+  return {
+    azurite,
+    emulator,
+    connectionSettings: {
       AzureWebJobsStorage: azurite.connectionString,
       OrderStoreConnection: azurite.connectionString,
       ServiceBusConnection: emulator.connectionString,
-      ...options.settings,
-    };
+    },
+    async close() {
+      await emulator.close();
+      await azurite.close();
+    },
+  };
+}
+
+/** Azurite (in memory) + the Service Bus emulator + the local Functions host, wired together. */
+export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> {
+  const appRoot = resolve(options.appRoot ?? resolve(__dirname, '..'));
+  const services = await startBackingServices(options);
+  const { azurite, emulator } = services;
+  try {
+    const settings: Record<string, string> = { ...services.connectionSettings, ...options.settings };
     const hostOptions = {
       appRoot,
       port: options.port ?? 7071,
@@ -86,13 +113,12 @@ export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> 
       },
       async stop() {
         await host.stop();
-        await emulator.close();
-        await azurite.close();
+        await services.close();
       },
     };
     return convoy;
   } catch (error) {
-    await Promise.all(started.map((s) => s.close().catch(() => undefined)));
+    await services.close().catch(() => undefined);
     throw error;
   }
 }

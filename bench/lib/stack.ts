@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { startAzurite, type AzuriteHandle } from '../../local/azurite';
-import { startEmulator, type RunningEmulator } from '../../local/emulator';
+import type { AzuriteHandle } from '../../local/azurite';
+import type { RunningEmulator } from '../../local/emulator';
+import { startBackingServices } from '../../local/stack';
 import type { Fault } from './hostProtocol';
 import { spawnHost, type HostProcess } from './hostProcess';
 
@@ -31,22 +32,18 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export function appSettings(emulator: RunningEmulator, azurite: AzuriteHandle): Record<string, string> {
-  return {
-    FUNCTIONS_WORKER_RUNTIME: 'node',
-    AzureWebJobsStorage: azurite.connectionString,
-    ServiceBusConnection: emulator.connectionString,
-    OrderStoreConnection: azurite.connectionString,
-    ORDER_EVENTS_QUEUE: orderEventsQueue,
-  };
-}
-
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const [azurite, emulator] = await Promise.all([startAzurite(), startEmulator()]);
+  const services = await startBackingServices();
+  const { azurite, emulator } = services;
+  const settings = {
+    FUNCTIONS_WORKER_RUNTIME: 'node',
+    ORDER_EVENTS_QUEUE: orderEventsQueue,
+    ...services.connectionSettings,
+  };
   const launch = (overrides: Partial<Pick<StackOptions, 'faults' | 'handlerCostMs'>> = {}): Promise<HostProcess> =>
     spawnHost({
       appRoot: options.appRoot ?? appRoot,
-      settings: appSettings(emulator, azurite),
+      settings,
       hostJson: options.hostJson,
       handlerCostMs: overrides.handlerCostMs ?? options.handlerCostMs ?? 0,
       faults: overrides.faults ?? options.faults ?? [],
@@ -56,7 +53,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     host = await launch();
   } catch (error) {
-    await Promise.all([azurite.close(), emulator.close()]);
+    await services.close();
     throw error;
   }
   const stack: Stack = {
@@ -69,7 +66,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     async stop() {
       await stack.host.stop();
-      await Promise.all([emulator.close(), azurite.close()]);
+      await services.close();
     },
   };
   return stack;
