@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { InvocationEvent } from '../../local/host';
+import { fulfillmentInstanceId, fulfillOrderOrchestration } from '../../src/adapters/durableFulfillment';
+import { quantitiesBySku } from '../../src/domain/order';
 import { planRun, runPrefix, type PlannedRun } from '../../bench/lib/baskets';
 import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
 import type { Fault } from '../../bench/lib/hostProtocol';
@@ -197,15 +199,12 @@ async function resumeFulfillments(baseUrl: string, run: PlannedRun, basketIds: r
   for (const basketId of basketIds) {
     const basket = run.request.baskets.find((b) => b.basketId === basketId);
     assert.ok(basket !== undefined, `no planned basket ${basketId}`);
-    const lines = new Map<string, number>();
-    for (const item of basket.items) lines.set(item.sku, (lines.get(item.sku) ?? 0) + item.quantity);
-    const input = {
-      basketId,
-      lines: [...lines].map(([sku, quantity]) => ({ sku, quantity })),
-      nextSequence: basket.items.length + 3,
-    };
+    // What processOrderEvent would have asked for: lines per SKU, InventoryUpdated after PaymentMade
+    // (ItemAdded × n, BasketCheckedOut, PaymentMade → n + 3).
+    const input = { basketId, lines: quantitiesBySku(basket.items), nextSequence: basket.items.length + 3 };
+    const instanceId = encodeURIComponent(fulfillmentInstanceId(basketId));
     const response = await fetch(
-      `${baseUrl}/runtime/webhooks/durabletask/orchestrators/fulfillOrder/fulfill-${encodeURIComponent(basketId)}`,
+      `${baseUrl}/runtime/webhooks/durabletask/orchestrators/${fulfillOrderOrchestration}/${instanceId}`,
       { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) },
     );
     assert.equal(response.status, 202, `starting fulfillOrder for ${basketId}: ${await response.text()}`);
