@@ -1,10 +1,10 @@
 /**
- * Rough throughput of the local durable backend (not a test): `npx tsx test/local/durable/throughput.ts [N]`.
+ * Rough throughput of the local durable backend (not a test): `npm run bench:durable -- [N]`.
  * N fan-out orchestrations (2 sequential + 4 parallel activities each), then N orchestrations that
  * call one of 10 counter entities 3 times each.
  */
 import { performance } from 'node:perf_hooks';
-import { field, startHarness } from './fixtures/harness';
+import { field, startHarness } from '../test/local/durable/fixtures/harness';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? '500');
