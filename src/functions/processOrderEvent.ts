@@ -15,7 +15,6 @@ import { orderStore, now, quarantineStore } from '../dependencies';
 import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../domain/convoy';
 import { classifyMessage, type InboundMessage } from '../domain/inbound';
 import type { Delivery, OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
-import { clip } from '../domain/recordBudget';
 
 /**
  * The convoy's consumer: one message of one basket session at a time.
@@ -34,9 +33,6 @@ export interface ProcessOrderEventDeps {
   now: () => Date;
   maxParkedEvents: () => number;
 }
-
-/** Quarantined bodies are cut to stay well inside a table property (32K UTF-16 characters). */
-export const maxQuarantinedBodyChars = 16_000;
 
 // The host sends 64-bit numbers as number, string or (via protobuf) a Long; any is accepted.
 const longSchema = z.union([
@@ -184,8 +180,8 @@ function quarantined(reason: string, body: string, facts: MessageFacts, delivery
     messageId: delivery.messageId,
     ...(facts.sessionId === undefined ? {} : { sessionId: facts.sessionId }),
     reason,
-    // Cut with a marker, so the operator sees the body is incomplete.
-    body: clip(body, maxQuarantinedBodyChars),
+    // Whole: the store cuts it to what its storage holds, with a marker.
+    body,
     deliveryCount: delivery.deliveryCount,
     serviceSequenceNumber: delivery.serviceSequenceNumber,
     quarantinedAt: delivery.receivedAt,
