@@ -64,8 +64,6 @@ export const reserveInputSchema = z.strictObject({
   quantity: z.number().int().min(1).max(1_000_000),
 });
 export const basketInputSchema = z.strictObject({ basketId: basketIdSchema });
-export const releaseInputSchema = basketInputSchema;
-export const commitInputSchema = basketInputSchema;
 export const restockInputSchema = z.strictObject({ quantity: z.number().int().min(1).max(1_000_000_000) });
 
 export const reserveResultSchema = z.discriminatedUnion('reserved', [
@@ -156,14 +154,14 @@ export function makeInventoryEntity(deps: InventoryDeps): EntityHandler<Inventor
         return;
       }
       case inventoryOperations.commit: {
-        const { basketId } = commitInputSchema.parse(input);
+        const { basketId } = basketInputSchema.parse(input);
         const outcome = commit(state, basketId);
         context.df.setState(outcome.state);
         context.df.return({ committed: outcome.committed });
         return;
       }
       case inventoryOperations.release: {
-        const { basketId } = releaseInputSchema.parse(input);
+        const { basketId } = basketInputSchema.parse(input);
         const outcome = release(state, basketId);
         context.df.setState(outcome.state);
         context.df.return({ released: outcome.released });
