@@ -1,0 +1,201 @@
+import {
+  PermanentStoreError,
+  RecordTooLargeError,
+  type FulfillmentStarter,
+  type OrderStore,
+  type QuarantineStore,
+  type StoredOrder,
+} from '../../adapters/ports';
+import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../../domain/convoy';
+import { classifyMessage, type InboundMessage } from '../../domain/inbound';
+import type { Delivery, OrderRecord, QuarantinedMessage } from '../../domain/orderRecord';
+
+/**
+ * The convoy's core, shared by the session trigger and the operator's replay so both run exactly
+ * the same code: classify → load → decide → save (ETag-guarded) → act on what the state requires.
+ * Permanent failures are recorded (the order's rejected log, or quarantine) and reported as an
+ * outcome; transient ones (storage, ETag conflict, durable client) throw, and the caller keeps the
+ * message (the trigger abandons it; replay leaves it in the dead-letter queue).
+ */
+
+export interface ApplyOrderEventDeps {
+  orderStore: () => OrderStore;
+  quarantineStore: () => QuarantineStore;
+  fulfillmentStarter: () => FulfillmentStarter;
+  now: () => Date;
+  maxParkedEvents: () => number;
+}
+
+/** What the broker says about a message, however it was received (trigger metadata, or the SDK). */
+export interface MessageFacts {
+  sessionId?: string | undefined;
+  messageId?: string | undefined;
+  deliveryCount?: number | undefined;
+  /** The broker's 64-bit sequence number, as decimal text. */
+  sequenceNumber?: string | undefined;
+  enqueuedTimeUtc?: string | undefined;
+}
+
+/** The body as a receiver hands it over: already-parsed JSON, a string, or bytes. */
+export function decodeBody(message: unknown): { value: unknown; text: string } {
+  if (message instanceof Uint8Array) return fromText(new TextDecoder().decode(message));
+  if (typeof message === 'string') return fromText(message);
+  if (message === undefined || message === null) return { value: message, text: String(message) };
+  return { value: message, text: JSON.stringify(message) };
+}
+
+function fromText(text: string): { value: unknown; text: string } {
+  try {
+    const value: unknown = JSON.parse(text);
+    return { value, text };
+  } catch {
+    return { value: text, text };
+  }
+}
+
+/** One message, decoded and classified, ready to apply; `where` names it in log lines and answers. */
+export interface ConvoyMessage {
+  inbound: InboundMessage;
+  delivery: Delivery;
+  bodyText: string;
+  facts: MessageFacts;
+  where: string;
+}
+
+/** `fallbackMessageId` stands in when the broker gave no message id (the invocation id, say). */
+export function convoyMessage(
+  body: unknown,
+  facts: MessageFacts,
+  fallbackMessageId: string,
+  receivedAt: Date,
+): ConvoyMessage {
+  const delivery: Delivery = {
+    messageId: facts.messageId ?? fallbackMessageId,
+    deliveryCount: facts.deliveryCount ?? 0,
+    serviceSequenceNumber: facts.sequenceNumber ?? 'unknown',
+    receivedAt: receivedAt.toISOString(),
+  };
+  const decoded = decodeBody(body);
+  const inbound = classifyMessage(decoded.value, facts.sessionId, facts.messageId);
+  return { inbound, delivery, bodyText: decoded.text, facts, where: describe(inbound, facts, delivery) };
+}
+
+export type ApplyOutcome =
+  /** No order can own it (`unattributable`), or the order's record is out of reach (`unreadableOrder`). */
+  | { kind: 'quarantined'; cause: 'unattributable' | 'unreadableOrder'; reason: string }
+  | { kind: 'convoy'; result: ConvoyResult };
+
+export async function applyOrderEvent(deps: ApplyOrderEventDeps, message: ConvoyMessage): Promise<ApplyOutcome> {
+  const { inbound, delivery } = message;
+  if (inbound.kind === 'unattributable') {
+    await deps.quarantineStore().add(quarantined(inbound.reason, message));
+    return { kind: 'quarantined', cause: 'unattributable', reason: inbound.reason };
+  }
+  let result: ConvoyResult;
+  try {
+    result = await advanceConvoy(deps, inbound, delivery);
+  } catch (error) {
+    // The order's record cannot be read, or not even its blocked form saved: the order's own log
+    // is out of reach, so the message is kept in quarantine for an operator to replay.
+    if (!(error instanceof PermanentStoreError)) throw error;
+    await deps.quarantineStore().add(quarantined(error.message, message));
+    return { kind: 'quarantined', cause: 'unreadableOrder', reason: error.message };
+  }
+  // After every message, duplicates included: a crash after the save heals on redelivery.
+  for (const effect of requiredEffects(result.record)) {
+    await deps.fulfillmentStarter().ensureStarted(effect.request);
+  }
+  return { kind: 'convoy', result };
+}
+
+/**
+ * load → decide → save, guarded by the ETag read with the record. A record too large to store is
+ * permanent (retries would end in the dead-letter queue): the order is blocked at this sequence
+ * instead, with the reason, and that much smaller record is saved.
+ */
+async function advanceConvoy(
+  deps: ApplyOrderEventDeps,
+  inbound: Exclude<InboundMessage, { kind: 'unattributable' }>,
+  delivery: Delivery,
+): Promise<ConvoyResult> {
+  const store = deps.orderStore();
+  const subject: InvalidEvent = inbound.kind === 'event' ? subjectOf(inbound.event) : inbound.invalid;
+  const stored = await store.get(subject.basketId);
+  const limits = { maxParkedEvents: deps.maxParkedEvents() };
+  const result =
+    inbound.kind === 'event'
+      ? receive(stored?.record, inbound.event, delivery, delivery.receivedAt, limits)
+      : rejectInvalid(stored?.record, inbound.invalid, inbound.reason, delivery, delivery.receivedAt, limits);
+  try {
+    await save(store, stored, result.record);
+    return result;
+  } catch (error) {
+    if (!(error instanceof RecordTooLargeError)) throw error;
+    const reason = `The order record could not be saved: ${error.message}`;
+    const refused = rejectInvalid(stored?.record, subject, reason, delivery, delivery.receivedAt, limits);
+    await save(store, stored, refused.record);
+    return refused;
+  }
+}
+
+function subjectOf(event: { basketId: string; sequence: number; type: string; eventId: string }): InvalidEvent {
+  return { basketId: event.basketId, sequence: event.sequence, type: event.type, eventId: event.eventId };
+}
+
+async function save(store: OrderStore, stored: StoredOrder | undefined, record: OrderRecord): Promise<void> {
+  if (stored === undefined) await store.create(record);
+  else await store.replace(record, stored.etag);
+}
+
+function quarantined(reason: string, message: ConvoyMessage): QuarantinedMessage {
+  const { facts, delivery } = message;
+  return {
+    messageId: delivery.messageId,
+    ...(facts.sessionId === undefined ? {} : { sessionId: facts.sessionId }),
+    reason,
+    // Whole: the store cuts it to what its storage holds, with a marker.
+    body: message.bodyText,
+    deliveryCount: delivery.deliveryCount,
+    serviceSequenceNumber: delivery.serviceSequenceNumber,
+    quarantinedAt: delivery.receivedAt,
+  };
+}
+
+/** The log line's subject: which basket and sequence (when known) and how the message arrived. */
+function describe(inbound: InboundMessage, facts: MessageFacts, delivery: Delivery): string {
+  const subject =
+    inbound.kind === 'event'
+      ? `basket=${inbound.event.basketId} sequence=${inbound.event.sequence} `
+      : inbound.kind === 'invalidEvent'
+        ? `basket=${inbound.invalid.basketId} sequence=${inbound.invalid.sequence} `
+        : '';
+  return `${subject}session=${facts.sessionId ?? '-'} messageId=${delivery.messageId} deliveryCount=${delivery.deliveryCount} serviceSequence=${delivery.serviceSequenceNumber} enqueued=${facts.enqueuedTimeUtc ?? '-'}`;
+}
+
+/** One line per outcome, as the trigger and the replay log it. */
+export function outcomeLine(outcome: ApplyOutcome, where: string): { level: 'log' | 'warn' | 'error'; line: string } {
+  if (outcome.kind === 'quarantined') {
+    return {
+      level: outcome.cause === 'unattributable' ? 'warn' : 'error',
+      line: `outcome=quarantined ${where}: ${outcome.reason}`,
+    };
+  }
+  const { record, outcome: convoy } = outcome.result;
+  const line = `${where} status=${record.status}`;
+  switch (convoy.kind) {
+    case 'applied':
+      return { level: 'log', line: `outcome=applied ${line} applied=${convoy.applied.join(',')}` };
+    case 'parked':
+      return { level: 'log', line: `outcome=parked ${line} waitingFor=${convoy.waitingFor}` };
+    case 'duplicate':
+      return { level: 'log', line: `outcome=duplicate ${line}: ${convoy.reason}` };
+    case 'blocked':
+      return { level: 'warn', line: `outcome=blocked ${line} applied=${convoy.applied.join(',')}: ${convoy.reason}` };
+    case 'rejected':
+      return { level: 'warn', line: `outcome=rejected ${line}: ${convoy.reason}` };
+    default: {
+      const unreachable: never = convoy;
+      return unreachable;
+    }
+  }
+}
