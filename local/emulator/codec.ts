@@ -41,6 +41,7 @@ interface AmqpCodec {
   wrap_uuid(value: Buffer): unknown;
   wrap_array(values: unknown[], code: number, descriptors: undefined): unknown;
   wrap_string(value: string): unknown;
+  wrap_symbol(value: string): unknown;
   wrap_binary(value: Buffer): unknown;
   wrap_boolean(value: boolean): unknown;
   wrap_list(values: unknown[]): unknown;
@@ -64,6 +65,7 @@ export const typed = {
   uint: (v: number): unknown => codec.wrap_uint(v),
   timestamp: (ms: number): unknown => codec.wrap_timestamp(ms),
   string: (v: string): unknown => codec.wrap_string(v),
+  symbol: (v: string): unknown => codec.wrap_symbol(v),
   binary: (v: Buffer): unknown => codec.wrap_binary(v),
   boolean: (v: boolean): unknown => codec.wrap_boolean(v),
   uuid: (v: Buffer): unknown => codec.wrap_uuid(v),

@@ -12,6 +12,7 @@ import {
   parseMessage,
   splitBatch,
   ticksLong,
+  typed,
   withMessageId,
   type AmqpErrorShape,
   type ParsedMessage,
@@ -308,7 +309,7 @@ export class Broker {
     const props = isRecord(request.application_properties) ? request.application_properties : {};
     if (props.operation !== 'put-token') {
       this.reply(receiver, state, request, {
-        'status-code': 400,
+        'status-code': typed.int(400),
         'status-description': `Unsupported $cbs operation '${String(props.operation)}'.`,
       });
       return;
@@ -316,11 +317,11 @@ export class Broker {
     const check = verifySasToken(request.body, props.name, this.options.key, Date.now());
     if (!check.ok) {
       this.log(`put-token refused: ${check.description}`);
-      this.reply(receiver, state, request, { 'status-code': 401, 'status-description': check.description });
+      this.reply(receiver, state, request, { 'status-code': typed.int(401), 'status-description': check.description });
       return;
     }
     state.grants.grant(check.audience, check.expiresAt);
-    this.reply(receiver, state, request, { 'status-code': 202, 'status-description': 'Accepted' });
+    this.reply(receiver, state, request, { 'status-code': typed.int(202), 'status-description': 'Accepted' });
   }
 
   private onManagementRequest(
@@ -344,11 +345,13 @@ export class Broker {
         description: error instanceof Error ? error.message : String(error),
       };
     }
+    // The .NET client casts statusCode to int and reads errorCondition as a symbol: a plain JS number
+    // would go out as uint (InvalidCastException) and a string condition would be ignored.
     const applicationProperties: Record<string, unknown> = {
-      statusCode: result.statusCode,
+      statusCode: typed.int(result.statusCode),
       statusDescription: result.description,
     };
-    if (result.errorCondition !== undefined) applicationProperties.errorCondition = result.errorCondition;
+    if (result.errorCondition !== undefined) applicationProperties.errorCondition = typed.symbol(result.errorCondition);
     this.reply(receiver, state, request, applicationProperties, result.body);
   }
 
@@ -379,9 +382,9 @@ export class Broker {
       this.log(description);
       const failure: Record<string, unknown> = {
         application_properties: {
-          statusCode: 500,
+          statusCode: typed.int(500),
           statusDescription: description,
-          errorCondition: conditions.internal,
+          errorCondition: typed.symbol(conditions.internal),
         },
         body: null,
       };
