@@ -1,0 +1,249 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { startEmulator } from '../local/emulator';
+import { runPrefix } from './lib/baskets';
+import { readRepoHostJson } from './lib/hostJson';
+import { publishDirect } from './lib/publishDirect';
+import { runScenario } from './lib/scenario';
+import { orderEventsQueue } from './lib/stack';
+
+/**
+ * npm run bench:processor [-- --sessions 64,128,256 --events 5 --repeats 1]
+ * The same burst (S sessions × E bare messages, published in one go) drained twice with a null
+ * handler and the repository's host.json: by the local host (bench/lib/nullApp) and by the .NET
+ * ServiceBusSessionProcessor (bench/dotnet/ProcessorDrain). Both read the emulator in this
+ * process; drain = first publish call → last handler of the burst returned. Prints both and the
+ * ratio localHost/processor (issue 8 target ≤ 1.2), writes bench/results/processor.md.
+ */
+
+const usage =
+  'Usage: tsx bench/sessionProcessor.bench.ts [--sessions 64,128,256] [--events 5] [--repeats 1] [--no-write]';
+
+const { values } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '64,128,256' },
+    events: { type: 'string', default: '5' },
+    repeats: { type: 'string', default: '1' },
+    timeout: { type: 'string', default: '600' },
+    'no-write': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function positiveInt(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number ≥ 1, got "${text}"`);
+  return value;
+}
+
+const projectDir = join(__dirname, 'dotnet', 'ProcessorDrain');
+const processorDll = join(projectDir, 'bin', 'Release', 'net10.0', 'ProcessorDrain.dll');
+
+function buildProcessor(): void {
+  const build = spawnSync('dotnet', ['build', projectDir, '-c', 'Release', '--nologo', '-v', 'q'], {
+    encoding: 'utf8',
+  });
+  if (build.status !== 0)
+    throw new Error(
+      `dotnet build ${projectDir} failed (exit ${String(build.status)}):\n${build.stdout}${build.stderr}`,
+    );
+}
+
+interface ProcessorResult {
+  drained: boolean;
+  sessionsFinished: number;
+  lastEndUnixMs: number;
+  calls: number;
+  orderViolations: number;
+  overlaps: number;
+  errors: number;
+  sessionsAccepted: number;
+  cpuMs: number;
+}
+
+interface Run {
+  drainMs: number;
+  calls: number;
+  violations: number;
+  sessionsPerBasket: number;
+}
+
+/** One processor run on a fresh emulator: start it, wait for ready, publish the burst, read its result. */
+async function runProcessor(sessions: number, events: number, hostJsonPath: string, timeoutS: number): Promise<Run> {
+  const emulator = await startEmulator();
+  try {
+    const child = spawn(
+      'dotnet',
+      [
+        processorDll,
+        ...['--connection', emulator.connectionString, '--queue', orderEventsQueue, '--host-json', hostJsonPath],
+        ...['--sessions', String(sessions), '--events', String(events), '--timeout', String(timeoutS)],
+      ],
+      { stdio: ['ignore', 'pipe', values.verbose ? 'inherit' : 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    if (child.stdout === null) throw new Error('ProcessorDrain has no stdout pipe.');
+    const lines = createInterface({ input: child.stdout });
+    const iterator = lines[Symbol.asyncIterator]();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const nextJson = async (what: string): Promise<Record<string, unknown>> => {
+      const next = await Promise.race([iterator.next(), exited.then(() => undefined)]);
+      if (next === undefined || next.done === true)
+        throw new Error(`ProcessorDrain exited before "${what}" (exit ${String(await exited)}):\n${stderr}`);
+      return JSON.parse(next.value) as Record<string, unknown>;
+    };
+    await nextJson('ready');
+    const ids = Array.from({ length: sessions }, (_, i) => `${runPrefix('proc')}-${String(i + 1)}`);
+    const startedAt = performance.timeOrigin + performance.now();
+    await publishDirect(emulator.connectionString, ids, events);
+    const result = (await nextJson('result')) as unknown as ProcessorResult;
+    await exited;
+    if (!result.drained)
+      throw new Error(
+        `processor drained ${String(result.sessionsFinished)} of ${String(sessions)} sessions:\n${stderr}`,
+      );
+    return {
+      drainMs: result.lastEndUnixMs - startedAt,
+      calls: result.calls,
+      violations: result.orderViolations + result.overlaps,
+      sessionsPerBasket: result.sessionsAccepted / sessions,
+    };
+  } finally {
+    await emulator.close();
+  }
+}
+
+async function runHost(sessions: number, events: number, timeoutS: number): Promise<Run> {
+  const serviceBus = readRepoHostJson().extensions.serviceBus as Record<string, unknown>;
+  const idle =
+    typeof serviceBus.sessionIdleTimeout === 'string' ? timeSpanMs(serviceBus.sessionIdleTimeout) : undefined;
+  const result = await runScenario({
+    mode: 'null',
+    baskets: sessions,
+    eventsPerBasket: events,
+    handlerCostMs: 0,
+    maxConcurrentSessions: typeof serviceBus.maxConcurrentSessions === 'number' ? serviceBus.maxConcurrentSessions : 16,
+    sessionIdleTimeoutMs: idle,
+    timeoutMs: timeoutS * 1000,
+    verbose: values.verbose,
+  });
+  return {
+    drainMs: result.drainMs,
+    calls: result.breakdown.invocations,
+    violations: result.orderingViolations,
+    sessionsPerBasket: result.breakdown.sessionsPerBasket,
+  };
+}
+
+function timeSpanMs(text: string): number {
+  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(text);
+  if (match === null) throw new Error(`host.json sessionIdleTimeout "${text}" is not a TimeSpan (hh:mm:ss.fff)`);
+  const [, d, h, m, s] = match;
+  return Math.round((Number(d ?? 0) * 86_400 + Number(h) * 3_600 + Number(m) * 60 + Number(s)) * 1000);
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+};
+
+interface Row {
+  sessions: number;
+  host: Run[];
+  processor: Run[];
+  ratio: number;
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const sessionCounts = values.sessions.split(',').map((s) => positiveInt('sessions', s.trim()));
+  const events = positiveInt('events', values.events);
+  const repeats = positiveInt('repeats', values.repeats);
+  const timeoutS = positiveInt('timeout', values.timeout);
+  if (events < 4) throw new Error('--events must be at least 4 (the null scenario publishes E per basket, E ≥ 4).');
+
+  buildProcessor();
+  const dir = mkdtempSync(join(tmpdir(), 'convoy-processor-'));
+  const hostJson = readRepoHostJson();
+  const hostJsonPath = join(dir, 'host.json');
+  writeFileSync(hostJsonPath, JSON.stringify(hostJson));
+  const sb = hostJson.extensions.serviceBus as Record<string, unknown>;
+  const settingsLine = `host.json serviceBus: maxConcurrentSessions ${String(sb.maxConcurrentSessions)}, maxConcurrentCallsPerSession ${String(sb.maxConcurrentCallsPerSession)}, sessionIdleTimeout ${String(sb.sessionIdleTimeout)}, prefetchCount ${String(sb.prefetchCount)}, autoCompleteMessages ${String(sb.autoCompleteMessages)}`;
+  console.log(
+    `processor bench: S=${sessionCounts.join('/')} E=${String(events)} repeats=${String(repeats)}; ${settingsLine}`,
+  );
+
+  const rows: Row[] = [];
+  try {
+    for (const sessions of sessionCounts) {
+      const host: Run[] = [];
+      const processor: Run[] = [];
+      // Alternate, so drift on the shared machine hits both sides alike.
+      for (let i = 0; i < repeats; i++) {
+        host.push(await runHost(sessions, events, timeoutS));
+        processor.push(await runProcessor(sessions, events, hostJsonPath, timeoutS));
+      }
+      const ratio = median(host.map((r) => r.drainMs)) / median(processor.map((r) => r.drainMs));
+      rows.push({ sessions, host, processor, ratio });
+      console.log(
+        `S=${String(sessions)} E=${String(events)}  localHost=${fmt(host)}  processor=${fmt(processor)}  ratio localHost/processor=${ratio.toFixed(2)}  violations host ${String(sum(host, 'violations'))} · processor ${String(sum(processor, 'violations'))}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const violations = rows.reduce((n, r) => n + sum(r.host, 'violations') + sum(r.processor, 'violations'), 0);
+  if (!values['no-write']) {
+    const out = join(__dirname, 'results');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'processor.md'), report(rows, events, repeats, settingsLine));
+    console.log(`wrote ${join(out, 'processor.md')}`);
+  }
+  if (violations > 0) {
+    console.error(`${String(violations)} ordering violation(s) or same-session overlaps.`);
+    process.exitCode = 1;
+  }
+}
+
+const fmt = (runs: Run[]): string => `${(median(runs.map((r) => r.drainMs)) / 1000).toFixed(2)} s`;
+const sum = (runs: Run[], key: 'violations' | 'calls'): number => runs.reduce((n, r) => n + r[key], 0);
+
+function report(rows: Row[], events: number, repeats: number, settingsLine: string): string {
+  const command = `npm run bench:processor -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
+  const lines = [
+    '# Drain of a null workload: local host vs ServiceBusSessionProcessor',
+    '',
+    `Command: \`${command}\` · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${String(cpus().length)} cores (shared), ${String(Math.round(totalmem() / 2 ** 30))} GiB, Node ${process.version}`,
+    '',
+    `Same emulator build (in the bench process, fresh per run), same burst (S sessions × E=${String(events)} messages, one publish), ${settingsLine}.`,
+    'Local host: bench/lib/nullApp in the local host process. Processor: bench/dotnet/ProcessorDrain',
+    '(Azure.Messaging.ServiceBus 7.21.0, options from the same host.json, complete after the handler).',
+    `Drain: first publish call → last handler of the burst returned; median of ${String(repeats)} run(s) each.`,
+    '',
+    '| S | local host drain | processor drain | ratio localHost/processor | calls host · processor | sessions accepted/basket host · processor | violations |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${String(r.sessions)} | ${fmt(r.host)} | ${fmt(r.processor)} | ${r.ratio.toFixed(2)} | ${String(sum(r.host, 'calls'))} · ${String(sum(r.processor, 'calls'))} | ${median(r.host.map((x) => x.sessionsPerBasket)).toFixed(2)} · ${median(r.processor.map((x) => x.sessionsPerBasket)).toFixed(2)} | ${String(sum(r.host, 'violations') + sum(r.processor, 'violations'))} |`,
+    ),
+    '',
+    'Issue 8 target: ratio ≤ 1.2.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
