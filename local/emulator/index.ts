@@ -1,3 +1,4 @@
+import { createAdminServer, listenShared } from './adminHttp';
 import type { SharedAccessKey } from './cbs';
 import { realClock, type Clock } from './clock';
 import { loadEmulatorConfig, type EmulatorConfigFile } from './config';
@@ -46,7 +47,19 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const definition = loadEmulatorConfig(options.config);
   const namespace = new Namespace(definition, clock, log);
   const broker = new Broker({ namespace, clock, key: emulatorKey, log });
-  const port = await broker.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  // The broker's own listener stays on a loopback port; clients reach it through the shared port,
+  // which also serves the management API that ServiceBusAdministrationClient calls (adminHttp.ts).
+  await broker.listen('127.0.0.1', 0);
+  const admin = createAdminServer({ namespace, key: emulatorKey, clock, log });
+  const shared = await listenShared(
+    options.host ?? '127.0.0.1',
+    options.port ?? 0,
+    (socket) => {
+      broker.adopt(socket);
+    },
+    admin,
+  );
+  const port = shared.port;
   let closed: Promise<void> | undefined;
   return {
     connectionString: emulatorConnectionString(port),
@@ -55,6 +68,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     close: () => {
       closed ??= (async () => {
         await broker.close();
+        await shared.close();
         namespace.dispose();
       })();
       return closed;

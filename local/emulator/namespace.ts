@@ -1,6 +1,14 @@
 import type { Clock } from './clock';
 import { conditions, type AmqpErrorShape, type ParsedMessage } from './codec';
-import type { DuplicateDetection, NamespaceDefinition, ReceivableSettings, RuleFilter } from './config';
+import type {
+  DuplicateDetection,
+  NamespaceDefinition,
+  QueueDefinition,
+  ReceivableSettings,
+  RuleFilter,
+  SubscriptionDefinition,
+  TopicDefinition,
+} from './config';
 import { quotas } from './config';
 import { MessageEntity, type EntityStats } from './entities';
 
@@ -131,31 +139,121 @@ export class Namespace {
     private readonly clock: Clock,
     private readonly log: (line: string) => void,
   ) {
-    for (const queue of definition.queues) {
-      const entity = this.receivable(queue.name, queue.settings);
-      const only = [entity];
-      const duplicates = new DuplicateDetector(queue.duplicateDetection, clock);
-      this.targets.set(queue.name.toLowerCase(), {
-        kind: 'queue',
-        name: queue.name,
-        duplicates,
-        route: () => only,
-      });
+    for (const queue of definition.queues) this.installQueue(queue);
+    for (const topic of definition.topics) this.installTopic(topic);
+  }
+
+  private installQueue(queue: QueueDefinition): void {
+    const entity = this.receivable(queue.name, queue.settings);
+    const only = [entity];
+    const duplicates = new DuplicateDetector(queue.duplicateDetection, this.clock);
+    this.targets.set(queue.name.toLowerCase(), {
+      kind: 'queue',
+      name: queue.name,
+      duplicates,
+      route: () => only,
+    });
+  }
+
+  private installTopic(topic: TopicDefinition): void {
+    const subscriptions: Subscription[] = topic.subscriptions.map((s) => this.subscription(topic.name, s));
+    this.topics.set(topic.name.toLowerCase(), subscriptions);
+    const duplicates = new DuplicateDetector(topic.duplicateDetection, this.clock);
+    this.targets.set(topic.name.toLowerCase(), {
+      kind: 'topic',
+      name: topic.name,
+      duplicates,
+      route: (parsed) => subscriptions.filter((s) => s.rules.some((r) => matches(r, parsed))).map((s) => s.entity),
+    });
+  }
+
+  private subscription(topicName: string, s: SubscriptionDefinition): Subscription {
+    return {
+      name: s.name,
+      entity: this.receivable(`${topicName}/Subscriptions/${s.name}`, s.settings),
+      rules: s.rules.length === 0 ? [{ type: 'true' }] : s.rules.map((r) => r.filter),
+    };
+  }
+
+  /** Entities that exist now (config + created at runtime), for quota checks and the admin API. */
+  entityCount(): number {
+    return this.definition.queues.length + this.definition.topics.reduce((n, t) => n + 1 + t.subscriptions.length, 0);
+  }
+
+  queue(name: string): QueueDefinition | undefined {
+    return this.definition.queues.find((q) => q.name.toLowerCase() === name.toLowerCase());
+  }
+
+  topic(name: string): TopicDefinition | undefined {
+    return this.definition.topics.find((t) => t.name.toLowerCase() === name.toLowerCase());
+  }
+
+  /** Runtime creation (admin API). The caller checks names and quotas; a taken name throws. */
+  addQueue(queue: QueueDefinition): void {
+    if (this.targets.has(queue.name.toLowerCase())) throw new Error(`Entity '${queue.name}' already exists.`);
+    this.definition.queues.push(queue);
+    this.installQueue(queue);
+  }
+
+  addTopic(topic: TopicDefinition): void {
+    if (this.targets.has(topic.name.toLowerCase())) throw new Error(`Entity '${topic.name}' already exists.`);
+    this.definition.topics.push(topic);
+    this.installTopic(topic);
+  }
+
+  addSubscription(topicName: string, definition: SubscriptionDefinition): void {
+    const topic = this.topic(topicName);
+    const subscriptions = this.topics.get(topicName.toLowerCase());
+    if (topic === undefined || subscriptions === undefined) throw new Error(`Topic '${topicName}' does not exist.`);
+    if (subscriptions.some((s) => s.name.toLowerCase() === definition.name.toLowerCase()))
+      throw new Error(`Subscription '${topicName}/${definition.name}' already exists.`);
+    topic.subscriptions.push(definition);
+    // The topic's route closes over this array, so the new subscription gets messages sent from now on.
+    subscriptions.push(this.subscription(topic.name, definition));
+  }
+
+  /** Deletes a queue or topic (with its subscriptions) and every message in it; false if absent. */
+  removeEntity(name: string): boolean {
+    const key = name.toLowerCase();
+    const target = this.targets.get(key);
+    if (target === undefined) return false;
+    this.targets.delete(key);
+    if (target.kind === 'queue') {
+      this.definition.queues.splice(
+        this.definition.queues.findIndex((q) => q.name.toLowerCase() === key),
+        1,
+      );
+      this.dropReceivable(target.name);
+    } else {
+      for (const s of this.topics.get(key) ?? []) this.dropReceivable(`${target.name}/Subscriptions/${s.name}`);
+      this.topics.delete(key);
+      this.scheduledOnTopics.delete(key);
+      this.definition.topics.splice(
+        this.definition.topics.findIndex((t) => t.name.toLowerCase() === key),
+        1,
+      );
     }
-    for (const topic of definition.topics) {
-      const subscriptions: Subscription[] = topic.subscriptions.map((s) => ({
-        name: s.name,
-        entity: this.receivable(`${topic.name}/Subscriptions/${s.name}`, s.settings),
-        rules: s.rules.length === 0 ? [{ type: 'true' }] : s.rules.map((r) => r.filter),
-      }));
-      this.topics.set(topic.name.toLowerCase(), subscriptions);
-      const duplicates = new DuplicateDetector(topic.duplicateDetection, clock);
-      this.targets.set(topic.name.toLowerCase(), {
-        kind: 'topic',
-        name: topic.name,
-        duplicates,
-        route: (parsed) => subscriptions.filter((s) => s.rules.some((r) => matches(r, parsed))).map((s) => s.entity),
-      });
+    return true;
+  }
+
+  removeSubscription(topicName: string, name: string): boolean {
+    const topic = this.topic(topicName);
+    const subscriptions = this.topics.get(topicName.toLowerCase());
+    const index = subscriptions?.findIndex((s) => s.name.toLowerCase() === name.toLowerCase()) ?? -1;
+    if (topic === undefined || subscriptions === undefined || index < 0) return false;
+    subscriptions.splice(index, 1);
+    topic.subscriptions.splice(
+      topic.subscriptions.findIndex((s) => s.name.toLowerCase() === name.toLowerCase()),
+      1,
+    );
+    this.dropReceivable(`${topic.name}/Subscriptions/${name}`);
+    return true;
+  }
+
+  private dropReceivable(path: string): void {
+    for (const key of [path.toLowerCase(), `${path}/$DeadLetterQueue`.toLowerCase()]) {
+      this.receivables.get(key)?.dispose();
+      this.receivables.delete(key);
     }
   }
 

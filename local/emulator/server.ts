@@ -109,6 +109,12 @@ export class Broker {
     });
   }
 
+  /** Serves an AMQP connection accepted on another listener (the emulator's port also answers HTTP). */
+  adopt(socket: Socket): void {
+    if (this.server === undefined) throw new Error('The broker adopts connections only after listen().');
+    this.server.emit('connection', socket);
+  }
+
   connectionCount(): number {
     return this.connections.size;
   }
