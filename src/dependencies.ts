@@ -1,6 +1,7 @@
 import type { ServiceBusClient } from '@azure/service-bus';
 import { getConfig } from './config';
-import type { EventPublisher, OrderStore, QuarantineStore } from './adapters/ports';
+import type { DeadLetterQueue, EventPublisher, OrderStore, QuarantineStore } from './adapters/ports';
+import { ServiceBusDeadLetterQueue } from './adapters/serviceBusDeadLetters';
 import { ServiceBusEventPublisher, serviceBusClientFor } from './adapters/serviceBusPublisher';
 import { tableClientFor } from './adapters/tableClient';
 import { TableOrderStore } from './adapters/tableOrderStore';
@@ -15,6 +16,7 @@ let orderStoreInstance: OrderStore | undefined;
 let quarantineStoreInstance: QuarantineStore | undefined;
 let serviceBusClientInstance: ServiceBusClient | undefined;
 let eventPublisherInstance: EventPublisher | undefined;
+let deadLetterQueueInstance: DeadLetterQueue | undefined;
 
 export function orderStore(): OrderStore {
   const config = getConfig();
@@ -41,6 +43,12 @@ export function eventPublisher(): EventPublisher {
   return eventPublisherInstance;
 }
 
+/** The order-events queue's dead-letter sub-queue, over the shared connection. */
+export function deadLetterQueue(): DeadLetterQueue {
+  deadLetterQueueInstance ??= new ServiceBusDeadLetterQueue(serviceBusClient, getConfig().orderEventsQueue);
+  return deadLetterQueueInstance;
+}
+
 export function now(): Date {
   return new Date();
 }
@@ -51,6 +59,7 @@ export async function closeDependencies(): Promise<void> {
   const client = serviceBusClientInstance;
   eventPublisherInstance = undefined;
   serviceBusClientInstance = undefined;
+  deadLetterQueueInstance = undefined;
   await publisher?.close();
   await client?.close();
 }

@@ -50,6 +50,53 @@ export interface QuarantineStore {
   /** Idempotent per messageId, so a redelivered poison message is recorded once. */
   add(message: QuarantinedMessage): Promise<void>;
   list(limit: number): Promise<QuarantinedMessage[]>;
+  /** The quarantined message with this id, if any. */
+  get(messageId: string): Promise<QuarantinedMessage | undefined>;
+  /** Forgets a message once an operator's replay recorded it on its order; absent is fine. */
+  remove(messageId: string): Promise<void>;
+}
+
+/** A message in the order-events queue's dead-letter sub-queue, as an operator sees it. */
+export interface DeadLetter {
+  /** The broker's sequence number in the dead-letter queue (decimal text). */
+  serviceSequenceNumber: string;
+  messageId: string;
+  sessionId?: string;
+  /** The event's sequence and type, from the message's application properties or body, when present. */
+  sequence?: number;
+  type?: string;
+  /** Why the broker or the consumer dead-lettered it (e.g. MaxDeliveryCountExceeded). */
+  reason?: string;
+  description?: string;
+  deliveryCount: number;
+  enqueuedAt?: string;
+}
+
+/** One bounded look at the dead-letter queue: `complete` is false when it held more than was scanned. */
+export interface DeadLetterScan {
+  messages: DeadLetter[];
+  scanned: number;
+  complete: boolean;
+}
+
+/** A dead letter locked for replay: complete() removes it from the dead-letter queue. */
+export interface LockedDeadLetter {
+  letter: DeadLetter;
+  body: unknown;
+  complete(): Promise<void>;
+}
+
+export interface LockedDeadLetters extends DeadLetterScan {
+  locked: LockedDeadLetter[];
+  /** Gives back (abandons) every locked message not completed, and closes the receiver. */
+  release(): Promise<void>;
+}
+
+export interface DeadLetterQueue {
+  /** Peeks (no locks) at most `maxScanned` dead letters, keeping those of `sessionId` (all when undefined). */
+  peek(sessionId: string | undefined, maxScanned: number): Promise<DeadLetterScan>;
+  /** Locks the dead letters of one session among the first `maxScanned`; other messages are given back at once. */
+  lockSession(sessionId: string, maxScanned: number): Promise<LockedDeadLetters>;
 }
 
 export interface PublishOptions {

@@ -49,6 +49,27 @@ export class TableQuarantineStore implements QuarantineStore {
     }
   }
 
+  async get(messageId: string): Promise<QuarantinedMessage | undefined> {
+    const table = await this.table();
+    try {
+      const row = await table.getEntity(quarantinePartitionKey, quarantineRowKey(messageId));
+      return quarantinedMessageSchema.parse(fromJsonColumns(`Quarantined row ${row.rowKey ?? ''}`, row));
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async remove(messageId: string): Promise<void> {
+    const table = await this.table();
+    try {
+      await table.deleteEntity(quarantinePartitionKey, quarantineRowKey(messageId));
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return;
+      throw error;
+    }
+  }
+
   /** The most recently quarantined messages first. */
   async list(limit: number): Promise<QuarantinedMessage[]> {
     const table = await this.table();

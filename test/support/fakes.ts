@@ -10,7 +10,11 @@ import { storedChars } from '../../src/domain/recordBudget';
 import {
   ConcurrencyConflictError,
   RecordTooLargeError,
+  type DeadLetter,
+  type DeadLetterQueue,
+  type DeadLetterScan,
   type EventPublisher,
+  type LockedDeadLetters,
   type FulfillmentRequest,
   type FulfillmentStarter,
   type OrderStore,
@@ -137,6 +141,18 @@ export class InMemoryQuarantineStore implements QuarantineStore {
     return Promise.resolve(newestFirst.slice(0, limit).map((message) => structuredClone(message)));
   }
 
+  get(messageId: string): Promise<QuarantinedMessage | undefined> {
+    this.#failures.throwIfScheduled('get');
+    const found = this.#messages.get(messageId);
+    return Promise.resolve(found === undefined ? undefined : structuredClone(found));
+  }
+
+  remove(messageId: string): Promise<void> {
+    this.#failures.throwIfScheduled('remove');
+    this.#messages.delete(messageId);
+    return Promise.resolve();
+  }
+
   get size(): number {
     return this.#messages.size;
   }
@@ -194,5 +210,53 @@ export class ManualClock {
 
   advance(ms: number): void {
     this.#now = new Date(this.#now.getTime() + ms);
+  }
+}
+
+/**
+ * The dead-letter sub-queue: letters in broker order; lockSession hands out the session's letters
+ * and complete() removes one, like the Service Bus adapter.
+ */
+export class InMemoryDeadLetterQueue implements DeadLetterQueue {
+  readonly letters: { letter: DeadLetter; body: unknown }[] = [];
+  readonly #failures = new FailureSchedule<DeadLetterQueue>();
+
+  failNext(operation: Operation<DeadLetterQueue>, error?: Error): void {
+    this.#failures.failNext(operation, error);
+  }
+
+  add(letter: DeadLetter, body: unknown): void {
+    this.letters.push({ letter: structuredClone(letter), body: structuredClone(body) });
+  }
+
+  peek(sessionId: string | undefined, maxScanned: number): Promise<DeadLetterScan> {
+    this.#failures.throwIfScheduled('peek');
+    const scanned = this.letters.slice(0, maxScanned);
+    return Promise.resolve({
+      messages: scanned
+        .filter(({ letter }) => sessionId === undefined || letter.sessionId === sessionId)
+        .map(({ letter }) => structuredClone(letter)),
+      scanned: scanned.length,
+      complete: scanned.length === this.letters.length,
+    });
+  }
+
+  async lockSession(sessionId: string, maxScanned: number): Promise<LockedDeadLetters> {
+    const scan = await this.peek(sessionId, maxScanned);
+    this.#failures.throwIfScheduled('lockSession');
+    const mine = this.letters.slice(0, maxScanned).filter(({ letter }) => letter.sessionId === sessionId);
+    return {
+      ...scan,
+      locked: mine.map((entry) => ({
+        letter: structuredClone(entry.letter),
+        body: structuredClone(entry.body),
+        complete: () => {
+          const at = this.letters.indexOf(entry);
+          if (at >= 0) this.letters.splice(at, 1);
+          return Promise.resolve();
+        },
+      })),
+      release: () => Promise.resolve(),
+    };
   }
 }

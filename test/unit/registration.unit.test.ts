@@ -32,6 +32,11 @@ const httpFunctions = [
   { name: 'listQuarantine', route: 'quarantine', methods: ['GET'], durableClient: false },
   { name: 'restockInventory', route: 'inventory/{sku}/restock', methods: ['POST'], durableClient: true },
   { name: 'getInventory', route: 'inventory/{sku}', methods: ['GET'], durableClient: true },
+  { name: 'listDeadLetters', route: 'dead-letters', methods: ['GET'], durableClient: false },
+  { name: 'listBasketDeadLetters', route: 'dead-letters/{basketId}', methods: ['GET'], durableClient: false },
+  // Replays may complete a payment, so they start fulfillments like the trigger does.
+  { name: 'replayDeadLetters', route: 'dead-letters/{basketId}/replay', methods: ['POST'], durableClient: true },
+  { name: 'replayQuarantined', route: 'quarantine/{messageId}/replay', methods: ['POST'], durableClient: true },
 ] as const;
 
 describe('registration contract (package.json main loaded as the Node worker loads it)', () => {
@@ -96,10 +101,14 @@ describe('registration contract (package.json main loaded as the Node worker loa
       'getInventory',
       'getOrder',
       'inventory',
+      'listBasketDeadLetters',
+      'listDeadLetters',
       'listQuarantine',
       'processOrderEvent',
       'publishInventoryUpdated',
       'publishSessions',
+      'replayDeadLetters',
+      'replayQuarantined',
       'restockInventory',
     ]);
   });

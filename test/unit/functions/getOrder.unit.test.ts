@@ -5,7 +5,7 @@ import { eventIdFor, eventEnvelopeSchema } from '../../../src/domain/events';
 import { receive } from '../../../src/domain/convoy';
 import type { OrderRecord } from '../../../src/domain/orderRecord';
 import { getOrderName, makeGetOrder } from '../../../src/functions/getOrder';
-import { InMemoryOrderStore } from '../../support/fakes';
+import { InMemoryDeadLetterQueue, InMemoryOrderStore } from '../../support/fakes';
 import { UnreadableRecordError } from '../../../src/adapters/ports';
 
 function event(sequence: number, type: string, data: unknown) {
@@ -36,7 +36,7 @@ function recordWithEveryLog(): OrderRecord {
   return receive(record, one, delivery(1), at, limits).record;
 }
 
-function get(handlerStore: InMemoryOrderStore, basketId: string) {
+function get(handlerStore: InMemoryOrderStore, basketId: string, deadLetters = new InMemoryDeadLetterQueue()) {
   const request = new HttpRequest({
     method: 'GET',
     url: `http://localhost:7071/api/orders/${encodeURIComponent(basketId)}`,
@@ -47,7 +47,10 @@ function get(handlerStore: InMemoryOrderStore, basketId: string) {
     functionName: getOrderName,
     logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')),
   });
-  return { response: makeGetOrder({ orderStore: () => handlerStore })(request, context), logs };
+  return {
+    response: makeGetOrder({ orderStore: () => handlerStore, deadLetters: () => deadLetters })(request, context),
+    logs,
+  };
 }
 
 /** The response as a client receives it: status, content type and the parsed body. */
@@ -102,9 +105,63 @@ describe('getOrder', () => {
           serviceSequenceNumber: '101',
         },
       ],
+      deadLettered: [],
+      deadLetterCheck: { scanned: 0, complete: true },
       createdAt: '2026-01-01T10:00:02.000Z',
       updatedAt: '2026-01-01T10:00:02.000Z',
     });
+  });
+
+  it("names every sequence of the basket that sits in the dead-letter queue, and only this basket's", async () => {
+    const store = new InMemoryOrderStore();
+    store.put(recordWithEveryLog());
+    const deadLetters = new InMemoryDeadLetterQueue();
+    const letter = (basketId: string, sequence: number, serviceSequenceNumber: string) => ({
+      serviceSequenceNumber,
+      messageId: eventIdFor(basketId, sequence),
+      sessionId: basketId,
+      sequence,
+      type: 'ItemAdded',
+      reason: 'MaxDeliveryCountExceeded',
+      description: 'Message could not be consumed after 10 delivery attempts.',
+      deliveryCount: 10,
+      enqueuedAt: '2026-01-01T10:00:00.000Z',
+    });
+    deadLetters.add(letter('b-1', 2, '7'), {});
+    deadLetters.add(letter('b-2', 2, '8'), {});
+    deadLetters.add(letter('b-1', 4, '9'), {});
+    const { status, body } = await asClient(get(store, 'b-1', deadLetters).response);
+    assert.equal(status, 200);
+    assert.ok(typeof body === 'object' && body !== null && 'deadLettered' in body && 'deadLetterCheck' in body);
+    assert.deepEqual(body.deadLettered, [letter('b-1', 2, '7'), letter('b-1', 4, '9')]);
+    assert.deepEqual(body.deadLetterCheck, { scanned: 3, complete: true });
+  });
+
+  it('still shows the record when the dead-letter queue cannot be read, and says so', async () => {
+    const store = new InMemoryOrderStore();
+    store.put(recordWithEveryLog());
+    const deadLetters = new InMemoryDeadLetterQueue();
+    deadLetters.failNext('peek', new Error('connect ECONNREFUSED 127.0.0.1:5672'));
+    const { status, body } = await asClient(get(store, 'b-1', deadLetters).response);
+    assert.equal(status, 200);
+    assert.ok(typeof body === 'object' && body !== null && 'deadLettered' in body && 'deadLetterCheck' in body);
+    assert.deepEqual(body.deadLettered, []);
+    assert.deepEqual(body.deadLetterCheck, {
+      error: 'The dead-letter queue could not be read: connect ECONNREFUSED 127.0.0.1:5672',
+    });
+  });
+
+  it('answers 404 naming the dead-lettered sequences when the basket has no order because its events are there', async () => {
+    const deadLetters = new InMemoryDeadLetterQueue();
+    deadLetters.add(
+      { serviceSequenceNumber: '5', messageId: 'b-9:1', sessionId: 'b-9', sequence: 1, deliveryCount: 10 },
+      {},
+    );
+    const { status, body } = await asClient(get(new InMemoryOrderStore(), 'b-9', deadLetters).response);
+    assert.equal(status, 404);
+    assert.ok(typeof body === 'object' && body !== null && 'detail' in body);
+    assert.match(String(body.detail), /1 of its messages sit in the dead-letter queue \(sequences 1\)/);
+    assert.match(String(body.detail), /POST \/api\/dead-letters\/b-9\/replay/);
   });
 
   it('shows why a blocked order is blocked', async () => {

@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startAzurite, type AzuriteHandle } from '../../../../local/azurite';
-import type { OrderStore, QuarantineStore } from '../../../../src/adapters/ports';
+import type { DeadLetterQueue, OrderStore, QuarantineStore } from '../../../../src/adapters/ports';
 import { tableClientFor } from '../../../../src/adapters/tableClient';
 import { TableOrderStore } from '../../../../src/adapters/tableOrderStore';
 import { TableQuarantineStore } from '../../../../src/adapters/tableQuarantineStore';
@@ -10,7 +10,7 @@ import { eventIdFor } from '../../../../src/domain/events';
 import { makeGetOrder } from '../../../../src/functions/getOrder';
 import { makeListQuarantine } from '../../../../src/functions/listQuarantine';
 import { makeProcessOrderEvent, type ProcessOrderEventHandler } from '../../../../src/functions/processOrderEvent';
-import { ManualClock, RecordingFulfillmentStarter } from '../../../support/fakes';
+import { InMemoryDeadLetterQueue, ManualClock, RecordingFulfillmentStarter } from '../../../support/fakes';
 import assert from 'node:assert/strict';
 import { orderViewContract, type OrderViewContract } from './basket';
 import { basketIdOf, invocationFor, type Delivery, type LogLine } from './serviceBusDelivery';
@@ -47,8 +47,11 @@ export interface ConvoyHarness {
   deliver(delivery: Delivery, handler?: ProcessOrderEventHandler): Promise<void>;
   /** The same message again after an abandon or lost lock. */
   redelivery(delivery: Delivery): Delivery;
-  /** GET /api/orders/{basketId} through the real getOrder handler (over `store`, default the real one). */
-  getOrder(basketId: string, store?: OrderStore): Promise<HttpAnswer>;
+  /**
+   * GET /api/orders/{basketId} through the real getOrder handler (over `store`, default the real one).
+   * No broker here: the dead-letter queue is an empty in-memory one unless one is given.
+   */
+  getOrder(basketId: string, store?: OrderStore, deadLetters?: DeadLetterQueue): Promise<HttpAnswer>;
   /** GET /api/quarantine through the real listQuarantine handler. */
   listQuarantine(limit?: number, store?: QuarantineStore): Promise<HttpAnswer>;
   close(): Promise<void>;
@@ -155,9 +158,9 @@ export async function startConvoyHarness(): Promise<ConvoyHarness> {
       await chosen(message, context);
     },
     redelivery: (delivery) => ({ ...delivery, deliveryCount: delivery.deliveryCount + 1 }),
-    getOrder: (basketId, store = orders) =>
+    getOrder: (basketId, store = orders, deadLetters = new InMemoryDeadLetterQueue()) =>
       answer(
-        makeGetOrder({ orderStore: () => store })(
+        makeGetOrder({ orderStore: () => store, deadLetters: () => deadLetters })(
           new HttpRequest({
             method: 'GET',
             url: `http://127.0.0.1:7071/api/orders/${encodeURIComponent(basketId)}`,
