@@ -139,6 +139,39 @@ describe('emulator management API (ATOM over HTTP on the AMQP port)', () => {
     assert.equal((await call('GET', 'live-events/Subscriptions')).status, 404);
   });
 
+  it('takes a correlation default rule, forwarding to an existing queue, and counts scheduled messages', async () => {
+    assert.equal((await call('PUT', 'fwd-target', entry('QueueDescription', ''))).status, 201);
+    const forwarding = await call(
+      'PUT',
+      'fwd-source',
+      entry('QueueDescription', `<ForwardTo>${base}/fwd-target</ForwardTo>`),
+    );
+    assert.equal(forwarding.status, 201, forwarding.text);
+    assert.equal(element(forwarding.text, 'ForwardTo'), `${base}/fwd-target`);
+    const toNowhere = await call('PUT', 'fwd-bad', entry('QueueDescription', `<ForwardTo>${base}/nowhere</ForwardTo>`));
+    assert.equal(toNowhere.status, 400);
+    assert.match(toNowhere.text, /nowhere/);
+    await h.client.createSender('fwd-source').sendMessages({ body: 'f' });
+    assert.equal(element((await call('GET', 'fwd-target')).text, 'MessageCount'), '1');
+    assert.equal(element((await call('GET', 'fwd-source')).text, 'MessageCount'), '0');
+    await h.client.createSender('fwd-target').scheduleMessages({ body: 'later' }, new Date(Date.now() + 60_000));
+    assert.equal(element((await call('GET', 'fwd-target')).text, 'ScheduledMessageCount'), '1');
+
+    assert.equal((await call('PUT', 'corr-events', entry('TopicDescription', ''))).status, 201);
+    const correlation = entry(
+      'SubscriptionDescription',
+      `<DefaultRuleDescription><Filter i:type="CorrelationFilter"><Label>Checkout</Label><Properties><KeyValueOfstringanyType><Key>region</Key><Value i:type="d6p1:string" xmlns:d6p1="http://www.w3.org/2001/XMLSchema">eu</Value></KeyValueOfstringanyType></Properties></Filter><Name>eu-checkouts</Name></DefaultRuleDescription>`,
+    );
+    assert.equal((await call('PUT', 'corr-events/Subscriptions/eu', correlation)).status, 201);
+    await h.client.createSender('corr-events').sendMessages([
+      { body: 1, subject: 'Checkout', applicationProperties: { region: 'eu' } },
+      { body: 2, subject: 'Checkout', applicationProperties: { region: 'us' } },
+      { body: 3, subject: 'ItemAdded', applicationProperties: { region: 'eu' } },
+    ]);
+    assert.equal(element((await call('GET', 'corr-events/Subscriptions/eu')).text, 'MessageCount'), '1');
+    for (const name of ['fwd-source', 'fwd-target', 'corr-events']) await call('DELETE', name);
+  });
+
   it('answers 401 to a wrong key or a missing token, 400 to bad input, 403 over the entity quota', async () => {
     const wrong = await call('GET', 'orders', undefined, { name: emulatorKey.name, value: 'not-the-key' });
     assert.equal(wrong.status, 401);
