@@ -1,4 +1,5 @@
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import Long from 'long';
 import type { DeadLetter, DeadLetterQueue, DeadLetterScan, LockedDeadLetter, LockedDeadLetters } from './ports';
 
 /**
@@ -24,17 +25,20 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
     try {
       const messages: DeadLetter[] = [];
       let scanned = 0;
+      // Always from an explicit position: without one the SDK continues from the last peek of ANY
+      // receiver of this entity on the connection (its management link keeps the cursor).
+      let from = Long.ONE;
       for (;;) {
         const want = Math.min(pageSize, maxScanned - scanned);
-        // Each call continues after the last message this receiver peeked.
-        const page = want > 0 ? await receiver.peekMessages(want) : [];
+        const page = want > 0 ? await receiver.peekMessages(want, { fromSequenceNumber: from }) : [];
         scanned += page.length;
         for (const message of page) {
           if (sessionId === undefined || message.sessionId === sessionId) messages.push(deadLetterOf(message));
+          if (message.sequenceNumber !== undefined) from = message.sequenceNumber.add(1);
         }
         if (page.length === 0) return { messages, scanned, complete: true };
         if (scanned >= maxScanned) {
-          const more = await receiver.peekMessages(1);
+          const more = await receiver.peekMessages(1, { fromSequenceNumber: from });
           return { messages, scanned, complete: more.length === 0 };
         }
       }
