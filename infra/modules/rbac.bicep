@@ -83,7 +83,8 @@ resource tableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-// Azure Service Bus Data Receiver, queue scope: the session trigger.
+// Azure Service Bus Data Receiver, queue scope: the session trigger, and the operator endpoints that peek,
+// receive and complete in its dead-letter sub-queue (a sub-queue is covered by the queue's scope).
 resource serviceBusReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(namespace::queue.id, principalId, '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0')
   scope: namespace::queue
