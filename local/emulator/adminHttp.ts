@@ -582,8 +582,10 @@ export function listenShared(
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       socket.unshift(chunk);
-      if (chunk[0] === 0x41) amqp(socket);
-      else http.emit('connection', socket);
+      if (chunk[0] === 0x41) {
+        coalesceWrites(socket);
+        amqp(socket);
+      } else http.emit('connection', socket);
       socket.resume();
     });
     socket.on('error', () => undefined);
@@ -609,4 +611,26 @@ export function listenShared(
       });
     });
   });
+}
+
+/**
+ * rhea writes every AMQP frame with its own socket.write, and with Nagle off (the broker sets
+ * NoDelay) each is a syscall and a packet. Corking until the end of the tick sends the frames one
+ * turn of the event loop produces (a transfer and its flow, a batch of dispositions) in one writev.
+ */
+function coalesceWrites(socket: Socket): void {
+  const write = socket.write.bind(socket);
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  socket.write = ((...args: Parameters<Socket['write']>) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as Socket['write'];
 }
