@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../local/emulator';
 import { runPrefix } from './lib/baskets';
+import { cpuDelta, cpuSnapshot } from './lib/cpu';
 import { readRepoHostJson } from './lib/hostJson';
 import { publishDirect } from './lib/publishDirect';
 import { runScenario } from './lib/scenario';
@@ -71,6 +72,9 @@ interface Run {
   calls: number;
   violations: number;
   sessionsPerBasket: number;
+  /** CPU ms per handled message over publish + drain: the consumer process, and this process (emulator + publisher). */
+  consumerCpuPerCall: number;
+  emulatorCpuPerCall: number;
 }
 
 /** One processor run on a fresh emulator: start it, wait for ready, publish the burst, read its result. */
@@ -100,9 +104,11 @@ async function runProcessor(sessions: number, events: number, hostJsonPath: stri
     };
     await nextJson('ready');
     const ids = Array.from({ length: sessions }, (_, i) => `${runPrefix('proc')}-${String(i + 1)}`);
+    const cpuBefore = cpuSnapshot(child.pid ?? 0);
     const startedAt = performance.timeOrigin + performance.now();
     await publishDirect(emulator.connectionString, ids, events);
     const result = (await nextJson('result')) as unknown as ProcessorResult;
+    const cpu = cpuDelta(cpuBefore, cpuSnapshot(child.pid ?? 0));
     await exited;
     if (!result.drained)
       throw new Error(
@@ -113,6 +119,8 @@ async function runProcessor(sessions: number, events: number, hostJsonPath: stri
       calls: result.calls,
       violations: result.orderViolations + result.overlaps,
       sessionsPerBasket: result.sessionsAccepted / sessions,
+      consumerCpuPerCall: cpu.hostMs / result.calls,
+      emulatorCpuPerCall: cpu.emulatorMs / result.calls,
     };
   } finally {
     await emulator.close();
@@ -138,6 +146,8 @@ async function runHost(sessions: number, events: number, timeoutS: number): Prom
     calls: result.breakdown.invocations,
     violations: result.orderingViolations,
     sessionsPerBasket: result.breakdown.sessionsPerBasket,
+    consumerCpuPerCall: result.breakdown.cpuPerCall.hostMs,
+    emulatorCpuPerCall: result.breakdown.cpuPerCall.emulatorMs,
   };
 }
 
@@ -196,7 +206,7 @@ async function main(): Promise<void> {
       const ratio = median(host.map((r) => r.drainMs)) / median(processor.map((r) => r.drainMs));
       rows.push({ sessions, host, processor, ratio });
       console.log(
-        `S=${String(sessions)} E=${String(events)}  localHost=${fmt(host)}  processor=${fmt(processor)}  ratio localHost/processor=${ratio.toFixed(2)}  violations host ${String(sum(host, 'violations'))} · processor ${String(sum(processor, 'violations'))}`,
+        `S=${String(sessions)} E=${String(events)}  localHost=${fmt(host)} (${each(host)})  processor=${fmt(processor)} (${each(processor)})  ratio localHost/processor=${ratio.toFixed(2)}  violations host ${String(sum(host, 'violations'))} · processor ${String(sum(processor, 'violations'))}  CPU/call consumer ${cpuMs(host, 'consumerCpuPerCall')} · ${cpuMs(processor, 'consumerCpuPerCall')}, emulator ${cpuMs(host, 'emulatorCpuPerCall')} · ${cpuMs(processor, 'emulatorCpuPerCall')}`,
       );
     }
   } finally {
@@ -216,6 +226,10 @@ async function main(): Promise<void> {
 }
 
 const fmt = (runs: Run[]): string => `${(median(runs.map((r) => r.drainMs)) / 1000).toFixed(2)} s`;
+const cpuMs = (runs: Run[], key: 'consumerCpuPerCall' | 'emulatorCpuPerCall'): string =>
+  `${median(runs.map((r) => r[key])).toFixed(2)} ms`;
+/** Every run, so the spread on a shared machine is visible next to the median. */
+const each = (runs: Run[]): string => runs.map((r) => (r.drainMs / 1000).toFixed(2)).join(' / ');
 const sum = (runs: Run[], key: 'violations' | 'calls'): number => runs.reduce((n, r) => n + r[key], 0);
 
 function report(rows: Row[], events: number, repeats: number, settingsLine: string): string {
@@ -230,11 +244,11 @@ function report(rows: Row[], events: number, repeats: number, settingsLine: stri
     '(Azure.Messaging.ServiceBus 7.21.0, options from the same host.json, complete after the handler).',
     `Drain: first publish call → last handler of the burst returned; median of ${String(repeats)} run(s) each.`,
     '',
-    '| S | local host drain | processor drain | ratio localHost/processor | calls host · processor | sessions accepted/basket host · processor | violations |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| S | local host drain | processor drain | ratio localHost/processor | runs host (s) | runs processor (s) | CPU/call consumer host · processor | CPU/call emulator+publisher (host run · processor run) | calls host · processor | sessions accepted/basket host · processor | violations |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${String(r.sessions)} | ${fmt(r.host)} | ${fmt(r.processor)} | ${r.ratio.toFixed(2)} | ${String(sum(r.host, 'calls'))} · ${String(sum(r.processor, 'calls'))} | ${median(r.host.map((x) => x.sessionsPerBasket)).toFixed(2)} · ${median(r.processor.map((x) => x.sessionsPerBasket)).toFixed(2)} | ${String(sum(r.host, 'violations') + sum(r.processor, 'violations'))} |`,
+        `| ${String(r.sessions)} | ${fmt(r.host)} | ${fmt(r.processor)} | ${r.ratio.toFixed(2)} | ${each(r.host)} | ${each(r.processor)} | ${cpuMs(r.host, 'consumerCpuPerCall')} · ${cpuMs(r.processor, 'consumerCpuPerCall')} | ${cpuMs(r.host, 'emulatorCpuPerCall')} · ${cpuMs(r.processor, 'emulatorCpuPerCall')} | ${String(sum(r.host, 'calls'))} · ${String(sum(r.processor, 'calls'))} | ${median(r.host.map((x) => x.sessionsPerBasket)).toFixed(2)} · ${median(r.processor.map((x) => x.sessionsPerBasket)).toFixed(2)} | ${String(sum(r.host, 'violations') + sum(r.processor, 'violations'))} |`,
     ),
     '',
     'Issue 8 target: ratio ≤ 1.2.',
