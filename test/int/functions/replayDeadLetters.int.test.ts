@@ -331,7 +331,11 @@ describe('dead letters: visible in the order view, listed, replayed through the 
     for (const message of await receiver.receiveMessages(2, { maxWaitTimeInMs: 1000 })) {
       await h.deliver(deliveryOf(message));
       // Sequence 2 was saved on its order, but it ends in the dead-letter queue all the same.
-      if (message.messageId === 'b-twice:2') await receiver.deadLetterMessage(message, { deadLetterReason: 'Test' });
+      if (message.messageId === 'b-twice:2')
+        await receiver.deadLetterMessage(message, {
+          deadLetterReason: 'Test',
+          deadLetterErrorDescription: 'saved, not settled',
+        });
       else await receiver.completeMessage(message);
     }
     await receiver.close();
