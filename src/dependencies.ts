@@ -1,7 +1,7 @@
 import type { ServiceBusClient } from '@azure/service-bus';
 import { getConfig } from './config';
 import type { DeadLetterQueue, EventPublisher, OrderStore, QuarantineStore } from './adapters/ports';
-import { ServiceBusDeadLetterQueue } from './adapters/serviceBusDeadLetters';
+import { ServiceBusDeadLetterQueue, SharedDeadLetterScan } from './adapters/serviceBusDeadLetters';
 import { ServiceBusEventPublisher, serviceBusClientFor } from './adapters/serviceBusPublisher';
 import { tableClientFor } from './adapters/tableClient';
 import { TableOrderStore } from './adapters/tableOrderStore';
@@ -17,6 +17,7 @@ let quarantineStoreInstance: QuarantineStore | undefined;
 let serviceBusClientInstance: ServiceBusClient | undefined;
 let eventPublisherInstance: EventPublisher | undefined;
 let deadLetterQueueInstance: DeadLetterQueue | undefined;
+let deadLettersForViewsInstance: DeadLetterQueue | undefined;
 
 export function orderStore(): OrderStore {
   const config = getConfig();
@@ -49,6 +50,12 @@ export function deadLetterQueue(): DeadLetterQueue {
   return deadLetterQueueInstance;
 }
 
+/** The same queue for order views: one scan shared by the views of the same second. */
+export function deadLettersForViews(): DeadLetterQueue {
+  deadLettersForViewsInstance ??= new SharedDeadLetterScan(deadLetterQueue(), 1_000);
+  return deadLettersForViewsInstance;
+}
+
 export function now(): Date {
   return new Date();
 }
@@ -60,6 +67,7 @@ export async function closeDependencies(): Promise<void> {
   eventPublisherInstance = undefined;
   serviceBusClientInstance = undefined;
   deadLetterQueueInstance = undefined;
+  deadLettersForViewsInstance = undefined;
   await publisher?.close();
   await client?.close();
 }

@@ -139,3 +139,41 @@ function eventFacts(message: ServiceBusReceivedMessage): { sequence?: number; ty
     ...(typeof type === 'string' ? { type } : {}),
   };
 }
+
+/**
+ * Order views peek at the dead-letter queue on every GET; pollers (the bench, dashboards) would each
+ * scan it. This shares one whole-queue scan among the views asked within `maxAgeMs` and filters it
+ * per basket. Replay and the listings use the queue directly, so they always see the present.
+ */
+export class SharedDeadLetterScan implements DeadLetterQueue {
+  private latest: { at: number; maxScanned: number; scan: Promise<DeadLetterScan> } | undefined;
+
+  constructor(
+    private readonly queue: DeadLetterQueue,
+    private readonly maxAgeMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async peek(sessionId: string | undefined, maxScanned: number): Promise<DeadLetterScan> {
+    const now = this.clock();
+    const latest = this.latest;
+    const fresh = latest !== undefined && now - latest.at < this.maxAgeMs && latest.maxScanned === maxScanned;
+    const scan = fresh ? latest.scan : this.queue.peek(undefined, maxScanned);
+    if (!fresh) {
+      this.latest = { at: now, maxScanned, scan };
+      // A failed scan is not shared: the next view asks again.
+      scan.catch(() => {
+        if (this.latest?.scan === scan) this.latest = undefined;
+      });
+    }
+    const whole = await scan;
+    return {
+      ...whole,
+      messages: whole.messages.filter((letter) => sessionId === undefined || letter.sessionId === sessionId),
+    };
+  }
+
+  lockSession(sessionId: string, maxScanned: number): Promise<LockedDeadLetters> {
+    return this.queue.lockSession(sessionId, maxScanned);
+  }
+}

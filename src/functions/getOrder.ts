@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { UnreadableRecordError, type DeadLetterQueue, type OrderStore, type StoredOrder } from '../adapters/ports';
-import { deadLetterQueue, orderStore } from '../dependencies';
+import { deadLettersForViews, orderStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
 import {
   dependencyUnavailable,
@@ -76,7 +76,7 @@ async function checkDeadLetters(deps: GetOrderDeps, basketId: string): Promise<D
   }
 }
 
-export const getOrder = makeGetOrder({ orderStore, deadLetters: deadLetterQueue });
+export const getOrder = makeGetOrder({ orderStore, deadLetters: deadLettersForViews });
 
 app.http(getOrderName, {
   route: 'orders/{basketId}',
