@@ -49,12 +49,13 @@ processor.ProcessMessageAsync += async args =>
         var previous = lastSeq.GetValueOrDefault(sessionId, 0);
         if (seq != previous + 1) Interlocked.Increment(ref orderViolations);
         lastSeq[sessionId] = seq;
-        // The null handler: nothing. Then the extension's auto-complete.
-        if (settings.AutoComplete) await args.CompleteMessageAsync(args.Message);
+        // The null handler: nothing. Its end is what the local host's invocation events report
+        // (endedAt), so the drain ends here on both sides; then the extension's auto-complete.
+        var endedAt = UnixMicros();
         Interlocked.Increment(ref calls);
+        if (settings.AutoComplete) await args.CompleteMessageAsync(args.Message);
         if (seq == options.Events)
         {
-            var endedAt = UnixMicros();
             InterlockedMax(ref lastEndUnixUs, endedAt);
             finished[sessionId] = endedAt;
             if (finished.Count >= options.Sessions) drained.TrySetResult();
