@@ -17,6 +17,7 @@ import { makeReplayDeadLetters } from '../../../src/functions/replayDeadLetters'
 import { makeReplayQuarantined } from '../../../src/functions/replayQuarantined';
 import { orderViewContract, paidBasket, quarantineListContract } from './support/basket';
 import { failFastStoresFor, maxParkedEvents, startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
+import { racingStores } from './support/racingStores';
 import type { Delivery } from './support/serviceBusDelivery';
 
 /**
@@ -365,6 +366,35 @@ describe('dead letters: visible in the order view, listed, replayed through the 
       ['b-twice:2'],
     );
     assert.deepEqual(order.deadLettered, []);
+  });
+
+  it('a replay racing the session trigger on the same order: the ETag makes one retry, nothing lost or doubled', async () => {
+    const events = paidBasket('b-race');
+    await h.deliver(h.send(events[0]));
+    await publish([events[1]]);
+    const receiver = await client.acceptSession(queue, 'b-race');
+    const [second] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.ok(second);
+    await receiver.deadLetterMessage(second, { deadLetterReason: 'Test', deadLetterErrorDescription: 'race' });
+    await receiver.close();
+
+    // Both read the same version; the trigger (parking 3) writes first, the replay's write then conflicts.
+    const stores = racingStores(h.orders);
+    const [replay] = await Promise.all([
+      replayBasket('b-race', { orders: stores.second, quarantine: h.quarantine }),
+      h.deliver(h.send(events[2]), h.handlerWith(stores.first)),
+    ]);
+    assert.deepEqual(
+      replay.letters.map((l) => [l.sequence, l.outcome, l.removed]),
+      [[2, 'applied', true]],
+    );
+    assert.match(replay.letters[0]?.detail ?? '', /Applied sequences 2, 3\./);
+    const order = await view('b-race');
+    assert.deepEqual(
+      order.applied.map((a) => a.sequence),
+      [1, 2, 3],
+    );
+    assert.deepEqual([order.parked.length, order.duplicates.length, order.deadLettered.length], [0, 0, 0]);
   });
 
   it('a poison dead letter is quarantined by the replay with its reason, and leaves the dead-letter queue', async () => {
