@@ -4,7 +4,10 @@ import type { QuarantineStore } from '../adapters/ports';
 import { quarantineStore } from '../dependencies';
 import { dependencyUnavailable, validationProblem } from './http/problem';
 
-/** GET /api/quarantine?limit=N — messages no order could own (no usable basket id, or a session mismatch). */
+/**
+ * GET /api/quarantine?limit=N — messages no order could own (no usable basket id, or a session
+ * mismatch). POST /api/quarantine/{messageId}/replay (replayQuarantined) applies one once fixed.
+ */
 
 export const listQuarantineName = 'listQuarantine';
 export const defaultQuarantineLimit = 100;
