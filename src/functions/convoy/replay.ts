@@ -168,7 +168,10 @@ export async function replayBasketDeadLetters(
       }
     }
   } finally {
-    await batch.release();
+    // Whatever was not completed reappears when its lock expires anyway; the answer stands.
+    await batch.release().catch((error: unknown) => {
+      context.warn(`${logName}: giving back the locked dead letters failed: ${errorText(error)}`);
+    });
   }
   return {
     basketId,
@@ -187,7 +190,8 @@ async function replayOne(
   context: InvocationContext,
   logName: string,
 ): Promise<{ letter: LetterReplay; order?: OrderAfter }> {
-  const message = convoyMessage(locked.body, factsOf(locked.letter), locked.letter.messageId, deps.now());
+  const fallbackId = `dead-letter-${locked.letter.serviceSequenceNumber}`;
+  const message = convoyMessage(locked.body, factsOf(locked.letter), fallbackId, deps.now());
   let outcome: ApplyOutcome;
   try {
     outcome = await applyWithRetry(deps, message);
