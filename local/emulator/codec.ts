@@ -420,25 +420,71 @@ export function encodeDelivery(parts: DeliveryParts): Buffer {
 }
 
 /**
- * Re-encodes application properties + body with extra properties (DeadLetterReason etc.).
- * `bodyBytes` is the message's current application properties + body.
+ * Application properties + body with extra properties (DeadLetterReason etc.) set. `bodyBytes` is the
+ * message's current application properties + body. The existing entries are copied as encoded, so
+ * their AMQP types (int, long, double, uuid...) reach the receiver unchanged; an extra property
+ * replaces an existing one of the same name.
  */
 export function withApplicationProperties(
   parsed: Pick<ParsedMessage, 'applicationProperties' | 'bodyBytes'>,
   extra: Record<string, unknown>,
 ): Buffer {
-  const properties = { ...parsed.applicationProperties, ...extra };
+  const { entries, rest } = splitApplicationProperties(parsed.bodyBytes);
+  const kept = entries.filter((entry) => entry.key === undefined || !Object.hasOwn(extra, entry.key));
   const writer = new codec.Writer();
-  writer.write(codec.described(codec.wrap_ulong(0x74), codec.wrap_map(properties)));
-  const appBytes = writer.toBuffer();
-  // bodyBytes may start with the old application-properties section: skip it.
-  const reader = new codec.Reader(parsed.bodyBytes);
-  let rest = parsed.bodyBytes;
-  if (reader.remaining() > 0) {
-    const first = reader.read();
-    if (sectionCode(first) === 0x74) rest = parsed.bodyBytes.subarray(reader.position);
+  let count = kept.length * 2;
+  for (const [key, value] of Object.entries(extra)) {
+    writer.write(codec.wrap_string(key));
+    writer.write(codec.wrap(value));
+    count += 2;
   }
-  return Buffer.concat([appBytes, rest]);
+  const items = Buffer.concat([...kept.map((entry) => entry.bytes), writer.toBuffer()]);
+  // described(ulong 0x74, map32(size, count, items))
+  const head = Buffer.from([0x00, 0x53, 0x74, 0xd1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  head.writeUInt32BE(items.length + 4, 4);
+  head.writeUInt32BE(count, 8);
+  return Buffer.concat([head, items, rest]);
+}
+
+interface EncodedEntry {
+  /** The key as text (undefined for a non-string key, which is kept as is). */
+  key: string | undefined;
+  /** Key and value as encoded. */
+  bytes: Buffer;
+}
+
+/** The entries of a leading application-properties section (as bytes) and what follows it. */
+function splitApplicationProperties(bytes: Buffer): { entries: EncodedEntry[]; rest: Buffer } {
+  if (bytes.length === 0 || bytes[0] !== 0x00) return { entries: [], rest: bytes };
+  const whole = new codec.Reader(bytes);
+  const section = whole.read();
+  if (sectionCode(section) !== 0x74) return { entries: [], rest: bytes };
+  const sectionEnd = whole.position;
+  const descriptor = new codec.Reader(bytes.subarray(1, sectionEnd));
+  descriptor.read();
+  const mapAt = 1 + descriptor.position;
+  const code = bytes[mapAt];
+  let first: number;
+  let count: number;
+  if (code === 0xc1) {
+    count = bytes[mapAt + 2] ?? 0;
+    first = mapAt + 3;
+  } else if (code === 0xd1) {
+    count = bytes.readUInt32BE(mapAt + 5);
+    first = mapAt + 9;
+  } else {
+    return { entries: [], rest: bytes.subarray(sectionEnd) }; // null: no properties
+  }
+  const items = bytes.subarray(first, sectionEnd);
+  const reader = new codec.Reader(items);
+  const entries: EncodedEntry[] = [];
+  for (let i = 0; i + 1 < count; i += 2) {
+    const start = reader.position;
+    const key = codec.unwrap(reader.read());
+    reader.read();
+    entries.push({ key: typeof key === 'string' ? key : undefined, bytes: items.subarray(start, reader.position) });
+  }
+  return { entries, rest: bytes.subarray(sectionEnd) };
 }
 
 /** .NET ticks (100 ns since 0001-01-01) as an AMQP long: what `com.microsoft:locked-until-utc` carries. */

@@ -128,7 +128,8 @@ function toSettleOutcome(event: DispositionEvent, fields: Record<string, unknown
     case 'accepted':
       return { kind: 'complete' };
     case 'released':
-      return { kind: 'abandon' };
+      // The .NET receiver releases deliveries it stopped waiting for: not a delivery attempt.
+      return { kind: 'release' };
     case 'modified': {
       const properties = isRecord(fields.message_annotations) ? fields.message_annotations : undefined;
       const base = properties === undefined ? {} : { properties };

@@ -48,6 +48,8 @@ export interface Consumer {
 export type SettleOutcome =
   | { kind: 'complete' }
   | { kind: 'abandon'; properties?: Record<string, unknown> }
+  /** AMQP `released`: back to the queue without counting a delivery (AMQP 1.0 §3.4.4). */
+  | { kind: 'release' }
   | { kind: 'defer'; properties?: Record<string, unknown> }
   | {
       kind: 'deadLetter';
@@ -96,6 +98,13 @@ export class MessageEntity {
       return {
         condition: conditions.notAllowed,
         description: `The SessionId was not set on a message, and it cannot be sent to the entity '${this.path}'. Entities that have session support enabled can only receive messages that have the SessionId set.`,
+      };
+    }
+    if (this.requiresSession && parsed.sessionId === '') {
+      // Accepted, it would sit in a session no receiver can name: refuse it as the service does.
+      return {
+        condition: conditions.notAllowed,
+        description: `The SessionId of a message sent to the session-enabled entity '${this.path}' is empty; set a non-empty SessionId.`,
       };
     }
     return undefined;
@@ -320,6 +329,9 @@ export class MessageEntity {
         break;
       case 'abandon':
         this.redeliverLater(message);
+        break;
+      case 'release':
+        if (message.state !== 'deferred') this.makeVisible(message);
         break;
       case 'defer':
         message.state = 'deferred';

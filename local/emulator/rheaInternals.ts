@@ -85,6 +85,46 @@ export function prepareAttach(
   if (fields.properties !== undefined) attach.properties = fields.properties;
 }
 
+/**
+ * Fills the attach that answers a refused link: AMQP 1.0 §2.6.3 wants our own terminus null (source
+ * when we would send, target when we would receive). The .NET client reads a non-null one as a
+ * successful attach and only then sees the detach, so it reports the wrong error.
+ */
+export function prepareRefusal(link: rhea.link): void {
+  prepareAttach(link, {});
+  const attach = internals(link).local.attach;
+  if (link.is_sender()) attach.source = null;
+  else attach.target = null;
+}
+
+const rawPayload = Symbol('convoy.rawPayload');
+let keepingRawPayloads = false;
+
+/**
+ * rhea decodes every format-0 transfer and drops its bytes, and re-encoding the decoded message loses
+ * AMQP types (int becomes uint, long ulong, a whole double uint, uuid binary). Keep the bytes beside
+ * the decoded message (a non-enumerable symbol: invisible to everything else using rhea in-process).
+ */
+export function keepRawPayloads(): void {
+  if (keepingRawPayloads) return;
+  keepingRawPayloads = true;
+  const codec = rhea.message as unknown as { decode(buffer: Buffer): unknown };
+  const decode = codec.decode.bind(codec);
+  codec.decode = (buffer: Buffer): unknown => {
+    const message = decode(buffer);
+    if (typeof message === 'object' && message !== null)
+      Object.defineProperty(message, rawPayload, { value: buffer, enumerable: false });
+    return message;
+  };
+}
+
+/** The encoded bytes a decoded transfer came from (see `keepRawPayloads`). */
+export function rawPayloadOf(message: unknown): Buffer | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const raw = (message as Record<symbol, unknown>)[rawPayload];
+  return Buffer.isBuffer(raw) ? raw : undefined;
+}
+
 /** The credit limit the peer granted: its delivery-count + link-credit, fixed at each flow. */
 export function creditLimit(sender: rhea.Sender): number {
   const s = internals(sender);

@@ -24,7 +24,10 @@ import type { Namespace } from './namespace';
 import {
   holdAttach,
   outcome,
+  keepRawPayloads,
   prepareAttach,
+  prepareRefusal,
+  rawPayloadOf,
   remoteProperties,
   remoteSettleModes,
   remoteSource,
@@ -70,6 +73,7 @@ export class Broker {
   private nextConnectionId = 1;
 
   constructor(private readonly options: BrokerOptions) {
+    keepRawPayloads();
     const mechanisms = this.container.sasl_server_mechanisms as unknown as Record<string, () => unknown> & {
       enable_anonymous(): void;
     };
@@ -222,9 +226,7 @@ export class Broker {
 
   private refuse(link: rhea.link, error: AmqpErrorShape): void {
     this.log(`refused link ${link.name}: ${error.condition} ${error.description}`);
-    // No session filter in the answer: that is how the SDK tells a refused session accept.
-    const address = optionalString((link.is_sender() ? remoteSource(link) : remoteTarget(link))?.address);
-    prepareAttach(link, link.is_sender() ? { source: { address } } : {});
+    prepareRefusal(link);
     link.open(); // no-op unless the attach was held
     link.close(error);
   }
@@ -298,7 +300,8 @@ export class Broker {
       }
       raws = splitBatch(body);
     } else if (isRecord(body)) {
-      raws = [encodeMessage(body)];
+      // The bytes as sent: re-encoding rhea's decoded message would change property types.
+      raws = [rawPayloadOf(body) ?? encodeMessage(body)];
     } else {
       return { condition: conditions.invalidField, description: `Unsupported message format ${delivery.format}.` };
     }
