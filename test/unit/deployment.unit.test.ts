@@ -34,6 +34,8 @@ describe('.funcignore: exactly what runs in Azure is deployed', () => {
       'src/functions/processOrderEvent.ts',
       'test/unit/deployment.unit.test.ts',
       'dist/test/unit/x.js',
+      'test/dotnet/bin/Debug/net10.0/ConvoyEmulator.Tests.dll',
+      'test/dotnet/obj/project.assets.json',
       'infra/main.bicep',
       'bench/convoy.bench.ts',
       'local.settings.json',
