@@ -331,6 +331,7 @@ export class MessageEntity {
         this.redeliverLater(message);
         break;
       case 'release':
+        this.hooks.log(`released ${this.path} #${message.seq} (delivery count stays ${message.deliveryCount})`);
         if (message.state !== 'deferred') this.makeVisible(message);
         break;
       case 'defer':

@@ -53,7 +53,7 @@ public sealed class EmulatorFixture : IAsyncLifetime
         {
             if (e.Data is null) return;
             _log.Enqueue(e.Data);
-            while (_log.Count > 400 && _log.TryDequeue(out string? _)) { }
+            while (_log.Count > 5000 && _log.TryDequeue(out string? _)) { }
         };
         _process.BeginErrorReadLine();
         var first = await ReadLineAsync(_process, TimeSpan.FromSeconds(30));

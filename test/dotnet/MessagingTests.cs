@@ -178,6 +178,45 @@ public sealed class MessagingTests(EmulatorFixture emulator)
         await receiver.CompleteMessageAsync(message);
     }
 
+    [Fact]
+    public async Task ReleasedDeliveriesComeBackWithoutADeliveryCounted()
+    {
+        // A receive cancelled while a delivery is on its way makes the .NET client (prefetch 0) release
+        // that delivery: AMQP `released`, which must not count as a delivery attempt (AMQP 1.0 §3.4.4).
+        await using var sender = _client.CreateSender("cancelled-receives");
+        await using var receiver = _client.CreateReceiver("cancelled-receives");
+        var received = new List<ServiceBusReceivedMessage>();
+        var released = new HashSet<long>();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        for (var n = 0; DateTime.UtcNow < deadline; n++)
+        {
+            await sender.SendMessageAsync(new ServiceBusMessage($"{n}") { MessageId = $"cancelled-{n}" });
+            using var cancel = new CancellationTokenSource(Random.Shared.Next(1, 25));
+            try
+            {
+                foreach (var m in await receiver.ReceiveMessagesAsync(5, TimeSpan.FromMilliseconds(50), cancel.Token))
+                {
+                    received.Add(m);
+                    await receiver.CompleteMessageAsync(m);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            released = ReleasedSequenceNumbers(emulator.Log(), "cancelled-receives");
+            // Done once a released message has come back (a message handed to the app is never released).
+            if (received.Any(m => released.Contains(m.SequenceNumber))) break;
+        }
+        var back = received.Where(m => released.Contains(m.SequenceNumber)).ToList();
+        Assert.True(back.Count > 0, $"no released delivery came back within 20 s ({released.Count} released, {received.Count} received)");
+        Assert.All(back, m => Assert.Equal(1, m.DeliveryCount));
+    }
+
+    private static HashSet<long> ReleasedSequenceNumbers(string log, string queue) =>
+        System.Text.RegularExpressions.Regex.Matches(log, $@"released {queue} #(\d+)")
+            .Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .ToHashSet();
+
     /// <summary>Receives exactly `count` messages (several calls may be needed), failing after 10 s.</summary>
     internal static async Task<List<ServiceBusReceivedMessage>> ReceiveAsync(ServiceBusReceiver receiver, int count)
     {
