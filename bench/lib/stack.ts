@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { AzuriteHandle } from '../../local/azurite';
 import type { RunningEmulator } from '../../local/emulator';
 import { startBackingServices } from '../../local/stack';
+import { startFaultProxy, type FaultProxy } from './faultProxy';
 import type { Fault } from './hostProtocol';
 import { spawnHost, type HostProcess } from './hostProcess';
 
@@ -21,12 +22,27 @@ export interface StackOptions {
   handlerCostMs?: number;
   faults?: Fault[];
   verbose?: boolean;
+  /**
+   * Route the host's storage connections (AzureWebJobsStorage, OrderStoreConnection) through fault
+   * proxies, one per Azurite endpoint, so a test can cut storage without stopping Azurite.
+   */
+  storageProxy?: boolean;
+}
+
+/** The blob, queue and table proxies in front of Azurite, cut and restored together. */
+export interface StorageProxy {
+  readonly isCut: boolean;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
 }
 
 export interface Stack {
   emulator: RunningEmulator;
   azurite: AzuriteHandle;
   host: HostProcess;
+  /** Present when started with storageProxy: true. */
+  storageProxy: StorageProxy | undefined;
   /** Starts a new host process (after kill() or stop() of the previous one). */
   restartHost(options?: Partial<Pick<StackOptions, 'faults' | 'handlerCostMs'>>): Promise<HostProcess>;
   stop(): Promise<void>;
@@ -35,10 +51,22 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const services = await startBackingServices();
   const { azurite, emulator } = services;
+  let storageProxy: StorageProxy | undefined;
+  const storageSettings: Record<string, string> = {};
+  if (options.storageProxy === true) {
+    try {
+      ({ proxy: storageProxy, connectionString: storageSettings.AzureWebJobsStorage } = await proxyStorage(azurite));
+      storageSettings.OrderStoreConnection = storageSettings.AzureWebJobsStorage;
+    } catch (error) {
+      await services.close();
+      throw error;
+    }
+  }
   const settings = {
     FUNCTIONS_WORKER_RUNTIME: 'node',
     ORDER_EVENTS_QUEUE: orderEventsQueue,
     ...services.connectionSettings,
+    ...storageSettings,
   };
   const launch = (overrides: Partial<Pick<StackOptions, 'faults' | 'handlerCostMs'>> = {}): Promise<HostProcess> =>
     spawnHost({
@@ -53,6 +81,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     host = await launch();
   } catch (error) {
+    await storageProxy?.close();
     await services.close();
     throw error;
   }
@@ -60,14 +89,49 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     emulator,
     azurite,
     host,
+    storageProxy,
     async restartHost(overrides) {
       stack.host = await launch(overrides);
       return stack.host;
     },
     async stop() {
       await stack.host.stop();
+      await storageProxy?.close();
       await services.close();
     },
   };
   return stack;
+}
+
+async function proxyStorage(azurite: AzuriteHandle): Promise<{ proxy: StorageProxy; connectionString: string }> {
+  const ports = [azurite.blobPort, azurite.queuePort, azurite.tablePort];
+  const settled = await Promise.allSettled(ports.map((port) => startFaultProxy({ port })));
+  const proxies = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(proxies.map((p) => p.close()));
+    throw failed.reason;
+  }
+  // Each endpoint's port is replaced by its proxy's; the rest of the connection string stays.
+  let connectionString = azurite.connectionString;
+  ports.forEach((port, i) => {
+    connectionString = connectionString.replace(`:${String(port)}/`, `:${String((proxies[i] as FaultProxy).port)}/`);
+  });
+  return {
+    connectionString,
+    proxy: {
+      get isCut() {
+        return proxies.some((p) => p.isCut);
+      },
+      cut() {
+        for (const p of proxies) p.cut();
+      },
+      restore() {
+        for (const p of proxies) p.restore();
+      },
+      async close() {
+        await Promise.all(proxies.map((p) => p.close()));
+      },
+    },
+  };
 }
