@@ -3,7 +3,8 @@ import { startEmulator } from './index';
 import { formatStats } from './statsView';
 
 /**
- * `npm run emulator -- --port 5672 [--config Config.json] [--verbose]`
+ * `npm run emulator -- --port 5672 [--config Config.json] [--data-dir <dir>] [--verbose]`
+ * With --data-dir, messages survive a restart (even kill -9) of the emulator.
  * Prints the connection string on one line, then a readiness line; Ctrl-C / SIGTERM stop it cleanly.
  */
 async function main(): Promise<void> {
@@ -14,13 +15,14 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       stats: { type: 'string' },
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--stats <seconds>] [--verbose]\n',
+      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--stats <seconds>] [--data-dir <dir>] [--verbose]\n',
     );
     return;
   }
@@ -31,12 +33,13 @@ async function main(): Promise<void> {
     port,
     host: values.host,
     ...(values.config === undefined ? {} : { config: values.config }),
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     log: values.verbose ? (line) => process.stderr.write(`[emulator] ${line}\n`) : () => undefined,
   });
   const stats = emulator.stats();
   process.stdout.write(`${emulator.connectionString}\n`);
   process.stdout.write(
-    `Service Bus emulator ready on ${values.host}:${emulator.port} (namespace ${stats.namespace}: ${stats.queues} queue(s), ${stats.topics} topic(s), ${stats.subscriptions} subscription(s)).\n`,
+    `Service Bus emulator ready on ${values.host}:${emulator.port} (namespace ${stats.namespace}: ${stats.queues} queue(s), ${stats.topics} topic(s), ${stats.subscriptions} subscription(s))${values['data-dir'] === undefined ? '' : `, data in ${values['data-dir']}`}.\n`,
   );
   if (values.stats !== undefined) {
     const seconds = Number(values.stats);

@@ -9,6 +9,7 @@ import {
   type ParsedMessage,
 } from './codec';
 import type { ReceivableSettings } from './config';
+import { acceptedRecord, type JournalRecord, type JournalSink, type RecoveredEntity } from './journal';
 import { SessionState, type SessionClaim, type SessionWaiter } from './sessions';
 import { SeqQueue } from './seqQueue';
 
@@ -64,6 +65,8 @@ export interface EntityHooks {
   /** Where dead-lettered messages of this entity go (undefined: this is a dead-letter queue). */
   deadLetterTarget(): MessageEntity | undefined;
   log(line: string): void;
+  /** Write-ahead journal (--data-dir); absent = in memory only. */
+  journal?: JournalSink | undefined;
 }
 
 export class MessageEntity {
@@ -136,9 +139,12 @@ export class MessageEntity {
         message.scheduleTimer = undefined;
         this.activate(message);
       });
+      this.hooks.journal?.accepted(this.path, message);
       return message;
     }
     this.activate(message, now);
+    // After activate: expiresAt is known. Journaled before the caller acknowledges the send.
+    this.hooks.journal?.accepted(this.path, message);
     return message;
   }
 
@@ -287,6 +293,7 @@ export class MessageEntity {
   /** A delivery that was not settled: count it and make it visible again (or dead-letter it). */
   private redeliverLater(message: StoredMessage): void {
     message.deliveryCount++;
+    this.hooks.journal?.counted(this.path, message.seq, message.deliveryCount);
     if (message.state === 'deferred') return;
     if (message.deliveryCount >= this.settings.maxDeliveryCount && this.hooks.deadLetterTarget() !== undefined) {
       this.deadLetter(
@@ -336,6 +343,7 @@ export class MessageEntity {
         break;
       case 'defer':
         message.state = 'deferred';
+        this.hooks.journal?.deferred(this.path, message.seq);
         break;
       case 'deadLetter':
         this.deadLetter(message, outcome.reason, outcome.description, outcome.properties);
@@ -370,6 +378,7 @@ export class MessageEntity {
     this.unlock(message);
     message.gone = true;
     this.messages.delete(message.seq);
+    this.hooks.journal?.removed(this.path, message.seq);
     const sessionId = message.parsed.sessionId;
     if (this.requiresSession && sessionId !== undefined) {
       const session = this.sessions.get(sessionId);
@@ -391,6 +400,23 @@ export class MessageEntity {
   }
 
   deadLetter(
+    message: StoredMessage,
+    reason: string | undefined,
+    description: string | undefined,
+    properties?: Record<string, unknown>,
+  ): void {
+    const journal = this.hooks.journal;
+    // One journal write for the removal and the dead-lettered copy: a crash keeps one or the other.
+    if (journal !== undefined) {
+      journal.batch(() => {
+        this.deadLetterNow(message, reason, description, properties);
+      });
+      return;
+    }
+    this.deadLetterNow(message, reason, description, properties);
+  }
+
+  private deadLetterNow(
     message: StoredMessage,
     reason: string | undefined,
     description: string | undefined,
@@ -532,6 +558,7 @@ export class MessageEntity {
     const session = this.session(id);
     session.state = state;
     session.updatedAt = this.clock.now();
+    this.hooks.journal?.sessionState(this.path, id, state);
     this.forgetIfEmpty(session);
   }
 
@@ -602,6 +629,49 @@ export class MessageEntity {
       waitingAcceptors: this.waiters.length,
       receivers: this.consumers.length,
     };
+  }
+
+  // ---- persistence (--data-dir) ---------------------------------------------------------------
+
+  /**
+   * Puts journaled messages back with their sequence numbers, states and delivery counts. Nothing was
+   * locked across the restart: every active message is visible again. Call before any send.
+   */
+  restore(recovered: RecoveredEntity): void {
+    this.nextSeq = Math.max(this.nextSeq, recovered.nextSeq);
+    const now = this.clock.now();
+    for (const item of recovered.messages) {
+      const message: StoredMessage = {
+        ...item,
+        scheduleTimer: undefined,
+        lock: undefined,
+        gone: false,
+      };
+      this.messages.set(message.seq, message);
+      if (this.requiresSession && message.parsed.sessionId !== undefined)
+        this.session(message.parsed.sessionId).total++;
+      if (message.state === 'deferred') continue;
+      if (message.state === 'scheduled' && message.enqueuedAt > now) {
+        message.scheduleTimer = this.clock.setTimer(message.enqueuedAt - now, () => {
+          message.scheduleTimer = undefined;
+          this.activate(message);
+        });
+        continue;
+      }
+      if (message.state === 'scheduled') this.activate(message, now);
+      else this.makeVisible(message);
+    }
+    for (const [id, state] of recovered.sessionStates) this.session(id).state = state;
+  }
+
+  /** The journal records that recreate this entity as it is now (compaction). */
+  *snapshot(): Generator<JournalRecord> {
+    yield { t: 'q', e: this.path, n: this.nextSeq };
+    for (const message of this.messages.values()) yield acceptedRecord(this.path, message);
+    for (const session of this.sessions.values()) {
+      if (session.state !== undefined)
+        yield { t: 's', e: this.path, id: session.id, v: session.state.toString('base64') };
+    }
   }
 
   /** Cancels every timer (emulator shutdown). */

@@ -2,6 +2,7 @@ import { createAdminServer, listenShared } from './adminHttp';
 import type { SharedAccessKey } from './cbs';
 import { realClock, type Clock } from './clock';
 import { loadEmulatorConfig, type EmulatorConfigFile } from './config';
+import { Journal } from './journal';
 import { Namespace, type NamespaceStats } from './namespace';
 import { Broker } from './server';
 
@@ -19,6 +20,13 @@ export interface StartEmulatorOptions {
   /** Default: the real clock. */
   clock?: Clock;
   log?: (line: string) => void;
+  /**
+   * Keep messages, session state, sequence numbers and duplicate-detection ids in this directory
+   * (write-ahead journal, local/emulator/journal.ts) and reload them on start. Absent = in memory.
+   */
+  dataDir?: string;
+  /** fdatasync period of the journal in ms (default 200); 0 = sync every write. */
+  journalSyncMs?: number;
 }
 
 export interface RunningEmulator {
@@ -45,7 +53,27 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const log = options.log ?? (() => undefined);
   const clock = options.clock ?? realClock;
   const definition = loadEmulatorConfig(options.config);
-  const namespace = new Namespace(definition, clock, log);
+  const opened =
+    options.dataDir === undefined
+      ? undefined
+      : Journal.open(
+          options.dataDir,
+          options.journalSyncMs === undefined ? {} : { syncIntervalMs: options.journalSyncMs },
+        );
+  const namespace = new Namespace(definition, clock, log, opened?.journal);
+  if (opened !== undefined) {
+    try {
+      const { restored, kept } = namespace.restore(opened.recovered);
+      opened.journal.compact([...namespace.snapshot(), ...kept]);
+      log(
+        `journal ${options.dataDir ?? ''}: ${opened.recovered.records} record(s) read${opened.recovered.tornTail ? ' (a torn last line skipped)' : ''}, ${restored} message(s) restored, compacted`,
+      );
+    } catch (error) {
+      namespace.dispose();
+      opened.journal.close();
+      throw error;
+    }
+  }
   const broker = new Broker({ namespace, clock, key: emulatorKey, log });
   // The broker's own listener stays on a loopback port; clients reach it through the shared port,
   // which also serves the management API that ServiceBusAdministrationClient calls (adminHttp.ts).
@@ -70,6 +98,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         await broker.close();
         await shared.close();
         namespace.dispose();
+        opened?.journal.close();
       })();
       return closed;
     },

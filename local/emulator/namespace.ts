@@ -11,6 +11,14 @@ import type {
 } from './config';
 import { quotas } from './config';
 import { MessageEntity, type EntityStats } from './entities';
+import {
+  acceptedRecord,
+  recoveredEntities,
+  type JournalRecord,
+  type RecoveredEntity,
+  type JournalSink,
+  type Recovered,
+} from './journal';
 
 /** Remembers message ids for the duplicate-detection window; Map order is arrival order. */
 class DuplicateDetector {
@@ -24,7 +32,25 @@ class DuplicateDetector {
   constructor(
     private readonly settings: DuplicateDetection,
     private readonly clock: Clock,
+    private readonly key = '',
+    private readonly journal?: JournalSink,
   ) {}
+
+  /** Ids remembered before a restart (--data-dir), oldest first. */
+  restore(ids: Map<string, number>): void {
+    const now = this.clock.now();
+    for (const [id, expires] of ids) {
+      if (expires <= now) continue;
+      this.seen.delete(id);
+      this.seen.set(id, expires);
+      this.sweepAt = Math.min(this.sweepAt, expires);
+    }
+  }
+
+  *snapshot(): Generator<JournalRecord> {
+    const now = this.clock.now();
+    for (const [id, expires] of this.seen) if (expires > now) yield { t: 'u', k: this.key, id, x: expires };
+  }
 
   /** True when `messageId` was already accepted inside the window (the send is then dropped). */
   isDuplicate(messageId: string | undefined): boolean {
@@ -49,6 +75,7 @@ class DuplicateDetector {
     const expires = this.clock.now() + this.settings.windowMs;
     this.seen.set(messageId, expires);
     this.sweepAt = Math.min(this.sweepAt, expires);
+    this.journal?.duplicateId(this.key, messageId, expires);
   }
 }
 
@@ -138,6 +165,8 @@ export class Namespace {
     readonly definition: NamespaceDefinition,
     private readonly clock: Clock,
     private readonly log: (line: string) => void,
+    /** Write-ahead journal (--data-dir); absent = in memory only. */
+    private readonly journal?: JournalSink,
   ) {
     for (const queue of definition.queues) this.installQueue(queue);
     for (const topic of definition.topics) this.installTopic(topic);
@@ -146,7 +175,12 @@ export class Namespace {
   private installQueue(queue: QueueDefinition): void {
     const entity = this.receivable(queue.name, queue.settings);
     const only = [entity];
-    const duplicates = new DuplicateDetector(queue.duplicateDetection, this.clock);
+    const duplicates = new DuplicateDetector(
+      queue.duplicateDetection,
+      this.clock,
+      queue.name.toLowerCase(),
+      this.journal,
+    );
     this.targets.set(queue.name.toLowerCase(), {
       kind: 'queue',
       name: queue.name,
@@ -158,7 +192,12 @@ export class Namespace {
   private installTopic(topic: TopicDefinition): void {
     const subscriptions: Subscription[] = topic.subscriptions.map((s) => this.subscription(topic.name, s));
     this.topics.set(topic.name.toLowerCase(), subscriptions);
-    const duplicates = new DuplicateDetector(topic.duplicateDetection, this.clock);
+    const duplicates = new DuplicateDetector(
+      topic.duplicateDetection,
+      this.clock,
+      topic.name.toLowerCase(),
+      this.journal,
+    );
     this.targets.set(topic.name.toLowerCase(), {
       kind: 'topic',
       name: topic.name,
@@ -252,7 +291,9 @@ export class Namespace {
 
   private dropReceivable(path: string): void {
     for (const key of [path.toLowerCase(), `${path}/$DeadLetterQueue`.toLowerCase()]) {
-      this.receivables.get(key)?.dispose();
+      const entity = this.receivables.get(key);
+      entity?.dispose();
+      if (entity !== undefined) this.journal?.dropped(entity.path);
       this.receivables.delete(key);
     }
   }
@@ -269,7 +310,7 @@ export class Namespace {
         deadLetterOnExpiration: false,
       },
       this.clock,
-      { deadLetterTarget: () => undefined, log: this.log },
+      { deadLetterTarget: () => undefined, log: this.log, journal: this.journal },
     );
     const entity = new MessageEntity(path, settings, this.clock, {
       deadLetterTarget: () =>
@@ -277,6 +318,7 @@ export class Namespace {
           ? deadLetter
           : (this.forwardTarget(settings.forwardDeadLetteredTo) ?? deadLetter),
       log: this.log,
+      journal: this.journal,
     });
     this.receivables.set(path.toLowerCase(), entity);
     this.receivables.set(deadLetterPath.toLowerCase(), deadLetter);
@@ -316,7 +358,9 @@ export class Namespace {
 
   /** Routes one message: duplicate check, size, session id, then storage in each target entity. */
   send(address: string, parsed: ParsedMessage): SendResult {
-    return this.sendTo(this.targets.get(Namespace.normalize(address)), address, parsed);
+    const target = this.targets.get(Namespace.normalize(address));
+    if (this.journal !== undefined) return this.journal.batch(() => this.sendTo(target, address, parsed));
+    return this.sendTo(target, address, parsed);
   }
 
   /**
@@ -329,11 +373,15 @@ export class Namespace {
       const error = this.validateFor(target, address, message);
       if (error !== undefined) return error;
     }
-    for (const message of messages) {
-      const result = this.sendTo(target, address, message);
-      if (!result.ok) return result.error;
-    }
-    return undefined;
+    const store = (): AmqpErrorShape | undefined => {
+      for (const message of messages) {
+        const result = this.sendTo(target, address, message);
+        if (!result.ok) return result.error;
+      }
+      return undefined;
+    };
+    // One journal write per batch, made before the broker acknowledges it.
+    return this.journal === undefined ? store() : this.journal.batch(store);
   }
 
   private validateFor(
@@ -408,7 +456,8 @@ export class Namespace {
       const error = entity.check(parsed);
       if (error !== undefined) return { ok: false, error };
     }
-    const copies = entities.map((entity) => ({ entity, seq: entity.accept(parsed).seq }));
+    const accept = () => entities.map((entity) => ({ entity, seq: entity.accept(parsed).seq }));
+    const copies = this.journal === undefined ? accept() : this.journal.batch(accept);
     if (target.kind === 'queue') return { ok: true, seq: copies[0]?.seq ?? 0 };
     const seq = this.nextTopicSeq++;
     let groups = this.scheduledOnTopics.get(key);
@@ -450,6 +499,37 @@ export class Namespace {
   dispose(): void {
     for (const entity of this.receivables.values()) entity.dispose();
   }
+
+  /**
+   * Loads what the journal recovered into the configured entities. Messages of an entity the config no
+   * longer has are not dropped: they are returned (and logged) so compaction carries them forward.
+   */
+  restore(recovered: Recovered): { restored: number; kept: JournalRecord[] } {
+    let restored = 0;
+    const kept: JournalRecord[] = [];
+    for (const item of recoveredEntities(recovered)) {
+      const entity = this.receivables.get(item.path.toLowerCase());
+      if (entity === undefined) {
+        if (item.messages.length > 0 || item.sessionStates.size > 0) {
+          this.log(
+            `journal: ${item.messages.length} message(s) of '${item.path}', which the config does not define, are kept on disk but not served; add the entity back to serve them`,
+          );
+          kept.push(...orphanRecords(item));
+        }
+        continue;
+      }
+      entity.restore(item);
+      restored += item.messages.length;
+    }
+    for (const [key, ids] of recovered.duplicates) this.targets.get(key)?.duplicates.restore(ids);
+    return { restored, kept };
+  }
+
+  /** Every journal record that recreates the namespace's durable state (compaction). */
+  *snapshot(): Generator<JournalRecord> {
+    for (const entity of this.receivables.values()) yield* entity.snapshot();
+    for (const target of this.targets.values()) yield* target.duplicates.snapshot();
+  }
 }
 
 export interface NamespaceStats {
@@ -458,4 +538,11 @@ export interface NamespaceStats {
   topics: number;
   subscriptions: number;
   entities: EntityStats[];
+}
+
+function* orphanRecords(item: RecoveredEntity): Generator<JournalRecord> {
+  yield { t: 'q', e: item.path, n: item.nextSeq };
+  for (const message of item.messages)
+    yield acceptedRecord(item.path, { ...message, scheduleTimer: undefined, lock: undefined, gone: false });
+  for (const [id, state] of item.sessionStates) yield { t: 's', e: item.path, id, v: state.toString('base64') };
 }
