@@ -22,6 +22,8 @@ export interface AppConfig {
   quarantineTable: string;
   defaultStockPerSku: number;
   maxParkedEvents: number;
+  /** How long one invocation holds a message through transient failures before abandoning it. */
+  transientHoldMs: number;
 }
 
 /** Names of the settings, shared with registrations (`%ORDER_EVENTS_QUEUE%`) and infra checks. */
@@ -33,7 +35,14 @@ export const settingNames = {
   quarantineTable: 'QUARANTINE_TABLE',
   defaultStockPerSku: 'DEFAULT_STOCK_PER_SKU',
   maxParkedEvents: 'MAX_PARKED_EVENTS',
+  transientHoldSeconds: 'TRANSIENT_HOLD_SECONDS',
 } as const;
+
+/**
+ * The hold must end inside host.json's maxAutoLockRenewalDuration (5 min), with room for the last
+ * attempt and the abandon; 0 turns holding off (abandon on the first transient failure).
+ */
+export const maxTransientHoldSeconds = 270;
 
 const nonEmpty = z.string().trim().min(1);
 const tableName = z
@@ -104,6 +113,20 @@ export function parseConfig(env: Env): AppConfig {
     defaultStockPerSku: read(env, settingNames.defaultStockPerSku, positiveInt(1_000_000_000), '1000'),
     // More could never park: a basket has at most maxEventsPerBasket sequences.
     maxParkedEvents: read(env, settingNames.maxParkedEvents, positiveInt(maxEventsPerBasket), '100'),
+    transientHoldMs:
+      read(
+        env,
+        settingNames.transientHoldSeconds,
+        z.coerce
+          .number()
+          .int('must be whole seconds')
+          .min(0, 'must be 0 or more')
+          .max(
+            maxTransientHoldSeconds,
+            `must be at most ${String(maxTransientHoldSeconds)} (inside the 5 min session lock auto-renewal)`,
+          ),
+        '240',
+      ) * 1000,
   };
 }
 

@@ -57,6 +57,11 @@ param defaultStockPerSku int
 @description('Out-of-order events parked per order before the order is blocked (MAX_PARKED_EVENTS).')
 param maxParkedEvents int
 
+@description('Seconds one invocation holds a message through transient failures before abandoning it (TRANSIENT_HOLD_SECONDS); inside the 5 min session lock auto-renewal.')
+@minValue(0)
+@maxValue(270)
+param transientHoldSeconds int = 240
+
 @description('Application Insights component the app sends telemetry to (local auth disabled: Entra only).')
 param applicationInsightsName string
 
@@ -128,6 +133,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'QUARANTINE_TABLE', value: quarantineTableName }
         { name: 'DEFAULT_STOCK_PER_SKU', value: string(defaultStockPerSku) }
         { name: 'MAX_PARKED_EVENTS', value: string(maxParkedEvents) }
+        { name: 'TRANSIENT_HOLD_SECONDS', value: string(transientHoldSeconds) }
         // Telemetry with Entra auth through the same identity.
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }

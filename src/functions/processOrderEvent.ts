@@ -6,6 +6,13 @@ import type { FulfillmentStarter, OrderStore, QuarantineStore } from '../adapter
 import { getConfig, settingNames } from '../config';
 import { orderStore, now, quarantineStore } from '../dependencies';
 import { applyOrderEvent, convoyMessage, outcomeLine, type MessageFacts } from './convoy/applyOrderEvent';
+import {
+  defaultRetrySchedule,
+  holdAndRetry,
+  systemClock,
+  type RetryClock,
+  type RetrySchedule,
+} from './convoy/holdAndRetry';
 
 export { decodeBody, type MessageFacts } from './convoy/applyOrderEvent';
 
@@ -13,8 +20,8 @@ export { decodeBody, type MessageFacts } from './convoy/applyOrderEvent';
  * The convoy's consumer: one message of one basket session at a time, through the convoy core
  * (./convoy/applyOrderEvent, shared with the operator's replay). Permanent failures are recorded
  * (order's rejected log, or quarantine) and the message completes; transient ones (storage, ETag
- * conflict, durable client) throw, so the message is abandoned and redelivered first in its
- * session, keeping the order.
+ * conflict, durable client) are retried while the invocation holds the message (./convoy/holdAndRetry),
+ * then thrown, so the message is abandoned and redelivered first in its session, keeping the order.
  */
 
 export const processOrderEventName = 'processOrderEvent';
@@ -25,6 +32,9 @@ export interface ProcessOrderEventDeps {
   fulfillmentStarterFor: (context: InvocationContext) => FulfillmentStarter;
   now: () => Date;
   maxParkedEvents: () => number;
+  /** Retry schedule for transient failures; absent = throw on the first one. */
+  transientRetry?: () => RetrySchedule;
+  clock?: RetryClock;
 }
 
 // The host sends 64-bit numbers as number, string or (via protobuf) a Long; any is accepted.
@@ -69,19 +79,26 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
   return async (message: unknown, context: InvocationContext): Promise<void> => {
     const facts = parseTriggerMetadata(context.triggerMetadata);
     const convoy = convoyMessage(message, facts, context.invocationId, deps.now());
+    const apply = () =>
+      applyOrderEvent({ ...deps, fulfillmentStarter: () => deps.fulfillmentStarterFor(context) }, convoy);
+    const schedule = deps.transientRetry?.() ?? { ...defaultRetrySchedule, holdBudgetMs: 0 };
     try {
-      const outcome = await applyOrderEvent(
-        { ...deps, fulfillmentStarter: () => deps.fulfillmentStarterFor(context) },
-        convoy,
-      );
+      const outcome = await holdAndRetry(apply, schedule, deps.clock ?? systemClock, (retry) => {
+        context.warn(
+          `${processOrderEventName} outcome=held attempt=${String(retry.attempt)} retryInMs=${String(retry.delayMs)} heldMs=${String(retry.elapsedMs)} ${convoy.where}: ${describe(retry.error)}`,
+        );
+      });
       const { level, line } = outcomeLine(outcome, convoy.where);
       context[level](`${processOrderEventName} ${line}`);
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      context.error(`${processOrderEventName} outcome=retry ${convoy.where}: ${reason}`);
+      context.error(`${processOrderEventName} outcome=retry ${convoy.where}: ${describe(error)}`);
       throw error;
     }
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 export const processOrderEvent = makeProcessOrderEvent({
@@ -90,6 +107,7 @@ export const processOrderEvent = makeProcessOrderEvent({
   fulfillmentStarterFor,
   now,
   maxParkedEvents: () => getConfig().maxParkedEvents,
+  transientRetry: () => ({ ...defaultRetrySchedule, holdBudgetMs: getConfig().transientHoldMs }),
 });
 
 app.serviceBusQueue(processOrderEventName, {
