@@ -21,6 +21,7 @@ describe('config', () => {
       quarantineTable: 'quarantine',
       defaultStockPerSku: 1000,
       maxParkedEvents: 100,
+      transientHoldMs: 240_000,
     });
   });
 
