@@ -13,7 +13,13 @@ import {
 } from './coreApi';
 import { parseHostJson, type HostConfig } from './hostConfig';
 import { compileRoute } from './http/route';
-import { startHttpListener, type HttpFunction, type HttpListener } from './http/server';
+import {
+  defaultHttpLimits,
+  startHttpListener,
+  type HttpFunction,
+  type HttpLimits,
+  type HttpListener,
+} from './http/server';
 import { functionInvoker, registeredFunction, type RpcTypedData } from './invoke';
 import { loadApp } from './loadApp';
 import { appLogLine, stamp } from './log';
@@ -47,6 +53,25 @@ export interface LocalHostOptions {
   log?: (line: string) => void;
   /** How long stop() waits for durable work to finish before closing the backend. Default 10 s. */
   durableDrainMs?: number;
+  /**
+   * Request body limit and stall timeout. The limit defaults to the FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
+   * setting, else the Functions host's 100 MB.
+   */
+  http?: Partial<HttpLimits>;
+}
+
+function httpLimitsOf(options: LocalHostOptions): HttpLimits {
+  const setting = process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT;
+  let fromSetting: number | undefined;
+  if (setting !== undefined && setting !== '') {
+    fromSetting = Number(setting);
+    if (!Number.isSafeInteger(fromSetting) || fromSetting <= 0)
+      throw new Error(`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a positive whole number of bytes, not '${setting}'.`);
+  }
+  return {
+    maxRequestBodyBytes: options.http?.maxRequestBodyBytes ?? fromSetting ?? defaultHttpLimits.maxRequestBodyBytes,
+    bodyIdleTimeoutMs: options.http?.bodyIdleTimeoutMs ?? defaultHttpLimits.bodyIdleTimeoutMs,
+  };
 }
 
 export type HookName = 'preInvocation' | 'postInvocation';
@@ -162,6 +187,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       forwardToDurable(request, response, durable.httpOrigin);
       return true;
     },
+    httpLimitsOf(options),
   );
   const url = `http://localhost:${http.port}`;
   if (options.settings?.WEBSITE_HOSTNAME === undefined) process.env.WEBSITE_HOSTNAME = `localhost:${http.port}`;

@@ -56,10 +56,141 @@ function nullableMap(values: Record<string, string>): Record<string, RpcNullable
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }]));
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks);
+/** Problem details (RFC 9457) for what the host itself refuses, the same shape the app's HTTP functions use. */
+function problemBody(status: number, title: string, detail: string): string {
+  return JSON.stringify({ type: 'about:blank', title, status, detail });
+}
+
+function sendProblem(
+  response: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  const body = problemBody(status, title, detail);
+  response.writeHead(status, {
+    'content-type': 'application/problem+json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  });
+  response.end(body);
+}
+
+export interface HttpLimits {
+  /** Largest request body; larger ones answer 413 as soon as the limit is crossed. */
+  maxRequestBodyBytes: number;
+  /** A body that stops arriving for this long (shorter than its Content-Length) answers 400. */
+  bodyIdleTimeoutMs: number;
+}
+
+/** FUNCTIONS_REQUEST_BODY_SIZE_LIMIT's default on the Functions host (100 MB). */
+export const defaultMaxRequestBodyBytes = 104_857_600;
+export const defaultHttpLimits: HttpLimits = {
+  maxRequestBodyBytes: defaultMaxRequestBodyBytes,
+  bodyIdleTimeoutMs: 30_000,
+};
+
+type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413; title: string; detail: string };
+
+/**
+ * Reads the body within the limit and stops reading the moment it is crossed, so an oversized upload
+ * is never buffered. A body that stalls before its Content-Length, or a connection that ends early,
+ * is refused rather than waited on forever.
+ */
+function readBody(request: IncomingMessage, limits: HttpLimits): Promise<BodyResult> {
+  const max = limits.maxRequestBodyBytes;
+  const tooLarge: BodyResult = {
+    ok: false,
+    status: 413,
+    title: 'Payload too large',
+    detail: `The request body must be at most ${max} bytes.`,
+  };
+  const declaredText = request.headers['content-length'];
+  const declared = declaredText === undefined ? undefined : Number(declaredText);
+  if (declared !== undefined && declared > max) {
+    request.pause();
+    return Promise.resolve(tooLarge);
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const expected = declared === undefined ? '' : ` of the ${declared} its Content-Length announced`;
+    const finish = (result: BodyResult): void => {
+      clearTimeout(timer);
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('aborted', onAborted);
+      request.off('error', onAborted);
+      if (!result.ok) request.pause();
+      resolve(result);
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        finish({
+          ok: false,
+          status: 400,
+          title: 'Incomplete request body',
+          detail: `The request body stopped after ${received} bytes${expected} (nothing arrived for ${limits.bodyIdleTimeoutMs} ms).`,
+        });
+      }, limits.bodyIdleTimeoutMs);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      received += buffer.length;
+      if (received > max) {
+        finish(tooLarge);
+        return;
+      }
+      chunks.push(buffer);
+      arm();
+    };
+    const onEnd = (): void => {
+      finish({ ok: true, body: Buffer.concat(chunks) });
+    };
+    const onAborted = (): void => {
+      finish({
+        ok: false,
+        status: 400,
+        title: 'Incomplete request body',
+        detail: `The connection closed after ${received} bytes of the request body${expected}.`,
+      });
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('aborted', onAborted);
+    request.on('error', onAborted);
+    arm();
+  });
+}
+
+/** Answers a refused body and closes the connection: the rest of the body must not be read as a next request. */
+function refuseBody(
+  request: IncomingMessage,
+  response: ServerResponse,
+  result: Exclude<BodyResult, { ok: true }>,
+): void {
+  response.on('finish', () => {
+    // Half-close first so the client can read the answer; drop the socket if it keeps sending.
+    request.socket.end();
+    setTimeout(() => request.socket.destroy(), 1000).unref();
+  });
+  sendProblem(response, result.status, result.title, result.detail, { connection: 'close' });
+}
+
+function decodablePath(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The RPC request the host builds: lower-case headers without empty values, non-empty query values, route params. */
@@ -126,32 +257,69 @@ export async function startHttpListener(
   functions: () => readonly HttpFunction[],
   invoke: HttpInvoker,
   systemRoute: SystemRoute = () => false,
+  limits: HttpLimits = defaultHttpLimits,
 ): Promise<HttpListener> {
   const server = createServer((request, response) => {
     void (async () => {
-      const url = new URL(request.url ?? '/', `http://${request.headers.host ?? `localhost:${String(port)}`}`);
+      let url: URL;
+      try {
+        url = new URL(request.url ?? '/', `http://${request.headers.host ?? `localhost:${String(port)}`}`);
+      } catch {
+        refuseBody(request, response, {
+          ok: false,
+          status: 400,
+          title: 'Bad request',
+          detail: `The request target ${JSON.stringify(request.url)} is not a valid URL.`,
+        });
+        return;
+      }
+      if (!decodablePath(url.pathname)) {
+        refuseBody(request, response, {
+          ok: false,
+          status: 400,
+          title: 'Bad request',
+          detail: `The path ${url.pathname} has an invalid percent-encoding.`,
+        });
+        return;
+      }
       if (systemRoute(request, response, url)) return;
       const method = (request.method ?? 'GET').toUpperCase();
-      const candidates = functions()
+      const matching = functions()
         .map((fn) => ({ fn, params: fn.route.match(url.pathname) }))
-        .filter((c): c is { fn: HttpFunction; params: Record<string, string> } => c.params !== undefined)
+        .filter((c): c is { fn: HttpFunction; params: Record<string, string> } => c.params !== undefined);
+      const candidates = matching
         .filter((c) => c.fn.methods === undefined || c.fn.methods.includes(method))
         .sort((a, b) => b.fn.route.precedence - a.fn.route.precedence);
       const chosen = candidates[0];
       if (chosen === undefined) {
-        await readBody(request);
-        if (url.pathname === '/' && method === 'GET') {
+        const body = await readBody(request, limits);
+        if (!body.ok) {
+          refuseBody(request, response, body);
+        } else if (url.pathname === '/' && method === 'GET') {
           response
             .writeHead(200, { 'content-type': 'text/plain' })
             .end('Your Functions 4.0 app is up and running (local host)\n');
+        } else if (matching.length > 0) {
+          const allow = [...new Set(matching.flatMap((c) => c.fn.methods ?? []))].sort().join(', ');
+          sendProblem(
+            response,
+            405,
+            'Method not allowed',
+            `${method} is not allowed on ${url.pathname}; allowed: ${allow}.`,
+            { allow },
+          );
         } else {
-          response.writeHead(404).end();
+          sendProblem(response, 404, 'Not found', `No function answers ${url.pathname}.`);
         }
         return;
       }
-      const body = await readBody(request);
+      const body = await readBody(request, limits);
+      if (!body.ok) {
+        refuseBody(request, response, body);
+        return;
+      }
       try {
-        writeResult(response, await invoke(chosen.fn, toRpcHttp(request, url, body, chosen.params)));
+        writeResult(response, await invoke(chosen.fn, toRpcHttp(request, url, body.body, chosen.params)));
       } catch {
         if (!response.headersSent) response.writeHead(500);
         response.end();
@@ -160,6 +328,23 @@ export async function startHttpListener(
       if (!response.headersSent) response.writeHead(500);
       response.end();
     });
+  });
+  // Malformed requests (e.g. bytes past a Content-Length read as a next request) get problem+json too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = problemBody(
+      status,
+      'Bad request',
+      `The request could not be parsed (${error.code ?? error.message}).`,
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
