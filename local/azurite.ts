@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,7 +15,19 @@ export interface AzuriteHandle {
   blobPort: number;
   queuePort: number;
   tablePort: number;
+  /** Azurite's process id. */
+  pid: number;
+  /** Where Azurite keeps its data; undefined = in memory. */
+  location: string | undefined;
+  /** Resolves when Azurite exits for any reason; `expected` = close() asked for it. */
+  exited: Promise<AzuriteExit>;
   close(): Promise<void>;
+}
+
+export interface AzuriteExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  expected: boolean;
 }
 
 export interface AzuriteOptions {
@@ -24,7 +36,26 @@ export interface AzuriteOptions {
   tablePort?: number;
   /** Print Azurite's own output (debugging). */
   verbose?: boolean;
+  /** Keep blobs, queues and tables in this directory (Azurite --location); absent = in memory. */
+  location?: string;
 }
+
+/**
+ * Preloaded into Azurite (node --require). Node has no PR_SET_PDEATHSIG, but the IPC channel to the
+ * parent closes when the parent dies, however it dies (SIGKILL included): Azurite stops then, with
+ * SIGTERM first so it flushes its --location files.
+ */
+const parentWatch = `'use strict';
+if (typeof process.send === 'function') {
+  process.on('disconnect', () => {
+    // The parent cannot clean up after itself any more: remove the temp workspace this file lives in.
+    process.on('exit', () => require('node:fs').rmSync(__dirname, { recursive: true, force: true }));
+    process.kill(process.pid, 'SIGTERM');
+    setTimeout(() => process.exit(70), 5000).unref();
+  });
+  if (process.channel) process.channel.unref();
+}
+`;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,20 +73,26 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts Azurite (in memory, blob + queue + table) as a child process by running its JS entry with
- * node directly, so killing it leaves no orphan behind an npx wrapper.
+ * Starts Azurite (blob + queue + table; in memory unless `location`) as a child process by running its
+ * JS entry with node directly, so killing it leaves no orphan behind an npx wrapper, and with an IPC
+ * channel its preload watches, so it also stops when this process is killed -9.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteHandle> {
   const blobPort = options.blobPort ?? (await freePort());
   const queuePort = options.queuePort ?? (await freePort());
   const tablePort = options.tablePort ?? (await freePort());
   const workspace = mkdtempSync(join(tmpdir(), 'convoy-azurite-'));
+  const watch = join(workspace, 'parent-watch.cjs');
+  writeFileSync(watch, parentWatch);
+  if (options.location !== undefined) mkdirSync(options.location, { recursive: true });
   const entry = require.resolve('azurite/dist/src/azurite.js');
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      '--require',
+      watch,
       entry,
-      '--inMemoryPersistence',
+      ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
       '--skipApiVersionCheck',
       '--disableTelemetry',
       '--loose',
@@ -74,8 +111,17 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       String(tablePort),
     ],
     // Own process group: Ctrl-C in a terminal must reach us first, so we can drain before Azurite stops.
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workspace, detached: true },
+    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: workspace, detached: true },
   );
+  let closing = false;
+  const exited = new Promise<AzuriteExit>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      resolveExit({ code, signal, expected: closing });
+    });
+  });
+  // The channel is only the parent-death signal; it must not keep this process alive either.
+  child.channel?.unref();
+  child.on('error', () => undefined);
 
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
@@ -125,7 +171,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     blobPort,
     queuePort,
     tablePort,
+    pid: child.pid ?? -1,
+    location: options.location,
+    exited,
     close() {
+      closing = true;
       closed ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) {
           resolve();

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './emulator';
 import { startLocalHost, type LocalHost } from './host';
@@ -20,6 +20,11 @@ export interface ConvoyOptions {
   emulatorLog?: (line: string) => void;
   /** Service Bus emulator config (official Config.json path or object); default the built-in one. */
   emulatorConfig?: StartEmulatorOptions['config'];
+  /**
+   * Keep state on disk so a restart loses nothing: Azurite in <dataDir>/azurite, the emulator's
+   * journal in <dataDir>/servicebus, the durable backend in <dataDir>/durable. Absent = in memory.
+   */
+  dataDir?: string;
 }
 
 export interface Convoy {
@@ -31,15 +36,20 @@ export interface Convoy {
   settings: Record<string, string>;
   /** Stops (or kills) the host and starts a fresh one on the same emulator, Azurite and port. */
   restartHost(how?: 'stop' | 'kill'): Promise<LocalHost>;
+  /** Starts Azurite again on the same ports and data directory (after it died). */
+  restartAzurite(): Promise<AzuriteHandle>;
   /** Drains the host, then stops the emulator and Azurite. */
   stop(): Promise<void>;
 }
 
 export interface BackingServices {
-  azurite: AzuriteHandle;
+  /** The current Azurite (replaced by restartAzurite). */
+  readonly azurite: AzuriteHandle;
   emulator: RunningEmulator;
   /** The connection settings that point the app at them. */
   connectionSettings: Record<string, string>;
+  /** Starts Azurite again on the same ports and location; the connection settings stay valid. */
+  restartAzurite(): Promise<AzuriteHandle>;
   close(): Promise<void>;
 }
 
@@ -48,12 +58,14 @@ export interface BackingServices {
  * Started together; if either fails, the other is closed before the error is thrown.
  */
 export async function startBackingServices(
-  options: Pick<ConvoyOptions, 'emulatorPort' | 'emulatorConfig' | 'emulatorLog'> = {},
+  options: Pick<ConvoyOptions, 'emulatorPort' | 'emulatorConfig' | 'emulatorLog' | 'dataDir'> = {},
 ): Promise<BackingServices> {
+  const location = options.dataDir === undefined ? undefined : join(resolve(options.dataDir), 'azurite');
   const [azuriteResult, emulatorResult] = await Promise.allSettled([
-    startAzurite(),
+    startAzurite(location === undefined ? {} : { location }),
     startEmulator({
       port: options.emulatorPort ?? 0,
+      ...(options.dataDir === undefined ? {} : { dataDir: join(resolve(options.dataDir), 'servicebus') }),
       ...(options.emulatorConfig === undefined ? {} : { config: options.emulatorConfig }),
       ...(options.emulatorLog === undefined ? {} : { log: options.emulatorLog }),
     }),
@@ -64,15 +76,27 @@ export async function startBackingServices(
     await Promise.all(started.map((service) => service.close().catch(() => undefined)));
     throw results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []))[0];
   }
-  const azurite = azuriteResult.value;
+  let azurite = azuriteResult.value;
   const emulator = emulatorResult.value;
   return {
-    azurite,
+    get azurite() {
+      return azurite;
+    },
     emulator,
     connectionSettings: {
       AzureWebJobsStorage: azurite.connectionString,
       OrderStoreConnection: azurite.connectionString,
       ServiceBusConnection: emulator.connectionString,
+    },
+    async restartAzurite() {
+      await azurite.close();
+      azurite = await startAzurite({
+        blobPort: azurite.blobPort,
+        queuePort: azurite.queuePort,
+        tablePort: azurite.tablePort,
+        ...(location === undefined ? {} : { location }),
+      });
+      return azurite;
     },
     async close() {
       await emulator.close();
@@ -85,7 +109,7 @@ export async function startBackingServices(
 export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> {
   const appRoot = resolve(options.appRoot ?? resolve(__dirname, '..'));
   const services = await startBackingServices(options);
-  const { azurite, emulator } = services;
+  const { emulator } = services;
   try {
     const settings: Record<string, string> = { ...services.connectionSettings, ...options.settings };
     const hostOptions = {
@@ -94,6 +118,9 @@ export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> 
       settings,
       ...(options.hostJson === undefined ? {} : { hostJson: options.hostJson }),
       ...(options.log === undefined ? {} : { log: options.log }),
+      // PASS-THROUGH for the durable backend's on-disk state (issue 9, H7's LocalHostOptions.dataDir):
+      // startLocalHost ignores it until that option exists.
+      ...(options.dataDir === undefined ? {} : { dataDir: join(resolve(options.dataDir), 'durable') }),
     };
     let host = await startLocalHost(hostOptions);
     const convoy: Convoy = {
@@ -104,13 +131,16 @@ export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> 
         return host;
       },
       emulator,
-      azurite,
+      get azurite() {
+        return services.azurite;
+      },
       settings,
       async restartHost(how = 'stop') {
         await (how === 'kill' ? host.kill() : host.stop());
         host = await startLocalHost({ ...hostOptions, port: host.port });
         return host;
       },
+      restartAzurite: () => services.restartAzurite(),
       async stop() {
         await host.stop();
         await services.close();

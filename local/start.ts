@@ -1,9 +1,14 @@
 /**
- * `npm start`: Azurite (in memory) + the Service Bus emulator + the local Functions host running the
- * built app (dist/). Flags: --port <http port, default 7071> --emulator-port <port, default free>.
- * Ctrl-C / SIGTERM drains in-flight calls and stops every child.
+ * `npm start`: Azurite + the Service Bus emulator + the local Functions host running the built app
+ * (dist/). Flags: --port <http port, default 7071> --emulator-port <port, default free>
+ * --data-dir <dir> (keep Azurite, the emulator's messages and durable state on disk; default memory).
+ * Ctrl-C / SIGTERM drains in-flight calls and stops every child; Azurite also stops if this process is
+ * killed -9 (azurite.ts), and this process stops if its parent (npm) dies.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AzuriteExit } from './azurite';
+import { deadLetterDepth } from './emulator/statsView';
 import type { HostStats } from './host';
 import { startConvoy, type Convoy } from './stack';
 
@@ -15,11 +20,12 @@ function port(value: string | undefined, flag: string, fallback: number): number
   return parsed;
 }
 
-function progressLine(stats: HostStats): string {
+function progressLine(stats: HostStats, deadLettered: number): string {
   const sb = stats.serviceBus;
   const parts = [
     `sessions active ${sb.sessionsActive}`,
     `messages processed ${sb.messagesCompleted}${sb.messagesAbandoned > 0 ? ` (abandoned ${sb.messagesAbandoned})` : ''}`,
+    `dead-lettered ${deadLettered}`,
   ];
   if (stats.durable !== undefined) {
     parts.push(`orders fulfilled ${stats.durable.orchestrations.Completed ?? 0}`);
@@ -43,7 +49,7 @@ function printEndpoints(convoy: Convoy): void {
         `    ${fn.name.padEnd(24)} ${Object.values(fn.bindings).find((b) => /trigger$/i.test(b.type))?.type ?? ''}`,
     ),
     `  Service Bus        ${convoy.emulator.connectionString}`,
-    `  Azurite (tables)   ${convoy.azurite.tableEndpoint}`,
+    `  Azurite (tables)   ${convoy.azurite.tableEndpoint}  (pid ${convoy.azurite.pid})`,
     `  Azurite            ${convoy.azurite.connectionString.replace(/AccountKey=[^;]+/, 'AccountKey=<dev key>')}`,
     '',
   ];
@@ -65,21 +71,34 @@ function readyTarget(convoy: Convoy): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, 'emulator-port': { type: 'string' }, 'app-root': { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      'emulator-port': { type: 'string' },
+      'app-root': { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
   });
+  const dataDir = values['data-dir'] === undefined ? undefined : resolve(values['data-dir']);
+  if (dataDir === '') throw new Error('--data-dir needs a directory.');
   console.log('starting Azurite, the Service Bus emulator and the Functions host...');
   const convoy = await startConvoy({
     port: port(values.port, '--port', 7071),
     emulatorPort: port(values['emulator-port'], '--emulator-port', 0),
     ...(values['app-root'] === undefined ? {} : { appRoot: values['app-root'] }),
+    ...(dataDir === undefined ? {} : { dataDir }),
   });
   printEndpoints(convoy);
+  console.log(
+    dataDir === undefined
+      ? 'data: in memory (a restart starts empty; use --data-dir <dir> to keep it)'
+      : `data: ${dataDir} (Azurite, Service Bus messages and durable state survive a restart)`,
+  );
   console.log(`convoy is ready: ${readyTarget(convoy)}`);
 
   let last = '';
   const progress = setInterval(() => {
     const stats = convoy.host.stats();
-    const line = progressLine(stats);
+    const line = progressLine(stats, deadLetterDepth(convoy.emulator.stats()));
     const busy =
       stats.invocations.inFlight > 0 || stats.serviceBus.sessionsActive > 0 || (stats.durable?.pendingWork ?? 0) > 0;
     if (line !== last && (busy || last !== '')) console.log(line);
@@ -116,6 +135,72 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     shutdown('SIGTERM');
   });
+
+  // npm (or whatever started us) died, even by SIGKILL: we were re-parented, so stop as on SIGTERM.
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphaned);
+    shutdown(`parent process ${parent} exited`);
+  }, 500);
+  orphaned.unref();
+
+  superviseAzurite(convoy, dataDir, (code) => {
+    clearInterval(progress);
+    stoppingSince = Date.now();
+    const forced = setTimeout(() => process.exit(code), 5_000);
+    forced.unref();
+    void convoy.stop().finally(() => process.exit(code));
+  });
+}
+
+function describeExit(exit: AzuriteExit): string {
+  return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
+}
+
+/**
+ * A dead Azurite is reported at once. With --data-dir its data is on disk, so it is restarted on the
+ * same ports (at most 3 times a minute); in memory its data is gone with it, so convoy stops (exit 1)
+ * rather than run on against empty tables.
+ */
+function superviseAzurite(convoy: Convoy, dataDir: string | undefined, stop: (code: number) => void): void {
+  const restarts: number[] = [];
+  const watch = (): void => {
+    const azurite = convoy.azurite;
+    void azurite.exited.then((exit) => {
+      if (exit.expected) return;
+      const what = `Azurite (pid ${azurite.pid}) exited unexpectedly (${describeExit(exit)})`;
+      const now = Date.now();
+      while (restarts.length > 0 && (restarts[0] ?? now) < now - 60_000) restarts.shift();
+      if (dataDir === undefined) {
+        console.error(
+          `${what}. It kept its data in memory, so the order records and durable state stored there are gone; stopping convoy (exit 1). Run npm start again; add --data-dir <dir> to keep data across such crashes.`,
+        );
+        stop(1);
+        return;
+      }
+      if (restarts.length >= 3) {
+        console.error(`${what} for the 4th time in a minute; stopping convoy (exit 1). Its data stays in ${dataDir}.`);
+        stop(1);
+        return;
+      }
+      restarts.push(now);
+      console.error(`${what}; restarting it on the same ports with its data in ${dataDir} (nothing stored is lost).`);
+      convoy.restartAzurite().then(
+        (next) => {
+          console.error(`Azurite is back (pid ${next.pid}).`);
+          watch();
+        },
+        (error: unknown) => {
+          console.error(
+            `Azurite could not be restarted (${error instanceof Error ? error.message : String(error)}); stopping convoy (exit 1).`,
+          );
+          stop(1);
+        },
+      );
+    });
+  };
+  watch();
 }
 
 main().catch((error: unknown) => {

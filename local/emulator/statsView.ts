@@ -21,3 +21,12 @@ export function formatStats(stats: EmulatorStats): string {
   }
   return lines.join('\n');
 }
+
+/** Messages sitting in dead-letter queues, over every entity (the progress line of `npm start`). */
+export function deadLetterDepth(stats: Pick<EmulatorStats, 'entities'>): number {
+  let depth = 0;
+  for (const e of stats.entities) {
+    if (e.path.toLowerCase().endsWith('/$deadletterqueue')) depth += e.active + e.locked + e.deferred + e.scheduled;
+  }
+  return depth;
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const root = join(__dirname, '..', '..', '..');
+
+/** `npm start` as a child: node local/start.ts on free ports (the built app in dist/). */
+function start(args: string[] = []): {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (re: RegExp) => Promise<RegExpExecArray>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'local', 'start.ts'), '--port', '0', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const waiters: (() => void)[] = [];
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString();
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const waitFor = (re: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no ${String(re)} within 60 s in:\n${output}`));
+      }, 60_000);
+      const check = (): void => {
+        const found = re.exec(output);
+        if (found !== null) {
+          clearTimeout(timer);
+          resolve(found);
+        } else if (child.exitCode !== null) {
+          clearTimeout(timer);
+          reject(new Error(`exited (${child.exitCode}) before ${String(re)}:\n${output}`));
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { child, output: () => output, waitFor };
+}
+
+/** Alive and not a zombie (a reparented child may wait a moment to be reaped). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return true;
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function gone(pid: number, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    if (!running(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !running(pid);
+}
+
+const azuritePid = /Azurite \(tables\)\s+\S+\s+\(pid (\d+)\)/;
+
+describe('npm start: Azurite lives and dies with it', () => {
+  it('Azurite is gone within seconds when the npm start process is killed -9', async () => {
+    const run = start();
+    const [, pid] = await run.waitFor(azuritePid);
+    await run.waitFor(/convoy is ready/);
+    assert.ok(running(Number(pid)), 'Azurite runs while npm start does');
+    const exited = once(run.child, 'exit');
+    run.child.kill('SIGKILL');
+    await exited;
+    assert.ok(await gone(Number(pid), 8_000), `Azurite pid ${pid} outlived its parent`);
+  });
+
+  it('in memory: a dead Azurite is reported at once and npm start exits 1 saying the data is gone', async () => {
+    const run = start();
+    const [, pid] = await run.waitFor(azuritePid);
+    await run.waitFor(/convoy is ready/);
+    const exited = once(run.child, 'exit');
+    process.kill(Number(pid), 'SIGKILL');
+    await run.waitFor(new RegExp(`Azurite \\(pid ${pid}\\) exited unexpectedly \\(signal SIGKILL\\)`));
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 1);
+    assert.match(run.output(), /kept its data in memory.*gone.*--data-dir/);
+  });
+
+  it('with --data-dir: a dead Azurite is restarted on the same ports; SIGTERM then stops everything', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'convoy-start-'));
+    const run = start(['--data-dir', dataDir]);
+    const [, pid] = await run.waitFor(azuritePid);
+    await run.waitFor(/convoy is ready/);
+    assert.match(run.output(), /data: .*survive a restart/);
+    process.kill(Number(pid), 'SIGKILL');
+    await run.waitFor(new RegExp(`Azurite \\(pid ${pid}\\) exited unexpectedly.*restarting it on the same ports`));
+    const [, next] = await run.waitFor(/Azurite is back \(pid (\d+)\)/);
+    assert.ok(running(Number(next)));
+    assert.ok(existsSync(join(dataDir, 'azurite')) && existsSync(join(dataDir, 'servicebus', 'emulator.journal')));
+    const exited = once(run.child, 'exit');
+    run.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0, run.output());
+    assert.ok(await gone(Number(next), 8_000));
+  });
+});
