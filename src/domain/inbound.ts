@@ -35,7 +35,35 @@ export function describeIssues(error: z.ZodError): string {
   return more > 0 ? `${issues.join('; ')}; and ${String(more)} more` : issues.join('; ');
 }
 
-export function classifyMessage(body: unknown, sessionId: string | undefined, messageId?: string): InboundMessage {
+/**
+ * A session id the Functions library JSON-parsed ("1.50" arrives as 1.5, "true" as true, "null" as
+ * null): the original text is gone, so only the parsed value can be compared.
+ */
+export type ParsedSessionId = number | boolean | null;
+
+/**
+ * Whether a body's basketId names the session it came in. Text is compared as text; a session id the
+ * library parsed is compared with the basketId run through the same parse, which is exact up to what
+ * the parse itself merges ("1.5" and "1.50" are one value to it; the store still keys each order by
+ * the body's own basketId, so two such baskets never share a record).
+ */
+export function basketMatchesSession(basketId: string, sessionId: string, parsed?: ParsedSessionId): boolean {
+  if (parsed === undefined) return basketId === sessionId;
+  let value: unknown;
+  try {
+    value = JSON.parse(basketId);
+  } catch {
+    return false;
+  }
+  return Object.is(value, parsed);
+}
+
+export function classifyMessage(
+  body: unknown,
+  sessionId: string | undefined,
+  messageId?: string,
+  parsedSessionId?: ParsedSessionId,
+): InboundMessage {
   if (sessionId === undefined || sessionId === '') {
     return {
       kind: 'unattributable',
@@ -51,7 +79,7 @@ export function classifyMessage(body: unknown, sessionId: string | undefined, me
   const parsed = eventEnvelopeSchema.safeParse(body);
   if (parsed.success) {
     const event = parsed.data;
-    if (event.basketId !== sessionId) return mismatch(event.basketId);
+    if (!basketMatchesSession(event.basketId, sessionId, parsedSessionId)) return mismatch(event.basketId);
     if (messageId !== undefined && messageId !== event.eventId) {
       const { basketId, sequence, type, eventId } = event;
       return {
@@ -69,6 +97,6 @@ export function classifyMessage(body: unknown, sessionId: string | undefined, me
     return { kind: 'unattributable', reason: `${reason} (no usable basketId and sequence)` };
   }
   const { basketId, sequence, type, eventId } = attribution.data;
-  if (basketId !== sessionId) return mismatch(basketId);
+  if (!basketMatchesSession(basketId, sessionId, parsedSessionId)) return mismatch(basketId);
   return { kind: 'invalidEvent', invalid: { basketId, sequence, type, eventId }, reason };
 }

@@ -49,9 +49,9 @@ const longSchema = z.union([
 
 /**
  * The library JSON-parses every string it is handed, so a session or message id that looks like JSON
- * ("1001", "true") arrives as a number or boolean: turn it back into text. Where that is lossy
- * ("1e3" → "1000") the session id no longer matches the body's basketId and the message is
- * quarantined with both ids, never attributed to the wrong basket.
+ * ("1001", "true", "1.50") arrives as a number or boolean: it is turned back into text for logs and
+ * records, and the parsed session id is kept too, because only it can be compared exactly with the
+ * body's basketId ("1.50" → 1.5 → "1.5" would not match; see domain/inbound basketMatchesSession).
  */
 const idSchema = z.union([z.string().min(1), z.number().transform(String), z.boolean().transform(String)]);
 
@@ -67,9 +67,16 @@ const triggerMetadataSchema = z.object({
     .catch(undefined),
 });
 
+const parsedSessionIdSchema = z.object({ sessionId: z.union([z.number(), z.boolean(), z.null()]) });
+
 export function parseTriggerMetadata(triggerMetadata: unknown): MessageFacts {
   const parsed = triggerMetadataSchema.safeParse(triggerMetadata ?? {});
-  return parsed.success ? parsed.data : {};
+  if (!parsed.success) return {};
+  const session = parsedSessionIdSchema.safeParse(triggerMetadata);
+  if (!session.success) return parsed.data;
+  const { sessionId } = session.data;
+  // JSON text of what arrived: "null", "true", "1.5" (-0 shows as "0").
+  return { ...parsed.data, sessionId: JSON.stringify(sessionId), parsedSessionId: sessionId };
 }
 
 /** A ServiceBusQueueHandler whose promise tests can await. */

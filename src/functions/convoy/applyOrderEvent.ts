@@ -7,7 +7,7 @@ import {
   type StoredOrder,
 } from '../../adapters/ports';
 import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../../domain/convoy';
-import { classifyMessage, type InboundMessage } from '../../domain/inbound';
+import { classifyMessage, type InboundMessage, type ParsedSessionId } from '../../domain/inbound';
 import type { Delivery, OrderRecord, QuarantinedMessage } from '../../domain/orderRecord';
 
 /**
@@ -29,6 +29,8 @@ export interface ApplyOrderEventDeps {
 /** What the broker says about a message, however it was received (trigger metadata, or the SDK). */
 export interface MessageFacts {
   sessionId?: string | undefined;
+  /** Set when the Functions library handed the session id over JSON-parsed (see domain/inbound). */
+  parsedSessionId?: ParsedSessionId | undefined;
   messageId?: string | undefined;
   deliveryCount?: number | undefined;
   /** The broker's 64-bit sequence number, as decimal text. */
@@ -76,7 +78,7 @@ export function convoyMessage(
     receivedAt: receivedAt.toISOString(),
   };
   const decoded = decodeBody(body);
-  const inbound = classifyMessage(decoded.value, facts.sessionId, facts.messageId);
+  const inbound = classifyMessage(decoded.value, facts.sessionId, facts.messageId, facts.parsedSessionId);
   return { inbound, delivery, bodyText: decoded.text, facts, where: describe(inbound, facts, delivery) };
 }
 

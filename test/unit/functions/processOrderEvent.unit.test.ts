@@ -457,9 +457,11 @@ describe('processOrderEvent: parsing at the edge', () => {
     // The library JSON-parses the host's strings: SessionId "1001" and MessageId "7001" arrive as numbers.
     assert.deepEqual(defined(parseTriggerMetadata({ sessionId: 1001, messageId: 7001 })), {
       sessionId: '1001',
+      parsedSessionId: 1001,
       messageId: '7001',
     });
-    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: true })), { sessionId: 'true' });
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: true })), { sessionId: 'true', parsedSessionId: true });
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: null })), { sessionId: 'null', parsedSessionId: null });
     assert.deepEqual(defined(parseTriggerMetadata(undefined)), {});
     assert.deepEqual(defined(parseTriggerMetadata('not an object')), {});
   });
