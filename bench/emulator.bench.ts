@@ -4,6 +4,8 @@
  * Options: --messages 20000 --sessions 16 --queued 100000 (RSS step) --body 200 (bytes)
  * --only send|receive|rss (one part, e.g. under `node --cpu-prof`); --only codec prints the emulator's
  * own per-message cost on the send path (in-process, no sockets), which the default run does not.
+ * --data-dir <dir> [--journal-sync <ms>, 0 = fdatasync every write]: the same with the emulator's
+ * write-ahead journal on (persistence cost; use an empty directory).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,9 @@ const { values } = parseArgs({
     body: { type: 'string', default: '200' },
     batch: { type: 'string', default: '50' },
     only: { type: 'string' },
+    // The emulator's write-ahead journal (persistence cost): a directory, and its fdatasync period.
+    'data-dir': { type: 'string' },
+    'journal-sync': { type: 'string' },
   },
 });
 const totalMessages = Number(values.messages);
@@ -383,7 +388,11 @@ async function main(): Promise<void> {
   );
   const figures: Figure[] = [];
 
-  const emulator = await startEmulator({ config: benchConfig });
+  const emulator = await startEmulator({
+    config: benchConfig,
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    ...(values['journal-sync'] === undefined ? {} : { journalSyncMs: Number(values['journal-sync']) }),
+  });
   const client = new ServiceBusClient(emulator.connectionString);
   const loopback = await startLoopbackServer();
 

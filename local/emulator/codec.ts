@@ -194,6 +194,10 @@ class LazyParsedMessage extends FastSections implements ParsedMessage {
   get size(): number {
     return this.raw.length;
   }
+  /** The bytes as received (the emulator's journal stores them as they are). */
+  get source(): Buffer {
+    return this.raw;
+  }
 
   private decodedProperties(): FastProperties | undefined {
     if (this.propertiesValue < 0) return undefined;
@@ -238,6 +242,11 @@ class LazyParsedMessage extends FastSections implements ParsedMessage {
 export function parseMessageFast(raw: Buffer): ParsedMessage | undefined {
   const message = new LazyParsedMessage(raw);
   return readSections(raw, message) ? message : undefined;
+}
+
+/** The bytes a message was parsed from, when the fast path kept them; else undefined. */
+export function sourceBytes(parsed: ParsedMessage): Buffer | undefined {
+  return parsed instanceof LazyParsedMessage ? parsed.source : undefined;
 }
 
 /** A plain copy of every field (a spread would miss `LazyParsedMessage`'s getters). */

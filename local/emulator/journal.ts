@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { encodeDelivery, parseMessage, type ParsedMessage } from './codec';
+import { encodeDelivery, parseMessage, sourceBytes, type ParsedMessage } from './codec';
 import type { StoredMessage } from './entities';
 
 /**
@@ -102,7 +102,10 @@ const openHere = new Set<string>();
 const lockName = 'emulator.lock';
 
 export function acceptedRecord(path: string, message: StoredMessage): JournalRecord {
-  const raw = encodeDelivery({ parsed: message.parsed, deliveryCount: 0, annotations: message.parsed.annotations });
+  // The bytes as sent when the fast parser kept them; else re-encoded (same sections, delivery count 0).
+  const raw =
+    sourceBytes(message.parsed) ??
+    encodeDelivery({ parsed: message.parsed, deliveryCount: 0, annotations: message.parsed.annotations });
   const record: JournalRecord = {
     t: 'a',
     e: path,
