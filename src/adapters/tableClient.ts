@@ -14,19 +14,46 @@ export function tableClientFor(connection: TableConnectionConfig, table: string)
 }
 
 /**
- * Creates the table on first use, once per client (per process). A failed attempt is forgotten so
- * the next call retries instead of caching the failure.
+ * Runs table operations on a table created on first use, once per client (per process). A failed
+ * creation is forgotten so the next call retries instead of caching the failure. When the table
+ * vanishes later (deleted by an operator or a storage reset: TableNotFound), it is created again
+ * and the operation retried once, instead of failing until the process restarts.
  */
-export function lazyTable(client: TableClient): () => Promise<TableClient> {
+export type TableRunner = <T>(operation: (client: TableClient) => Promise<T>) => Promise<T>;
+
+export function lazyTable(client: TableClient): TableRunner {
   let created: Promise<void> | undefined;
-  return async () => {
+  const ensure = async (): Promise<void> => {
     created ??= client.createTable().catch((error: unknown) => {
       created = undefined;
       throw error;
     });
     await created;
-    return client;
   };
+  return async (operation) => {
+    await ensure();
+    try {
+      return await operation(client);
+    } catch (error) {
+      if (!isTableNotFound(error)) throw error;
+      created = undefined;
+      await ensure();
+      return operation(client);
+    }
+  };
+}
+
+const tableErrorShape = z.object({
+  statusCode: z.literal(404),
+  code: z.string().optional(),
+  details: z.object({ errorCode: z.string().optional() }).optional(),
+});
+
+/** A 404 for the table itself, not for an entity (ResourceNotFound). */
+export function isTableNotFound(error: unknown): boolean {
+  const parsed = tableErrorShape.safeParse(error);
+  if (!parsed.success) return false;
+  return parsed.data.code === 'TableNotFound' || parsed.data.details?.errorCode === 'TableNotFound';
 }
 
 const restErrorShape = z.object({ statusCode: z.number() });

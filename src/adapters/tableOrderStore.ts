@@ -8,7 +8,7 @@ import {
   type OrderStore,
   type StoredOrder,
 } from './ports';
-import { lazyTable, statusCodeOf } from './tableClient';
+import { lazyTable, statusCodeOf, type TableRunner } from './tableClient';
 
 /**
  * The order store on Azure Table Storage: one entity per basket (PartitionKey = basketId,
@@ -64,16 +64,15 @@ function requireEtag(etag: string | undefined, basketId: string): string {
 }
 
 export class TableOrderStore implements OrderStore {
-  private readonly table: () => Promise<TableClient>;
+  private readonly table: TableRunner;
 
   constructor(client: TableClient) {
     this.table = lazyTable(client);
   }
 
   async get(basketId: string): Promise<StoredOrder | undefined> {
-    const table = await this.table();
     try {
-      const entity = await table.getEntity(basketId, orderRowKey);
+      const entity = await this.table((table) => table.getEntity(basketId, orderRowKey));
       return { record: fromEntity(basketId, entity), etag: requireEtag(entity.etag, basketId) };
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined;
@@ -83,9 +82,8 @@ export class TableOrderStore implements OrderStore {
 
   async create(record: OrderRecord): Promise<string> {
     const entity = toEntity(record);
-    const table = await this.table();
     try {
-      const response = await table.createEntity(entity);
+      const response = await this.table((table) => table.createEntity(entity));
       return requireEtag(response.etag, record.basketId);
     } catch (error) {
       if (statusCodeOf(error) === 409) throw new ConcurrencyConflictError(record.basketId);
@@ -95,9 +93,8 @@ export class TableOrderStore implements OrderStore {
 
   async replace(record: OrderRecord, etag: string): Promise<string> {
     const entity = toEntity(record);
-    const table = await this.table();
     try {
-      const response = await table.updateEntity(entity, 'Replace', { etag });
+      const response = await this.table((table) => table.updateEntity(entity, 'Replace', { etag }));
       return requireEtag(response.etag, record.basketId);
     } catch (error) {
       // 412: the ETag no longer matches; 404: the row was deleted under us. Both mean "re-read".

@@ -3,7 +3,7 @@ import { quarantinedMessageSchema, type QuarantinedMessage } from '../domain/ord
 import { clip } from '../domain/recordBudget';
 import { fromJsonColumns, toJsonColumns } from './jsonColumns';
 import type { QuarantineStore } from './ports';
-import { lazyTable, statusCodeOf } from './tableClient';
+import { lazyTable, statusCodeOf, type TableRunner } from './tableClient';
 
 /**
  * Messages that cannot be attributed to an order. RowKey = the message id (base64url, because
@@ -22,7 +22,7 @@ export function quarantineRowKey(messageId: string): string {
 }
 
 export class TableQuarantineStore implements QuarantineStore {
-  private readonly table: () => Promise<TableClient>;
+  private readonly table: TableRunner;
 
   constructor(client: TableClient) {
     this.table = lazyTable(client);
@@ -34,14 +34,14 @@ export class TableQuarantineStore implements QuarantineStore {
       body: clip(message.body, maxBodyChars),
       reason: clip(message.reason, maxReasonChars),
     };
-    const table = await this.table();
+    const entity = {
+      partitionKey: quarantinePartitionKey,
+      rowKey: quarantineRowKey(message.messageId),
+      quarantinedAt: stored.quarantinedAt,
+      ...toJsonColumns(`Quarantined message ${message.messageId}`, stored),
+    };
     try {
-      await table.createEntity({
-        partitionKey: quarantinePartitionKey,
-        rowKey: quarantineRowKey(message.messageId),
-        quarantinedAt: stored.quarantinedAt,
-        ...toJsonColumns(`Quarantined message ${message.messageId}`, stored),
-      });
+      await this.table((table) => table.createEntity(entity));
     } catch (error) {
       // Already quarantined by an earlier delivery: the first record stands.
       if (statusCodeOf(error) === 409) return;
@@ -50,9 +50,8 @@ export class TableQuarantineStore implements QuarantineStore {
   }
 
   async get(messageId: string): Promise<QuarantinedMessage | undefined> {
-    const table = await this.table();
     try {
-      const row = await table.getEntity(quarantinePartitionKey, quarantineRowKey(messageId));
+      const row = await this.table((table) => table.getEntity(quarantinePartitionKey, quarantineRowKey(messageId)));
       return quarantinedMessageSchema.parse(fromJsonColumns(`Quarantined row ${row.rowKey ?? ''}`, row));
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined;
@@ -61,9 +60,8 @@ export class TableQuarantineStore implements QuarantineStore {
   }
 
   async remove(messageId: string): Promise<void> {
-    const table = await this.table();
     try {
-      await table.deleteEntity(quarantinePartitionKey, quarantineRowKey(messageId));
+      await this.table((table) => table.deleteEntity(quarantinePartitionKey, quarantineRowKey(messageId)));
     } catch (error) {
       if (statusCodeOf(error) === 404) return;
       throw error;
@@ -72,14 +70,16 @@ export class TableQuarantineStore implements QuarantineStore {
 
   /** The most recently quarantined messages first. */
   async list(limit: number): Promise<QuarantinedMessage[]> {
-    const table = await this.table();
-    const found: QuarantinedMessage[] = [];
-    const rows = table.listEntities({ queryOptions: { filter: `PartitionKey eq '${quarantinePartitionKey}'` } });
-    for await (const row of rows) {
-      // Only this adapter writes here; a row it cannot read is a bug worth failing loudly on.
-      found.push(quarantinedMessageSchema.parse(fromJsonColumns(`Quarantined row ${row.rowKey ?? ''}`, row)));
-      if (found.length >= maxScannedRows) break;
-    }
+    const found = await this.table(async (table) => {
+      const scanned: QuarantinedMessage[] = [];
+      const rows = table.listEntities({ queryOptions: { filter: `PartitionKey eq '${quarantinePartitionKey}'` } });
+      for await (const row of rows) {
+        // Only this adapter writes here; a row it cannot read is a bug worth failing loudly on.
+        scanned.push(quarantinedMessageSchema.parse(fromJsonColumns(`Quarantined row ${row.rowKey ?? ''}`, row)));
+        if (scanned.length >= maxScannedRows) break;
+      }
+      return scanned;
+    });
     found.sort((a, b) => b.quarantinedAt.localeCompare(a.quarantinedAt));
     return found.slice(0, Math.max(0, limit));
   }
