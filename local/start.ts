@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   });
   const dataDir = values['data-dir'] === undefined ? undefined : resolve(values['data-dir']);
   if (dataDir === '') throw new Error('--data-dir needs a directory.');
-  console.log('starting Azurite, the Service Bus emulator and the Functions host...');
+  console.log(`starting Azurite, the Service Bus emulator and the Functions host (pid ${process.pid})...`);
   const convoy = await startConvoy({
     port: port(values.port, '--port', 7071),
     emulatorPort: port(values['emulator-port'], '--emulator-port', 0),

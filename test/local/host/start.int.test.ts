@@ -9,15 +9,22 @@ import { describe, it } from 'node:test';
 const root = join(__dirname, '..', '..', '..');
 
 /** `npm start` as a child: node local/start.ts on free ports (the built app in dist/). */
-function start(args: string[] = []): {
+function start(
+  args: string[] = [],
+  viaShell = false,
+): {
   child: ChildProcess;
   output: () => string;
   waitFor: (re: RegExp) => Promise<RegExpExecArray>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'local', 'start.ts'), '--port', '0', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const command = [process.execPath, '--import', 'tsx', join(root, 'local', 'start.ts'), '--port', '0', ...args];
+  // viaShell: a parent that forks node and waits, as npm does (`; exit` keeps sh from exec'ing node).
+  const child = viaShell
+    ? spawn('/bin/sh', ['-c', `${command.map((a) => `'${a}'`).join(' ')}; exit $?`], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(command[0] ?? 'node', command.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const waiters: (() => void)[] = [];
   const onData = (chunk: Buffer): void => {
@@ -83,6 +90,16 @@ describe('npm start: Azurite lives and dies with it', () => {
     run.child.kill('SIGKILL');
     await exited;
     assert.ok(await gone(Number(pid), 8_000), `Azurite pid ${pid} outlived its parent`);
+  });
+
+  it('stops, and takes Azurite down, when its own parent (npm) is killed -9', async () => {
+    const run = start([], true);
+    const [, self] = await run.waitFor(/Functions host \(pid (\d+)\)/);
+    const [, pid] = await run.waitFor(azuritePid);
+    await run.waitFor(/convoy is ready/);
+    run.child.kill('SIGKILL');
+    assert.ok(await gone(Number(self), 15_000), `npm start (pid ${self}) outlived its parent`);
+    assert.ok(await gone(Number(pid), 5_000), `Azurite pid ${pid} outlived npm start`);
   });
 
   it('in memory: a dead Azurite is reported at once and npm start exits 1 saying the data is gone', async () => {
