@@ -185,7 +185,9 @@ function superviseAzurite(convoy: Convoy, dataDir: string | undefined, stop: (co
         return;
       }
       restarts.push(now);
-      console.error(`${what}; restarting it on the same ports with its data in ${dataDir} (nothing stored is lost).`);
+      console.error(
+        `${what}; restarting it on the same ports with its data in ${dataDir} (Azurite saves to disk every 5 s: writes of its last seconds may be gone).`,
+      );
       convoy.restartAzurite().then(
         (next) => {
           console.error(`Azurite is back (pid ${next.pid}).`);
