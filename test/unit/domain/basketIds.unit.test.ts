@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvocationContext } from '@azure/functions';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { basketIdSchema, eventIdFor } from '../../../src/domain/events';
 import { basketMatchesSession } from '../../../src/domain/inbound';
 import { makeProcessOrderEvent, processOrderEventName } from '../../../src/functions/processOrderEvent';
+import { makePublishSessions } from '../../../src/functions/publishSessions';
 import {
   InMemoryOrderStore,
   InMemoryQuarantineStore,
   ManualClock,
+  RecordingEventPublisher,
   RecordingFulfillmentStarter,
 } from '../../support/fakes';
 
@@ -119,5 +121,27 @@ describe('basket ids the library JSON-parses', () => {
     const [message] = await quarantine.list(1);
     assert.match(message?.reason ?? '', /basketId "2\.0" differs from the session id "2\.5"/);
     assert.equal(orders.writes.length, 0);
+  });
+
+  it('the producer publishes them, and refuses "-0" with 400 naming the field and the rule', async () => {
+    const publisher = new RecordingEventPublisher();
+    const handler = makePublishSessions({ publisher: () => publisher, now: () => new Date(0), runId: () => 'r1' });
+    const publish = (basketId: string): Promise<HttpResponseInit> =>
+      handler(
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/sessions',
+          body: {
+            string: JSON.stringify({
+              baskets: [{ basketId, currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 1 }] }],
+            }),
+          },
+        }),
+        new InvocationContext({ functionName: 'publishSessions', logHandler: () => undefined }),
+      );
+    for (const id of jsonLookingIds) assert.equal((await publish(id)).status, 202, id);
+    const refused = await publish('-0');
+    assert.equal(refused.status, 400);
+    assert.match(JSON.stringify(refused.jsonBody), /baskets\.0\.basketId.*basketId must be 1-100 characters/);
   });
 });
