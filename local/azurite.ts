@@ -50,6 +50,11 @@ if (typeof process.send === 'function') {
   process.on('disconnect', () => {
     // The parent cannot clean up after itself any more: remove the temp workspace this file lives in.
     process.on('exit', () => require('node:fs').rmSync(__dirname, { recursive: true, force: true }));
+    // Nobody reads our pipes any more: Azurite's shutdown logging would die of EPIPE before it saves.
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', () => undefined);
+      stream.write = () => true;
+    }
     process.kill(process.pid, 'SIGTERM');
     setTimeout(() => process.exit(70), 5000).unref();
   });

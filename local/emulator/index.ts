@@ -77,16 +77,25 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const broker = new Broker({ namespace, clock, key: emulatorKey, log });
   // The broker's own listener stays on a loopback port; clients reach it through the shared port,
   // which also serves the management API that ServiceBusAdministrationClient calls (adminHttp.ts).
-  await broker.listen('127.0.0.1', 0);
-  const admin = createAdminServer({ namespace, key: emulatorKey, clock, log });
-  const shared = await listenShared(
-    options.host ?? '127.0.0.1',
-    options.port ?? 0,
-    (socket) => {
-      broker.adopt(socket);
-    },
-    admin,
-  );
+  let shared: Awaited<ReturnType<typeof listenShared>>;
+  try {
+    await broker.listen('127.0.0.1', 0);
+    const admin = createAdminServer({ namespace, key: emulatorKey, clock, log });
+    shared = await listenShared(
+      options.host ?? '127.0.0.1',
+      options.port ?? 0,
+      (socket) => {
+        broker.adopt(socket);
+      },
+      admin,
+    );
+  } catch (error) {
+    // A taken port must not leave the data directory locked by this process.
+    await broker.close().catch(() => undefined);
+    namespace.dispose();
+    opened?.journal.close();
+    throw error;
+  }
   const port = shared.port;
   let closed: Promise<void> | undefined;
   return {

@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { TableClient } from '@azure/data-tables';
+import { ServiceBusClient } from '@azure/service-bus';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -130,5 +132,56 @@ describe('npm start: Azurite lives and dies with it', () => {
     const [code] = (await exited) as [number | null];
     assert.equal(code, 0, run.output());
     assert.ok(await gone(Number(next), 8_000));
+  });
+
+  it('with --data-dir: a table row and a queued message survive kill -9 of npm start and a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'convoy-start-'));
+    const connections = /Service Bus\s+(Endpoint=\S+)[\s\S]*Azurite\s+(DefaultEndpointsProtocol=.+)\n/;
+    const devKey = (text: string): string =>
+      text.replace(
+        '<dev key>',
+        'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+      );
+    const first = start(['--data-dir', dataDir]);
+    const [, sb1, storage1] = await first.waitFor(connections);
+    await first.waitFor(/convoy is ready/);
+    const table = TableClient.fromConnectionString(devKey(storage1 ?? ''), 'h5probe', {
+      allowInsecureConnection: true,
+    });
+    await table.createTable();
+    await table.createEntity({ partitionKey: 'p', rowKey: 'r', value: 'kept' });
+    const client = new ServiceBusClient(sb1 ?? '');
+    // Scheduled an hour ahead, so the app does not consume it before the kill.
+    const sent = await client
+      .createSender('order-events')
+      .scheduleMessages(
+        { body: 'later', sessionId: 'h5-probe', messageId: 'h5-probe-1' },
+        new Date(Date.now() + 3_600_000),
+      );
+    await client.close();
+    const exited = once(first.child, 'exit');
+    first.child.kill('SIGKILL');
+    await exited;
+
+    const second = start(['--data-dir', dataDir]);
+    try {
+      const [, sb2, storage2] = await second.waitFor(connections);
+      await second.waitFor(/convoy is ready/);
+      const again = TableClient.fromConnectionString(devKey(storage2 ?? ''), 'h5probe', {
+        allowInsecureConnection: true,
+      });
+      const row = await again.getEntity<{ value: string }>('p', 'r');
+      assert.equal(row.value, 'kept');
+      const client2 = new ServiceBusClient(sb2 ?? '');
+      const session = await client2.acceptSession('order-events', 'h5-probe');
+      const peeked = (await session.peekMessages(1)).at(0) ?? assert.fail('the scheduled message is gone');
+      await client2.close();
+      assert.equal(peeked.body, 'later');
+      assert.equal(String(peeked.sequenceNumber), String(sent[0]));
+    } finally {
+      const stopped = once(second.child, 'exit');
+      second.child.kill('SIGTERM');
+      await stopped;
+    }
   });
 });
