@@ -14,7 +14,7 @@ import { runSoak } from './lib/soak/run';
  */
 
 const usage = `Usage: npm run soak -- [--baskets N] [--seed S] [--outage seconds] [--lock seconds]
-       [--kills K] [--stops K] [--outages K] [--timeout seconds] [--no-write] [--verbose]`;
+       [--kills K] [--stops K] [--outages K] [--emulator-restarts K] [--timeout seconds] [--no-write] [--verbose]`;
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '3' },
     stops: { type: 'string', default: '2' },
     outages: { type: 'string', default: '2' },
+    'emulator-restarts': { type: 'string', default: '0' },
     timeout: { type: 'string', default: '1800' },
     'no-write': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
@@ -45,12 +46,20 @@ async function main(): Promise<void> {
     return;
   }
   const baskets = whole('baskets', values.baskets, 1);
+  const timeoutMs = whole('timeout', values.timeout, 60) * 1000;
+  // The bound holds even if a call never answers: two minutes past the run's own deadline, give up.
+  setTimeout(() => {
+    console.error(`FAIL: the soak did not end within ${String(timeoutMs / 1000 + 120)} s.`);
+    process.exit(1);
+  }, timeoutMs + 120_000).unref();
   const result = await runSoak({
     baskets,
     seed: whole('seed', values.seed),
     hostKills: whole('kills', values.kills),
     hostStops: whole('stops', values.stops),
     storageOutages: whole('outages', values.outages),
+    emulatorRestarts: whole('emulator-restarts', values['emulator-restarts']),
+    emulatorDownMs: 5_000,
     outageMs: whole('outage', values.outage) * 1000,
     lockDurationMs: whole('lock', values.lock, 5) * 1000,
     handlerExceptions: Math.max(2, Math.round(baskets / 100)),
@@ -58,7 +67,7 @@ async function main(): Promise<void> {
     poison: Math.max(3, Math.round(baskets / 100)),
     faultGapMs: 60_000,
     quietMs: 45_000,
-    timeoutMs: whole('timeout', values.timeout, 60) * 1000,
+    timeoutMs,
     verbose: values.verbose,
     log: (line) => {
       console.log(line);

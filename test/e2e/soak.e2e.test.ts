@@ -17,6 +17,9 @@ describe('fault soak, short', { timeout: 180_000 }, () => {
       hostKills: 1,
       hostStops: 1,
       storageOutages: 1,
+      // 0: see emulatorRestartSkipped (bench/lib/soak/run.ts).
+      emulatorRestarts: 0,
+      emulatorDownMs: 2_000,
       outageMs: 8_000,
       lockDurationMs: 10_000,
       handlerExceptions: 4,
@@ -30,7 +33,7 @@ describe('fault soak, short', { timeout: 180_000 }, () => {
     });
     t.diagnostic(`\n${table(result)}\n${result.faultLog.join('\n')}`);
     assert.deepEqual(failures(result), [], `${lines.join('\n')}\n${result.problems.join('\n')}`);
-    // Every fault kind the stack can inject happened at least once.
+    // Every fault kind the schedule has happened at least once.
     for (const kind of [
       'hostKill',
       'hostStop',

@@ -24,6 +24,9 @@ export interface SoakOptions {
   hostKills: number;
   hostStops: number;
   storageOutages: number;
+  /** Emulator stop + start on its data directory, down for emulatorDownMs each. */
+  emulatorRestarts: number;
+  emulatorDownMs: number;
   /** Length of each storage outage. */
   outageMs: number;
   /** The order-events lock duration; each SIGSTOP lasts longer than it. */
@@ -66,6 +69,7 @@ export interface SoakResult {
   fulfillmentsResumed: number;
   faults: Record<FaultKind, { planned: number; injected: number; note?: string }>;
   outageMs: number;
+  emulatorDownMs: number;
   hostStopMs: number;
   lockDurationMs: number;
   hostLaunches: number;
@@ -81,6 +85,15 @@ export interface SoakResult {
 }
 
 const consumer = 'processOrderEvent';
+
+/**
+ * Why the default schedule has no emulator restart: the emulator comes back with its messages
+ * (--data-dir), but a @azure/service-bus client connected across the restart does not resume (its
+ * CBS request-response link times out and throws in a timer, ending the process), so neither the
+ * host nor the producer would recover. Switchable (emulatorRestarts) for when that is fixed.
+ */
+export const emulatorRestartSkipped =
+  'skipped: the emulator restarts with its messages, but SDK clients connected across the restart do not resume (CBS link timeout crash)';
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const startedAt = Date.now();
@@ -103,6 +116,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     ...Array<FaultKind>(options.hostKills).fill('hostKill'),
     ...Array<FaultKind>(options.hostStops).fill('hostStop'),
     ...Array<FaultKind>(options.storageOutages).fill('storageOutage'),
+    ...Array<FaultKind>(options.emulatorRestarts).fill('emulatorRestart'),
   ];
   // Each fault waits until a seeded share (20-60 %) of the chunk before it is complete, so it hits work in flight.
   const schedule = pick(disruptive, disruptive.length, random).map((kind) => ({ kind, share: 0.2 + 0.4 * random() }));
@@ -126,7 +140,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     `soak seed ${String(options.seed)}: ${String(baskets.length)} baskets in ${String(chunkCount)} chunks, ${String(poison.length)} poison, ${String(duplicateVictims.length)} duplicates, ${String(faults.length)} handler exceptions; faults ${schedule.map((f) => f.kind).join(', ') || 'none'}; lock ${String(options.lockDurationMs)} ms, outage ${String(options.outageMs)} ms`,
   );
   const stack = await startSoakStack({ lockDurationMs: options.lockDurationMs, faults, verbose: options.verbose });
-  const client = new ServiceBusClient(stack.services.emulator.connectionString);
+  // Sends during an emulator restart retry every second rather than the SDK's default 30 s.
+  const client = new ServiceBusClient(stack.emulator.connectionString, {
+    retryOptions: { maxRetries: 60, retryDelayInMs: 1_000 },
+  });
   const problems: string[] = [];
   try {
     const sender = client.createSender(orderEventsQueue);
@@ -188,6 +205,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const inject = async (kind: FaultKind): Promise<void> => {
       if (kind === 'hostKill') {
         await stack.killAndRestartHost();
+      } else if (kind === 'emulatorRestart') {
+        await stack.restartEmulator(options.emulatorDownMs);
       } else if (kind === 'hostStop') {
         const pid = stack.host.pid;
         process.kill(pid, 'SIGSTOP');
@@ -256,6 +275,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (const basketId of lettered) {
         const replay = await fetch(`${stack.host.url}/api/dead-letters/${encodeURIComponent(basketId)}/replay`, {
           method: 'POST',
+          signal: AbortSignal.timeout(60_000),
         });
         const text = await replay.text();
         if (replay.status !== 200)
@@ -377,9 +397,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         hostStop: { planned: options.hostStops, injected: injected.hostStop },
         storageOutage: { planned: options.storageOutages, injected: injected.storageOutage },
         emulatorRestart: {
-          planned: 0,
-          injected: 0,
-          note: 'skipped: the emulator keeps messages in memory only (no dataDir yet)',
+          planned: options.emulatorRestarts,
+          injected: injected.emulatorRestart,
+          ...(options.emulatorRestarts === 0 ? { note: emulatorRestartSkipped } : {}),
         },
         handlerException: { planned: faults.length, injected: injected.handlerException },
         duplicatePublish: {
@@ -390,6 +410,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         poison: { planned: poison.length, injected: injected.poison },
       },
       outageMs: options.outageMs,
+      emulatorDownMs: options.emulatorDownMs,
       hostStopMs,
       lockDurationMs: options.lockDurationMs,
       hostLaunches: stack.launches,
@@ -440,7 +461,7 @@ const deadLetterListSchema = z.object({
 async function deadLetters(
   baseUrl: string,
 ): Promise<{ messageId: string; sessionId?: string | undefined; reason?: string | undefined }[]> {
-  const response = await fetch(`${baseUrl}/api/dead-letters?scan=5000`);
+  const response = await fetch(`${baseUrl}/api/dead-letters?scan=5000`, { signal: AbortSignal.timeout(60_000) });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`GET /api/dead-letters answered ${String(response.status)}: ${text}`);
   const list = deadLetterListSchema.parse(JSON.parse(text));
@@ -450,7 +471,7 @@ async function deadLetters(
 const quarantineSchema = z.object({ messages: z.array(z.object({ messageId: z.string() })) });
 
 async function quarantined(baseUrl: string): Promise<Set<string>> {
-  const response = await fetch(`${baseUrl}/api/quarantine?limit=1000`);
+  const response = await fetch(`${baseUrl}/api/quarantine?limit=1000`, { signal: AbortSignal.timeout(60_000) });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`GET /api/quarantine answered ${String(response.status)}: ${text}`);
   return new Set(quarantineSchema.parse(JSON.parse(text)).messages.map((m) => m.messageId));

@@ -1,21 +1,27 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
+import { startEmulator, type RunningEmulator } from '../../../local/emulator';
 import type { InvocationEvent } from '../../../local/host';
 import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../local/emulator/config';
-import { startBackingServices, type BackingServices } from '../../../local/stack';
 import { startFaultProxy, type FaultProxy } from '../faultProxy';
 import type { Fault } from '../hostProtocol';
 import { spawnHost, type HostProcess } from '../hostProcess';
 import { appRoot, orderEventsQueue } from '../stack';
 
 /**
- * The soak's stack: the emulator and Azurite as bench/lib/stack.ts starts them, but the host reaches
- * Azurite through fault proxies (one per storage port), so a storage outage can be switched on and
- * off without losing data; and the order-events lock duration can be shortened for the short run.
+ * The soak's stack: Azurite and the emulator as bench/lib/stack.ts starts them, except that the host
+ * reaches Azurite through fault proxies (one per storage port), so a storage outage can be switched
+ * on and off without losing data; the emulator keeps its messages in a data directory, so it can be
+ * stopped and started again on the same port; and the order-events lock duration can be shortened
+ * for the short run.
  */
 
 export interface SoakStack {
-  services: BackingServices;
+  azurite: AzuriteHandle;
+  readonly emulator: RunningEmulator;
   host: HostProcess;
   /** Every invocation of every host process so far, in the order reported. */
   readonly events: readonly InvocationEvent[];
@@ -25,6 +31,8 @@ export interface SoakStack {
   restoreStorage(): void;
   /** SIGKILL the host, then start a new one with the faults not yet fired. */
   killAndRestartHost(): Promise<void>;
+  /** Closes the emulator, waits downMs, starts it again on the same port and data directory. */
+  restartEmulator(downMs: number): Promise<void>;
   dlqDepth(): number;
   stop(): Promise<void>;
 }
@@ -46,10 +54,15 @@ export async function startSoakStack(options: {
   faults: Fault[];
   verbose: boolean;
 }): Promise<SoakStack> {
-  const services = await startBackingServices({ emulatorConfig: emulatorConfigWithLock(options.lockDurationMs) });
+  const config = emulatorConfigWithLock(options.lockDurationMs);
+  const dataDir = mkdtempSync(join(tmpdir(), 'convoy-soak-emulator-'));
   const proxies: FaultProxy[] = [];
+  let emulator: RunningEmulator | undefined;
+  let azurite: AzuriteHandle | undefined;
   try {
-    const { azurite } = services;
+    azurite = await startAzurite();
+    emulator = await startEmulator({ port: 0, config, dataDir });
+    const emulatorPort = emulator.port;
     let storage = azurite.connectionString;
     for (const port of [azurite.blobPort, azurite.queuePort, azurite.tablePort]) {
       const proxy = await startFaultProxy({ port });
@@ -60,9 +73,9 @@ export async function startSoakStack(options: {
     const settings = {
       FUNCTIONS_WORKER_RUNTIME: 'node',
       ORDER_EVENTS_QUEUE: orderEventsQueue,
-      ...services.connectionSettings,
       AzureWebJobsStorage: storage,
       OrderStoreConnection: storage,
+      ServiceBusConnection: emulator.connectionString,
     };
     const events: InvocationEvent[] = [];
     const fired = new Set<string>();
@@ -79,8 +92,12 @@ export async function startSoakStack(options: {
       });
       return host;
     };
+    const running = { azurite, emulator };
     const stack: SoakStack = {
-      services,
+      azurite,
+      get emulator() {
+        return running.emulator;
+      },
       host: await launch(),
       events,
       get launches() {
@@ -96,8 +113,13 @@ export async function startSoakStack(options: {
         await stack.host.kill();
         stack.host = await launch();
       },
+      async restartEmulator(downMs) {
+        await running.emulator.close();
+        await sleep(downMs);
+        running.emulator = await startEmulator({ port: emulatorPort, config, dataDir });
+      },
       dlqDepth() {
-        return services.emulator
+        return running.emulator
           .stats()
           .entities.filter((e) => e.path.toLowerCase().endsWith('$deadletterqueue'))
           .reduce((sum, e) => sum + e.active, 0);
@@ -105,13 +127,17 @@ export async function startSoakStack(options: {
       async stop() {
         await stack.host.stop();
         await Promise.all(proxies.map((p) => p.close()));
-        await services.close();
+        await running.emulator.close();
+        await running.azurite.close();
+        rmSync(dataDir, { recursive: true, force: true });
       },
     };
     return stack;
   } catch (error) {
     await Promise.all(proxies.map((p) => p.close()));
-    await services.close();
+    await emulator?.close();
+    await azurite?.close();
+    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
 }
