@@ -118,8 +118,7 @@ export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> 
       settings,
       ...(options.hostJson === undefined ? {} : { hostJson: options.hostJson }),
       ...(options.log === undefined ? {} : { log: options.log }),
-      // PASS-THROUGH for the durable backend's on-disk state (issue 9, H7's LocalHostOptions.dataDir):
-      // startLocalHost ignores it until that option exists.
+      // The durable backend's on-disk state (LocalHostOptions.dataDir).
       ...(options.dataDir === undefined ? {} : { dataDir: join(resolve(options.dataDir), 'durable') }),
     };
     let host = await startLocalHost(hostOptions);

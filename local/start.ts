@@ -1,8 +1,8 @@
 /**
  * `npm start`: Azurite + the Service Bus emulator + the local Functions host running the built app
  * (dist/). Flags: --port <http port, default 7071> --emulator-port <port, default free>
- * --data-dir <dir> (keep Azurite's data and the emulator's messages on disk; default memory; the durable
- * backend is still in memory).
+ * --data-dir <dir> (keep Azurite's data, the emulator's messages and the durable backend's orchestrations
+ * and entities on disk; default memory).
  * Ctrl-C / SIGTERM drains in-flight calls and stops every child; Azurite also stops if this process is
  * killed -9 (azurite.ts), and this process stops if its parent (npm) dies.
  */
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   console.log(
     dataDir === undefined
       ? 'data: in memory (a restart starts empty; use --data-dir <dir> to keep it)'
-      : `data: ${dataDir} (Azurite data and Service Bus messages survive a restart; durable orchestrations and entities do not yet)`,
+      : `data: ${dataDir} (Azurite data, Service Bus messages, durable orchestrations and entities survive a restart)`,
   );
   console.log(`convoy is ready: ${readyTarget(convoy)}`);
 

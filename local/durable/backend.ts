@@ -5,15 +5,17 @@ import type { InvokeFunction, RegisteredFunctionInfo, TypedData } from '../host/
 import { FunctionCatalog } from './catalog';
 import { buildClientInput } from './clientInput';
 import { systemClock, type DurableClock } from './clock';
-import { EntityScheduler } from './entities';
+import { EntityScheduler, type SavedEntity } from './entities';
 import { createHttpApi } from './httpApi';
-import { OrchestrationEngine } from './orchestrations';
+import { Journal } from './journal';
+import { OrchestrationEngine, type SavedInstance } from './orchestrations';
+import { Persistence } from './persistence';
 import { Limiter, WorkTracker } from './work';
 
 /**
- * A local, in-memory stand-in for the Durable Task extension: it keeps orchestration histories,
- * schedules activities, timers and entity operations, and serves the durable HTTP API the library's
- * DurableClient calls. Not the production engine: nothing is persisted (see docs/durable-local.md).
+ * A local stand-in for the Durable Task extension: it keeps orchestration histories, schedules
+ * activities, timers and entity operations, and serves the durable HTTP API the library's
+ * DurableClient calls. In memory unless `dataDir` is set (see docs/durable-local.md).
  */
 export interface DurableBackendOptions {
   taskHubName: string; // from host.json extensions.durableTask.hubName
@@ -29,6 +31,31 @@ export interface DurableBackendOptions {
   /** 127.0.0.1 port for the durable HTTP API; 0 (default) picks a free one. */
   port?: number;
   clock?: DurableClock;
+  /**
+   * Keep instances, entities and pending work in `<dataDir>/durable.journal` (fsynced before the
+   * HTTP API answers), and resume them on the next start. Absent = in memory only.
+   */
+  dataDir?: string;
+}
+
+const journalName = 'durable.journal';
+
+/** Splits the saved records by kind; anything else in the file is an error naming the key. */
+function savedRecords(
+  records: ReadonlyMap<string, unknown>,
+  file: string,
+): { instances: SavedInstance[]; entities: SavedEntity[] } {
+  const instances: SavedInstance[] = [];
+  const entities: SavedEntity[] = [];
+  for (const [key, value] of records) {
+    const shaped = typeof value === 'object' && value !== null;
+    if (key.startsWith('i/') && shaped && 'instanceId' in value && 'history' in value && 'inbox' in value) {
+      instances.push(value as SavedInstance);
+    } else if (key.startsWith('e/') && shaped && 'schedulerId' in value && 'ops' in value) {
+      entities.push(value as SavedEntity);
+    } else throw new Error(`${file}: record '${key}' is neither a saved orchestration instance nor an entity.`);
+  }
+  return { instances, entities };
 }
 
 export interface DurableBackend {
@@ -51,6 +78,7 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
   const work = new WorkTracker();
   const catalog = new FunctionCatalog(options.functions);
   const defaultConcurrency = 10 * Math.max(1, cpus().length);
+  let persistence: Persistence | undefined;
   const engine = new OrchestrationEngine({
     catalog,
     invoke: options.invoke,
@@ -59,6 +87,7 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
     log,
     activityLimiter: new Limiter(options.maxConcurrentActivityFunctions ?? defaultConcurrency),
     orchestratorLimiter: new Limiter(options.maxConcurrentOrchestratorFunctions ?? defaultConcurrency),
+    persist: (id) => persistence?.mark(`i/${id}`),
   });
   const entities = new EntityScheduler({
     catalog,
@@ -70,12 +99,35 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
       engine.deliverEntityResponse(caller, requestId, response);
     },
     maxBatchSize: options.maxEntityOperationBatchSize ?? 50,
+    persist: (id) => persistence?.mark(`e/${id}`),
   });
   engine.attachEntities(entities);
 
+  // Read the saved state before listening, so a bad file fails the start with nothing left open.
+  const opened = options.dataDir === undefined ? undefined : await Journal.open(options.dataDir, journalName);
+  let saved: ReturnType<typeof savedRecords> | undefined;
+  try {
+    saved = opened === undefined ? undefined : savedRecords(opened.records, opened.journal.file);
+  } catch (error) {
+    await opened?.journal.close();
+    throw error;
+  }
+  if (opened !== undefined) {
+    persistence = new Persistence(
+      opened.journal,
+      (key) => (key.startsWith('i/') ? engine.serialize(key.slice(2)) : entities.serialize(key.slice(2))),
+      log,
+    );
+  }
+
   let origin = '';
   const server = createServer(
-    createHttpApi({ engine, entities, clientData: () => buildClientInput(origin, options.taskHubName) }),
+    createHttpApi({
+      engine,
+      entities,
+      clientData: () => buildClientInput(origin, options.taskHubName),
+      synced: () => persistence?.synced() ?? Promise.resolve(),
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -92,6 +144,16 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
       `${catalog.count('activityTrigger')} activit(ies), ${catalog.count('entityTrigger')} entit(ies), API ${origin}/durabletask/`,
   );
 
+  if (opened !== undefined && saved !== undefined) {
+    if (opened.dropped > 0) log(`durable backend: dropped ${opened.dropped} torn line(s) of ${opened.journal.file}`);
+    engine.restore(saved.instances);
+    entities.restore(saved.entities);
+    log(
+      `durable backend: state in ${opened.journal.file}: ${saved.instances.length} instance(s), ` +
+        `${saved.entities.length} entit(ies) loaded, ${work.pending} pending work item(s) resumed`,
+    );
+  }
+
   let closed: Promise<void> | undefined;
   return {
     httpOrigin: origin,
@@ -100,6 +162,8 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
     stats: () => ({ orchestrations: engine.countByStatus(), entities: entities.count(), pendingWork: work.pending }),
     close() {
       closed ??= (async () => {
+        // Save first: closing drops queued entity operations and timer handles, which must stay pending on disk.
+        await persistence?.stop();
         engine.close();
         entities.close();
         server.closeAllConnections();

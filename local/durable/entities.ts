@@ -22,12 +22,16 @@ export interface EntityResponse {
 }
 
 interface EntityRecord {
+  /** The key in the entity map (and in the dataDir journal). */
+  schedulerId: string;
   name: string;
   key: string;
   exists: boolean;
   /** JSON text of the state, as the library's entity context reads and writes it. */
   state: string | undefined;
   queue: { op: EntityOperation; done: () => void }[];
+  /** The batch the entity function is running; saved ahead of the queue until its outcome is applied. */
+  inFlight: EntityOperation[];
   running: boolean;
   lastOperationTime: Date | undefined;
 }
@@ -56,6 +60,20 @@ export interface EntitySchedulerOptions {
   log: (line: string) => void;
   respond: (caller: { instanceId: string; executionId: string }, requestId: string, response: EntityResponse) => void;
   maxBatchSize: number;
+  /** Called whenever an entity changes (dataDir: it gets saved on the next flush). */
+  persist?: (schedulerId: string) => void;
+}
+
+/** An entity as saved in the dataDir journal. */
+export interface SavedEntity {
+  schedulerId: string;
+  name: string;
+  key: string;
+  exists: boolean;
+  state?: string;
+  lastOperationTime?: string;
+  /** Queued operations, the running batch first. */
+  ops: EntityOperation[];
 }
 
 /** `@name@key` with the name lower-cased: the extension's entity scheduler id (EntityId.getSchedulerIdFromEntityId). */
@@ -89,19 +107,65 @@ export class EntityScheduler {
     let record = this.entities.get(schedulerId);
     if (record === undefined) {
       record = {
+        schedulerId,
         name: id.name,
         key: id.key,
         exists: false,
         state: undefined,
         queue: [],
+        inFlight: [],
         running: false,
         lastOperationTime: undefined,
       };
       this.entities.set(schedulerId, record);
     }
     record.queue.push({ op, done: this.options.work.begin() });
+    this.options.persist?.(schedulerId);
     this.kick(functionName, record);
     return undefined;
+  }
+
+  serialize(schedulerId: string): SavedEntity | undefined {
+    const r = this.entities.get(schedulerId);
+    if (r === undefined) return undefined;
+    return {
+      schedulerId: r.schedulerId,
+      name: r.name,
+      key: r.key,
+      exists: r.exists,
+      ...(r.state === undefined ? {} : { state: r.state }),
+      ...(r.lastOperationTime === undefined ? {} : { lastOperationTime: r.lastOperationTime.toISOString() }),
+      ops: [...r.inFlight, ...r.queue.map((q) => q.op)],
+    };
+  }
+
+  /** Loads saved entities and runs their queued operations again (a batch cut by a crash was never applied). */
+  restore(saved: readonly SavedEntity[]): void {
+    for (const s of saved) {
+      const schedulerId = s.schedulerId;
+      const record: EntityRecord = {
+        schedulerId,
+        name: s.name,
+        key: s.key,
+        exists: s.exists,
+        state: s.state,
+        queue: [],
+        inFlight: [],
+        running: false,
+        lastOperationTime: s.lastOperationTime === undefined ? undefined : new Date(s.lastOperationTime),
+      };
+      this.entities.set(schedulerId, record);
+      if (s.ops.length === 0) continue;
+      const functionName = this.options.catalog.find('entityTrigger', s.name);
+      if (functionName === undefined) {
+        this.options.log(
+          `entity ${schedulerId}: ${s.ops.length} saved operation(s) not run: no entity function '${s.name}' in this app`,
+        );
+        continue;
+      }
+      record.queue = s.ops.map((op) => ({ op, done: this.options.work.begin() }));
+      this.kick(functionName, record);
+    }
   }
 
   signal(name: string, key: string, operation: string, input: string | undefined): string | undefined {
@@ -138,8 +202,11 @@ export class EntityScheduler {
     if (record.running || record.queue.length === 0 || this.closed) return;
     record.running = true;
     const batch = record.queue.splice(0, this.options.maxBatchSize);
+    record.inFlight = batch.map((item) => item.op);
     void this.runBatch(functionName, record, batch).finally(() => {
       record.running = false;
+      record.inFlight = [];
+      this.options.persist?.(record.schedulerId);
       for (const item of batch) item.done();
       this.kick(functionName, record);
     });

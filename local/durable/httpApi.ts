@@ -12,6 +12,8 @@ export interface HttpApiDeps {
   engine: OrchestrationEngine;
   entities: EntityScheduler;
   clientData: () => DurableClientInputData;
+  /** Resolves once every change is on disk (dataDir); changes are answered only after it. */
+  synced: () => Promise<void>;
 }
 
 interface Reply {
@@ -229,12 +231,18 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
       .split('/')
       .map((s) => decodeURIComponent(s));
     if (segments.at(-1) === '' && segments.length > 1) segments.pop();
-    route(req.method ?? 'GET', segments, url.searchParams, () => readBody(req)).then(respond, (error: unknown) => {
-      respond({
-        status: 500,
-        body: { Message: 'Something went wrong while processing your request', ExceptionMessage: String(error) },
+    const method = req.method ?? 'GET';
+    route(method, segments, url.searchParams, () => readBody(req))
+      .then(async (reply) => {
+        if (method !== 'GET' && method !== 'HEAD') await deps.synced();
+        return reply;
+      })
+      .then(respond, (error: unknown) => {
+        respond({
+          status: 500,
+          body: { Message: 'Something went wrong while processing your request', ExceptionMessage: String(error) },
+        });
       });
-    });
   };
 }
 

@@ -25,8 +25,48 @@ interface InboxItem {
    * retry's TaskFailed/TimerFired; with nothing else new in the episode, its counter and ours agree.
    */
   isolate: boolean;
-  /** Runs when the event is appended, before the orchestrator sees it (retry bookkeeping). */
-  onDeliver?: (episode: Episode) => void;
+  /** Retry bookkeeping applied when the event is appended, before the orchestrator sees it (data, so it can be saved). */
+  follow?: RetryFollow;
+}
+
+/** After a failed attempt: arm the retry timer. After that timer fires: schedule the next attempt (unless exhausted). */
+interface RetryFollow {
+  step: 'failed' | 'timerFired';
+  name: string;
+  input: unknown;
+  policy: RetryPolicy;
+  attempt: number;
+}
+
+interface PendingActivity {
+  name: string;
+  input: unknown;
+  retry: { policy: RetryPolicy; attempt: number } | undefined;
+}
+
+interface PendingTimer {
+  fireAt: string;
+  follow: RetryFollow | undefined;
+}
+
+/** An instance as saved in the dataDir journal: plain JSON, pending work as data. */
+export interface SavedInstance {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  status: RuntimeStatus;
+  input: string | null;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+  history: HistoryEvent[];
+  inbox: InboxItem[];
+  sequence: number;
+  actionsApplied: number;
+  parent: Instance['parent'];
+  activities: [number, PendingActivity][];
+  timers: [number, PendingTimer][];
 }
 
 interface Instance {
@@ -42,6 +82,8 @@ interface Instance {
   lastUpdatedTime: Date;
   history: HistoryEvent[];
   inbox: InboxItem[];
+  /** Taken by the running episode; saved ahead of the inbox until the episode commits. */
+  inFlight: InboxItem[];
   episodeRunning: boolean;
   sequence: { next: number };
   /**
@@ -50,7 +92,11 @@ interface Instance {
    * ones past this count are new.
    */
   actionsApplied: number;
-  timers: Set<{ cancel(): void }>;
+  /** Armed timer handles, by timer id. */
+  timers: Map<number, { cancel(): void }>;
+  /** What is pending, as data (saved): activities started, timers armed. */
+  activities: Map<number, PendingActivity>;
+  timerData: Map<number, PendingTimer>;
   parent: { name: string; instanceId: string; executionId: string; taskScheduledId: number } | undefined;
 }
 
@@ -76,6 +122,8 @@ export interface OrchestrationEngineOptions {
   log: (line: string) => void;
   activityLimiter: Limiter;
   orchestratorLimiter: Limiter;
+  /** Called whenever an instance changes (dataDir: it gets saved on the next flush). */
+  persist?: (instanceId: string) => void;
 }
 
 /**
@@ -140,14 +188,18 @@ export class OrchestrationEngine {
       lastUpdatedTime: now,
       history: [],
       inbox: [],
+      inFlight: [],
       episodeRunning: false,
       sequence: { next: 0 },
       actionsApplied: 0,
-      timers: new Set(),
+      timers: new Map(),
+      activities: new Map(),
+      timerData: new Map(),
       parent,
     };
     instance.inbox.push({ event: this.executionStarted(instance), isolate: false });
     this.instances.set(id, instance);
+    this.touch(instance);
     this.schedule(instance);
     return { ok: true, instanceId: id };
   }
@@ -198,10 +250,13 @@ export class OrchestrationEngine {
     episode.append({ EventType: EventType.ExecutionTerminated, Input: JSON.stringify(reason) });
     instance.history.push(...episode.events);
     instance.inbox = [];
+    instance.inFlight = [];
+    instance.activities.clear();
     instance.status = 'Terminated';
     instance.output = reason;
     instance.lastUpdatedTime = now;
     this.cancelTimers(instance);
+    this.touch(instance);
     this.options.log(`orchestration ${instance.name} (${instanceId}) terminated: ${reason}`);
     return 'accepted';
   }
@@ -211,6 +266,7 @@ export class OrchestrationEngine {
     if (instance === undefined) return 'notFound';
     if (isActive(instance.status)) return 'notTerminal';
     this.instances.delete(instanceId);
+    this.options.persist?.(instanceId);
     return 'purged';
   }
 
@@ -229,7 +285,73 @@ export class OrchestrationEngine {
 
   close(): void {
     this.closed = true;
-    for (const instance of this.instances.values()) this.cancelTimers(instance);
+    // Handles only: the saved timers stay pending for the next start.
+    for (const instance of this.instances.values()) for (const timer of [...instance.timers.values()]) timer.cancel();
+  }
+
+  serialize(instanceId: string): SavedInstance | undefined {
+    const i = this.instances.get(instanceId);
+    if (i === undefined) return undefined;
+    return {
+      instanceId: i.instanceId,
+      name: i.name,
+      executionId: i.executionId,
+      status: i.status,
+      input: i.input,
+      output: i.output,
+      customStatus: i.customStatus,
+      createdTime: i.createdTime.toISOString(),
+      lastUpdatedTime: i.lastUpdatedTime.toISOString(),
+      history: i.history,
+      inbox: [...i.inFlight, ...i.inbox],
+      sequence: i.sequence.next,
+      actionsApplied: i.actionsApplied,
+      parent: i.parent,
+      activities: [...i.activities],
+      timers: [...i.timerData],
+    };
+  }
+
+  /** Loads saved instances, then resumes what was pending: activities re-run, timers re-armed, inboxes replayed. */
+  restore(saved: readonly SavedInstance[]): void {
+    for (const s of saved) {
+      this.instances.set(s.instanceId, {
+        instanceId: s.instanceId,
+        name: s.name,
+        executionId: s.executionId,
+        status: s.status,
+        input: s.input,
+        output: s.output,
+        customStatus: s.customStatus,
+        createdTime: new Date(s.createdTime),
+        lastUpdatedTime: new Date(s.lastUpdatedTime),
+        history: s.history,
+        inbox: s.inbox,
+        inFlight: [],
+        episodeRunning: false,
+        sequence: { next: s.sequence },
+        actionsApplied: s.actionsApplied,
+        timers: new Map(),
+        activities: new Map(),
+        timerData: new Map(),
+        parent: s.parent ?? undefined,
+      });
+    }
+    for (const s of saved) {
+      const instance = this.instances.get(s.instanceId);
+      if (instance === undefined || !isActive(instance.status)) continue;
+      for (const [taskId, a] of s.activities) {
+        this.runActivity(instance, instance.executionId, taskId, a.name, a.input, a.retry ?? undefined);
+      }
+      for (const [timerId, t] of s.timers) {
+        this.armTimer(instance, instance.executionId, timerId, new Date(t.fireAt), t.follow ?? undefined);
+      }
+      this.schedule(instance);
+    }
+  }
+
+  private touch(instance: Instance): void {
+    this.options.persist?.(instance.instanceId);
   }
 
   private executionStarted(instance: Instance): NewHistoryEvent {
@@ -254,6 +376,7 @@ export class OrchestrationEngine {
     // Results for an execution that ended (completed, failed, terminated, continued as new) are dropped, as in DTFx.
     if (instance.executionId !== executionId || !isActive(instance.status)) return;
     instance.inbox.push(item);
+    this.touch(instance);
     this.schedule(instance);
   }
 
@@ -269,6 +392,8 @@ export class OrchestrationEngine {
         })
         .finally(() => {
           instance.episodeRunning = false;
+          instance.inFlight = [];
+          this.touch(instance);
           done();
           this.schedule(instance);
         });
@@ -284,11 +409,14 @@ export class OrchestrationEngine {
 
   private async runEpisode(instance: Instance): Promise<void> {
     const executionId = instance.executionId;
-    const episode = new Episode(new Date(this.options.clock.now()), instance.sequence);
+    // Sequence numbers go to a copy, kept only when the episode commits: a save taken meanwhile holds the old counter.
+    const sequence = { next: instance.sequence.next };
+    const episode = new Episode(new Date(this.options.clock.now()), sequence);
     episode.append({ EventType: EventType.OrchestratorStarted });
-    for (const item of this.takeBatch(instance)) {
+    instance.inFlight = this.takeBatch(instance);
+    for (const item of instance.inFlight) {
       episode.append(item.event);
-      item.onDeliver?.(episode);
+      if (item.follow !== undefined) this.applyFollow(instance, executionId, episode, item.follow);
     }
     if (instance.status === 'Pending') instance.status = 'Running';
     const input: unknown = instance.input === null ? undefined : JSON.parse(instance.input);
@@ -327,6 +455,7 @@ export class OrchestrationEngine {
     // Terminated (or restarted) while the orchestrator ran: this episode's outcome no longer applies.
     if (instance.executionId !== executionId || !isActive(instance.status)) return;
 
+    instance.sequence = sequence;
     instance.customStatus = result?.customStatus ?? instance.customStatus;
     let continueAsNew: { input: unknown } | undefined;
     if (result !== undefined) {
@@ -387,12 +516,7 @@ export class OrchestrationEngine {
         const fireAt = action.fireAt.toISOString();
         episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt }, id);
         episode.effects.push(() => {
-          this.armTimer(instance, executionId, action.fireAt, () => {
-            this.deliver(instance, executionId, {
-              event: { EventType: EventType.TimerFired, TimerId: id, FireAt: fireAt },
-              isolate: false,
-            });
-          });
+          this.armTimer(instance, executionId, id, action.fireAt, undefined);
         });
         return;
       }
@@ -478,6 +602,8 @@ export class OrchestrationEngine {
     retry: { policy: RetryPolicy; attempt: number } | undefined,
   ): void {
     const functionName = this.options.catalog.find('activityTrigger', name);
+    instance.activities.set(taskId, { name, input, retry });
+    this.touch(instance);
     const done = this.options.work.begin();
     const run =
       functionName === undefined
@@ -487,9 +613,14 @@ export class OrchestrationEngine {
         : this.options.activityLimiter.run(() =>
             this.options.invoke(functionName, { json: JSON.stringify(input ?? null) }),
           );
+    const settle = (): void => {
+      // A later execution (continue-as-new) may reuse the task id: only this execution's entry goes.
+      if (instance.executionId === executionId) instance.activities.delete(taskId);
+    };
     run
       .then(
         (value) => {
+          settle();
           this.deliver(instance, executionId, {
             event: {
               EventType: EventType.TaskCompleted,
@@ -500,6 +631,7 @@ export class OrchestrationEngine {
           });
         },
         (error: unknown) => {
+          settle();
           const details = failureDetailsOf(error);
           this.options.log(`activity ${name} (${instance.instanceId}#${taskId}) failed: ${details.ErrorMessage}`);
           this.deliver(instance, executionId, {
@@ -511,16 +643,17 @@ export class OrchestrationEngine {
               FailureDetails: details,
             },
             isolate: retry !== undefined,
-            onDeliver:
+            follow:
               retry === undefined
                 ? undefined
-                : (episode) => {
-                    this.scheduleRetry(instance, executionId, episode, name, input, retry);
-                  },
+                : { step: 'failed', name, input, policy: retry.policy, attempt: retry.attempt },
           });
         },
       )
-      .finally(done);
+      .finally(() => {
+        this.touch(instance);
+        done();
+      });
   }
 
   /**
@@ -528,51 +661,52 @@ export class OrchestrationEngine {
    * DTFx's RetryInterceptor creates it) and then either gives up or waits on a rescheduled task:
    * both get the next sequence numbers.
    */
-  private scheduleRetry(
-    instance: Instance,
-    executionId: string,
-    episode: Episode,
-    name: string,
-    input: unknown,
-    retry: { policy: RetryPolicy; attempt: number },
-  ): void {
-    const timerId = episode.allocate();
-    const exhausted = retry.attempt >= retry.policy.maxNumberOfAttempts;
-    const fireAt = new Date(episode.now.getTime() + retryDelayMs(retry.policy, retry.attempt));
-    episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt.toISOString() }, timerId);
+  private applyFollow(instance: Instance, executionId: string, episode: Episode, follow: RetryFollow): void {
+    if (follow.step === 'failed') {
+      const timerId = episode.allocate();
+      const fireAt = new Date(episode.now.getTime() + retryDelayMs(follow.policy, follow.attempt));
+      episode.append({ EventType: EventType.TimerCreated, FireAt: fireAt.toISOString() }, timerId);
+      episode.effects.push(() => {
+        this.armTimer(instance, executionId, timerId, fireAt, { ...follow, step: 'timerFired' });
+      });
+      return;
+    }
+    if (follow.attempt >= follow.policy.maxNumberOfAttempts) return;
+    const taskId = episode.allocate();
+    episode.append(
+      {
+        EventType: EventType.TaskScheduled,
+        Name: follow.name,
+        Version: '',
+        Input: JSON.stringify(follow.input ?? null),
+      },
+      taskId,
+    );
     episode.effects.push(() => {
-      this.armTimer(instance, executionId, fireAt, () => {
-        this.deliver(instance, executionId, {
-          event: { EventType: EventType.TimerFired, TimerId: timerId, FireAt: fireAt.toISOString() },
-          isolate: true,
-          onDeliver: (next) => {
-            if (exhausted) return;
-            const taskId = next.allocate();
-            next.append(
-              { EventType: EventType.TaskScheduled, Name: name, Version: '', Input: JSON.stringify(input ?? null) },
-              taskId,
-            );
-            next.effects.push(() => {
-              this.runActivity(instance, executionId, taskId, name, input, {
-                policy: retry.policy,
-                attempt: retry.attempt + 1,
-              });
-            });
-          },
-        });
+      this.runActivity(instance, executionId, taskId, follow.name, follow.input, {
+        policy: follow.policy,
+        attempt: follow.attempt + 1,
       });
     });
   }
 
-  private armTimer(instance: Instance, executionId: string, fireAt: Date, onFire: () => void): void {
+  private armTimer(
+    instance: Instance,
+    executionId: string,
+    timerId: number,
+    fireAt: Date,
+    follow: RetryFollow | undefined,
+  ): void {
     // A timer created in the episode that ended the execution would only keep the backend busy.
     if (this.closed || instance.executionId !== executionId || !isActive(instance.status)) return;
+    instance.timerData.set(timerId, { fireAt: fireAt.toISOString(), follow });
+    this.touch(instance);
     const done = this.options.work.begin();
     let current: { cancel(): void } | undefined;
     const entry = {
       cancel: () => {
         current?.cancel();
-        instance.timers.delete(entry);
+        if (instance.timers.get(timerId) === entry) instance.timers.delete(timerId);
         done();
       },
     };
@@ -583,17 +717,24 @@ export class OrchestrationEngine {
           arm();
           return;
         }
-        instance.timers.delete(entry);
+        if (instance.timers.get(timerId) === entry) instance.timers.delete(timerId);
+        if (instance.executionId === executionId) instance.timerData.delete(timerId);
         done();
-        onFire();
+        this.touch(instance);
+        this.deliver(instance, executionId, {
+          event: { EventType: EventType.TimerFired, TimerId: timerId, FireAt: fireAt.toISOString() },
+          isolate: follow !== undefined,
+          follow,
+        });
       });
     };
-    instance.timers.add(entry);
+    instance.timers.set(timerId, entry);
     arm();
   }
 
   private cancelTimers(instance: Instance): void {
-    for (const timer of [...instance.timers]) timer.cancel();
+    for (const timer of [...instance.timers.values()]) timer.cancel();
+    instance.timerData.clear();
   }
 
   private complete(instance: Instance, episode: Episode, output: unknown): void {
@@ -651,6 +792,7 @@ export class OrchestrationEngine {
     instance.inbox = [{ event: this.executionStarted(instance), isolate: false }];
     instance.sequence = { next: 0 };
     instance.actionsApplied = 0;
+    instance.activities.clear();
     instance.lastUpdatedTime = new Date(this.options.clock.now());
     this.options.log(`orchestration ${instance.name} (${instance.instanceId}) continued as new`);
     // schedule() runs again when the current episode's finally clause releases the instance.

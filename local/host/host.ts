@@ -58,6 +58,11 @@ export interface LocalHostOptions {
    * setting, else the Functions host's 100 MB.
    */
   http?: Partial<HttpLimits>;
+  /**
+   * Folder where the durable backend keeps orchestration instances, entities and pending work, so
+   * they survive a restart or a kill (docs/durable-local.md). Absent = in memory.
+   */
+  dataDir?: string;
 }
 
 function httpLimitsOf(options: LocalHostOptions): HttpLimits {
@@ -215,6 +220,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         invoke,
         log,
         ...config.durableConcurrency,
+        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       });
       log(`durable backend started (task hub ${config.durableHubName})`);
     }
