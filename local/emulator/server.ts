@@ -126,7 +126,10 @@ export class Broker {
   async close(): Promise<void> {
     for (const [connection, state] of this.connections) {
       this.dropConnection(state);
-      connection.close();
+      // amqp:connection:forced is the condition rhea (and so the Azure SDK) treats as retryable: the
+      // client then sees a disconnect and rebuilds its connection, CBS session and links. A clean
+      // close (no error) leaves the SDK reusing its old sessions on the next connection.
+      connection.close({ condition: 'amqp:connection:forced', description: 'The emulator is shutting down.' });
     }
     this.connections.clear();
     await new Promise((resolve) => setTimeout(resolve, 20));
