@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     port: 0,
     settings: config.settings,
     hostJson: config.hostJson,
+    ...(config.durableDataDir === undefined ? {} : { dataDir: config.durableDataDir }),
     // Host lines are kept for the parent to print when something goes wrong.
     log: (line) => {
       lines.push(line);

@@ -19,6 +19,8 @@ const childConfigSchema = z.strictObject({
   costFunction: z.string().default('processOrderEvent'),
   faults: z.array(faultSchema).default([]),
   verbose: z.boolean().default(false),
+  /** The durable backend's folder: orchestrations and entities survive a kill of the host. */
+  durableDataDir: z.string().min(1).optional(),
 });
 export type ChildConfig = z.input<typeof childConfigSchema>;
 

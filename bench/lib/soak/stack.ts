@@ -56,6 +56,8 @@ export async function startSoakStack(options: {
 }): Promise<SoakStack> {
   const config = emulatorConfigWithLock(options.lockDurationMs);
   const dataDir = mkdtempSync(join(tmpdir(), 'convoy-soak-emulator-'));
+  // The durable backend keeps orchestrations and entities here, so a killed host loses no fulfillment.
+  const durableDataDir = mkdtempSync(join(tmpdir(), 'convoy-soak-durable-'));
   const proxies: FaultProxy[] = [];
   let emulator: RunningEmulator | undefined;
   let azurite: AzuriteHandle | undefined;
@@ -83,7 +85,7 @@ export async function startSoakStack(options: {
     const launch = async (): Promise<HostProcess> => {
       // A fault fires on a first delivery only; the ones already fired are not handed on.
       const faults = options.faults.filter((f) => !fired.has(f.messageId));
-      const host = await spawnHost({ appRoot, settings, hostJson, faults, verbose: options.verbose });
+      const host = await spawnHost({ appRoot, settings, hostJson, faults, verbose: options.verbose, durableDataDir });
       launches++;
       host.onInvocation((event) => {
         events.push(event);
@@ -130,6 +132,7 @@ export async function startSoakStack(options: {
         await running.emulator.close();
         await running.azurite.close();
         rmSync(dataDir, { recursive: true, force: true });
+        rmSync(durableDataDir, { recursive: true, force: true });
       },
     };
     return stack;
@@ -138,6 +141,7 @@ export async function startSoakStack(options: {
     await emulator?.close();
     await azurite?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(durableDataDir, { recursive: true, force: true });
     throw error;
   }
 }
