@@ -132,7 +132,10 @@ export class Broker {
       connection.close({ condition: 'amqp:connection:forced', description: 'The emulator is shutting down.' });
     }
     this.connections.clear();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Let clients answer the close and end their sockets (a reset would reach in-flight calls as
+    // ECONNRESET); after 1 s, cut what is left.
+    const ended = [...this.sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+    await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 1000))]);
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     if (server !== undefined)
