@@ -1,4 +1,4 @@
-import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
+import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import { orderEventsQueue } from './stack';
 
 /**
@@ -23,15 +23,20 @@ export async function publishDirect(
         });
       }
     }
-    let batch = await sender.createMessageBatch();
-    for (const message of messages) {
-      if (batch.tryAddMessage(message)) continue;
-      await sender.sendMessages(batch);
-      batch = await sender.createMessageBatch();
-      if (!batch.tryAddMessage(message)) throw new Error(`message ${String(message.messageId)} does not fit a batch`);
-    }
-    if (batch.count > 0) await sender.sendMessages(batch);
+    await sendInBatches(sender, messages);
   } finally {
     await client.close();
   }
+}
+
+/** Sends in order, in as few batches as fit; a message too large for an empty batch is an error. */
+export async function sendInBatches(sender: ServiceBusSender, messages: readonly ServiceBusMessage[]): Promise<void> {
+  let batch = await sender.createMessageBatch();
+  for (const message of messages) {
+    if (batch.tryAddMessage(message)) continue;
+    await sender.sendMessages(batch);
+    batch = await sender.createMessageBatch();
+    if (!batch.tryAddMessage(message)) throw new Error(`message ${String(message.messageId)} does not fit a batch`);
+  }
+  if (batch.count > 0) await sender.sendMessages(batch);
 }

@@ -5,6 +5,7 @@ import { fulfillmentInstanceId, fulfillOrderOrchestration } from '../../../src/a
 import { eventIdFor } from '../../../src/domain/events';
 import { finalStatuses, getOrders, type OrderView } from '../convoyClient';
 import type { Fault } from '../hostProtocol';
+import { sendInBatches } from '../publishDirect';
 import { orderEventsQueue } from '../stack';
 import { interleave, pick, planBaskets, planPoison, seededRandom, type PlannedBasket } from './plan';
 import { startSoakStack, type SoakStack } from './stack';
@@ -149,16 +150,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const problems: string[] = [];
   try {
     const sender = client.createSender(orderEventsQueue);
-    const send = async (messages: ServiceBusMessage[]): Promise<void> => {
-      let batch = await sender.createMessageBatch();
-      for (const message of messages) {
-        if (batch.tryAddMessage(message)) continue;
-        await sender.sendMessages(batch);
-        batch = await sender.createMessageBatch();
-        if (!batch.tryAddMessage(message)) throw new Error(`message ${String(message.messageId)} does not fit a batch`);
-      }
-      if (batch.count > 0) await sender.sendMessages(batch);
-    };
+    const send = (messages: ServiceBusMessage[]): Promise<void> => sendInBatches(sender, messages);
 
     const done = new Set<string>();
     const lastOf = new Map(baskets.map((b) => [eventIdFor(b.basketId, b.lastSequence), b.basketId]));
