@@ -50,15 +50,7 @@ describe('basket ids the library JSON-parses', () => {
 
   for (const id of jsonLookingIds) {
     it(`"${id}": its events are applied through the handler, nothing quarantined`, async () => {
-      const orders = new InMemoryOrderStore();
-      const quarantine = new InMemoryQuarantineStore();
-      const handler = makeProcessOrderEvent({
-        orderStore: () => orders,
-        quarantineStore: () => quarantine,
-        fulfillmentStarterFor: () => new RecordingFulfillmentStarter(),
-        now: new ManualClock().now,
-        maxParkedEvents: () => 10,
-      });
+      const { orders, quarantine, handler } = handlerOnFakes();
       const events = [
         { sequence: 1, type: 'ItemAdded', data: { sku: 'SKU-1', quantity: 1, unitPrice: 2 } },
         { sequence: 2, type: 'BasketCheckedOut', data: { currency: 'EUR' } },
@@ -93,15 +85,7 @@ describe('basket ids the library JSON-parses', () => {
   }
 
   it('a body naming another basket than its parsed session id is quarantined with both ids', async () => {
-    const orders = new InMemoryOrderStore();
-    const quarantine = new InMemoryQuarantineStore();
-    const handler = makeProcessOrderEvent({
-      orderStore: () => orders,
-      quarantineStore: () => quarantine,
-      fulfillmentStarterFor: () => new RecordingFulfillmentStarter(),
-      now: new ManualClock().now,
-      maxParkedEvents: () => 10,
-    });
+    const { orders, quarantine, handler } = handlerOnFakes();
     const body = {
       basketId: '2.0',
       sequence: 1,
@@ -145,3 +129,17 @@ describe('basket ids the library JSON-parses', () => {
     assert.match(JSON.stringify(refused.jsonBody), /baskets\.0\.basketId.*basketId must be 1-100 characters/);
   });
 });
+
+/** The consumer over in-memory ports: what each case inspects afterwards. */
+function handlerOnFakes() {
+  const orders = new InMemoryOrderStore();
+  const quarantine = new InMemoryQuarantineStore();
+  const handler = makeProcessOrderEvent({
+    orderStore: () => orders,
+    quarantineStore: () => quarantine,
+    fulfillmentStarterFor: () => new RecordingFulfillmentStarter(),
+    now: new ManualClock().now,
+    maxParkedEvents: () => 10,
+  });
+  return { orders, quarantine, handler };
+}
