@@ -25,7 +25,7 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '3' },
     stops: { type: 'string', default: '2' },
     outages: { type: 'string', default: '2' },
-    'emulator-restarts': { type: 'string', default: '0' },
+    'emulator-restarts': { type: 'string', default: '1' },
     timeout: { type: 'string', default: '1800' },
     'no-write': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },

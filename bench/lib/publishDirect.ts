@@ -29,14 +29,33 @@ export async function publishDirect(
   }
 }
 
-/** Sends in order, in as few batches as fit; a message too large for an empty batch is an error. */
-export async function sendInBatches(sender: ServiceBusSender, messages: readonly ServiceBusMessage[]): Promise<void> {
-  let batch = await sender.createMessageBatch();
+/**
+ * Sends in order, in as few batches as fit; a message too large for an empty batch is an error.
+ * `retry` (optional) is asked after a failed step whether to try that step again (it waits first);
+ * a batch sent twice after an ambiguous failure is absorbed by the queue's duplicate detection.
+ */
+export async function sendInBatches(
+  sender: ServiceBusSender,
+  messages: readonly ServiceBusMessage[],
+  retry?: (error: unknown) => Promise<boolean>,
+): Promise<void> {
+  const attempt = async <T>(step: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await step();
+      } catch (error) {
+        if (retry === undefined || !(await retry(error))) throw error;
+      }
+    }
+  };
+  let batch = await attempt(() => sender.createMessageBatch());
   for (const message of messages) {
     if (batch.tryAddMessage(message)) continue;
-    await sender.sendMessages(batch);
-    batch = await sender.createMessageBatch();
+    const full = batch;
+    await attempt(() => sender.sendMessages(full));
+    batch = await attempt(() => sender.createMessageBatch());
     if (!batch.tryAddMessage(message)) throw new Error(`message ${String(message.messageId)} does not fit a batch`);
   }
-  if (batch.count > 0) await sender.sendMessages(batch);
+  const last = batch;
+  if (last.count > 0) await attempt(() => sender.sendMessages(last));
 }

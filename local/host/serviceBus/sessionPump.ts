@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isServiceBusError, type ServiceBusReceivedMessage, type ServiceBusSessionReceiver } from '@azure/service-bus';
 import { describeError, isLockLost, pause } from './dispatch';
 import { dispatchAndSettle, receiverOptions, type PumpOptions } from './settle';
@@ -20,6 +21,8 @@ export class SessionPump {
   readonly #held = new Set<HeldSession>();
   #slots: Promise<void>[] = [];
   #stopping = false;
+  /** Accept failures shared by every slot, so an outage is logged once, not once per slot and retry. */
+  #outage: { since: number; attempts: number; reported: string; reportedAt: number } | undefined;
 
   /** A method, not the field: the flag flips while these loops await. */
   #isStopping(): boolean {
@@ -28,6 +31,8 @@ export class SessionPump {
 
   constructor(options: PumpOptions) {
     this.#o = options;
+    // Every slot's back-off pause listens on the one abort signal.
+    setMaxListeners(options.options.maxConcurrentSessions + 16, this.#abort.signal);
   }
 
   start(): void {
@@ -71,14 +76,16 @@ export class SessionPump {
       try {
         receiver = await this.#accept();
         failures = 0;
+        this.#acceptRecovered();
       } catch (error) {
         if (this.#isStopping()) return;
         // No session free within the try timeout: the processor simply asks again.
-        if (isServiceBusError(error) && error.code === 'ServiceTimeout') continue;
+        if (isServiceBusError(error) && error.code === 'ServiceTimeout') {
+          this.#acceptRecovered();
+          continue;
+        }
         failures++;
-        this.#o.log(
-          `${this.#o.target.functionName}: accepting a session on ${this.#o.target.entity} failed: ${describeError(error)}`,
-        );
+        this.#acceptFailed(error);
         await pause(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#abort.signal);
         continue;
       }
@@ -102,6 +109,30 @@ export class SessionPump {
       this.#held.add(held);
       await held.done;
     }
+  }
+
+  #acceptFailed(error: unknown): void {
+    const { functionName, entity } = this.#o.target;
+    const now = Date.now();
+    const reason = describeError(error);
+    const outage = (this.#outage ??= { since: now, attempts: 0, reported: '', reportedAt: 0 });
+    outage.attempts++;
+    // A new reason, or a reminder every 30 s while it lasts; each slot keeps retrying with its back-off.
+    if (reason === outage.reported && now - outage.reportedAt < 30_000) return;
+    outage.reported = reason;
+    outage.reportedAt = now;
+    this.#o.log(
+      `${functionName}: accepting a session on ${entity} failed: ${reason} (${String(outage.attempts)} failed attempt(s) in ${String(now - outage.since)} ms; retrying with back-off)`,
+    );
+  }
+
+  #acceptRecovered(): void {
+    const outage = this.#outage;
+    if (outage === undefined) return;
+    this.#outage = undefined;
+    this.#o.log(
+      `${this.#o.target.functionName}: accepting sessions on ${this.#o.target.entity} again after ${String(outage.attempts)} failed attempt(s) over ${String(Date.now() - outage.since)} ms`,
+    );
   }
 
   async #runSession(held: HeldSession): Promise<void> {
