@@ -18,6 +18,8 @@ export interface HostProcess {
   stop(): Promise<void>;
   /** Abrupt: SIGKILL, as when a worker crashes; resolves once the process is gone. */
   kill(): Promise<void>;
+  /** Called when the process ends without stop() or kill(): how it ended and its last stderr. */
+  onUnexpectedExit(listener: (how: string, stderrTail: string) => void): void;
 }
 
 const childEntry = join(__dirname, 'hostChild.ts');
@@ -35,8 +37,12 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
     stderr = (stderr + chunk.toString()).slice(-8_000);
     if (config.verbose === true) process.stderr.write(chunk);
   });
+  let ended: Promise<void> | undefined;
+  const unexpectedExit = new Set<(how: string, stderrTail: string) => void>();
   const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
+      if (ended === undefined)
+        for (const listener of unexpectedExit) listener(`exit code ${String(code)}, signal ${String(signal)}`, stderr);
       resolve();
     }),
   );
@@ -76,7 +82,6 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
   });
   if (ready.kind !== 'ready') throw new Error('unexpected first message from the host process');
 
-  let ended: Promise<void> | undefined;
   return {
     url: ready.url,
     pid,
@@ -113,6 +118,9 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
         await exited;
       })();
       return ended;
+    },
+    onUnexpectedExit(listener) {
+      unexpectedExit.add(listener);
     },
   };
 }

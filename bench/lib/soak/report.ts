@@ -8,6 +8,7 @@ export function failures(result: SoakResult): string[] {
   if (result.appliedTwice > 0) out.push(`${String(result.appliedTwice)} applied twice`);
   if (result.outOfOrder > 0) out.push(`${String(result.outOfOrder)} out of order`);
   if (result.stuck > 0) out.push(`${String(result.stuck)} stuck`);
+  if (result.hostCrashes > 0) out.push(`${String(result.hostCrashes)} host process(es) ended on their own`);
   return out;
 }
 
@@ -59,6 +60,7 @@ export function table(result: SoakResult): string {
     ['emulator down', `${seconds(result.emulatorDownMs)} each`],
     ['host stop length', `${seconds(result.hostStopMs)} (lock duration ${seconds(result.lockDurationMs)})`],
     ['host processes', String(result.hostLaunches)],
+    ['host processes that ended on their own', String(result.hostCrashes)],
     ['fulfillments resumed by the soak', String(result.fulfillmentsResumed)],
     ['wall time', seconds(result.wallMs)],
   ];

@@ -74,6 +74,8 @@ export interface SoakResult {
   hostStopMs: number;
   lockDurationMs: number;
   hostLaunches: number;
+  /** Host processes that ended without the soak killing them (each a defect: fails the soak). */
+  hostCrashes: number;
   wallMs: number;
   /** When each disruptive fault hit, and how much work was in flight then. */
   faultLog: string[];
@@ -134,7 +136,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   options.log(
     `soak seed ${String(options.seed)}: ${String(baskets.length)} baskets in ${String(chunkCount)} chunks, ${String(poison.length)} poison, ${String(duplicateVictims.length)} duplicates, ${String(faults.length)} handler exceptions; faults ${schedule.map((f) => f.kind).join(', ') || 'none'}; lock ${String(options.lockDurationMs)} ms, outage ${String(options.outageMs)} ms`,
   );
-  const stack = await startSoakStack({ lockDurationMs: options.lockDurationMs, faults, verbose: options.verbose });
+  const stack = await startSoakStack({
+    lockDurationMs: options.lockDurationMs,
+    faults,
+    verbose: options.verbose,
+    log: options.log,
+  });
   // Sends during an emulator restart retry every second rather than the SDK's default 30 s.
   const client = new ServiceBusClient(stack.emulator.connectionString, {
     retryOptions: { maxRetries: 60, retryDelayInMs: 1_000 },
@@ -208,7 +215,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         try {
           await sleep(hostStopMs);
         } finally {
-          process.kill(pid, 'SIGCONT');
+          // A host that died meanwhile is already reported (unexpectedExits) and replaced.
+          signalIfAlive(pid, 'SIGCONT');
         }
       } else {
         stack.cutStorage();
@@ -409,6 +417,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       hostStopMs,
       lockDurationMs: options.lockDurationMs,
       hostLaunches: stack.launches,
+      hostCrashes: stack.unexpectedExits.length,
       wallMs: Date.now() - startedAt,
       faultLog:
         sendRetries === 0
@@ -416,7 +425,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           : [...faultLog, `publisher: ${String(sendRetries)} send(s) retried after a failure`],
       failedCalls: stack.events.filter((e) => e.functionName === consumer && e.outcome === 'failed').length,
       redeliveries: stack.events.filter((e) => e.functionName === consumer && (e.deliveryCount ?? 1) > 1).length,
-      problems,
+      problems: [...stack.unexpectedExits, ...problems].slice(0, 10),
     };
   } finally {
     await client.close().catch(() => undefined);
@@ -486,4 +495,12 @@ async function resumeFulfillment(baseUrl: string, basket: PlannedBasket): Promis
   const text = await response.text();
   if (response.status !== 202)
     throw new Error(`starting fulfillOrder for ${basket.basketId} answered ${String(response.status)}: ${text}`);
+}
+
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }

@@ -27,6 +27,8 @@ export interface SoakStack {
   readonly events: readonly InvocationEvent[];
   /** Hosts started so far (1 + restarts). */
   readonly launches: number;
+  /** Host processes that ended on their own (a crash the soak did not inject), each with its stderr tail. */
+  readonly unexpectedExits: readonly string[];
   cutStorage(): void;
   restoreStorage(): void;
   /** SIGKILL the host, then start a new one with the faults not yet fired. */
@@ -53,6 +55,7 @@ export async function startSoakStack(options: {
   lockDurationMs: number;
   faults: Fault[];
   verbose: boolean;
+  log: (line: string) => void;
 }): Promise<SoakStack> {
   const config = emulatorConfigWithLock(options.lockDurationMs);
   const dataDir = mkdtempSync(join(tmpdir(), 'convoy-soak-emulator-'));
@@ -82,11 +85,29 @@ export async function startSoakStack(options: {
     const events: InvocationEvent[] = [];
     const fired = new Set<string>();
     let launches = 0;
+    let stopping = false;
+    const unexpectedExits: string[] = [];
     const launch = async (): Promise<HostProcess> => {
       // A fault fires on a first delivery only; the ones already fired are not handed on.
       const faults = options.faults.filter((f) => !fired.has(f.messageId));
       const host = await spawnHost({ appRoot, settings, hostJson, faults, verbose: options.verbose, durableDataDir });
       launches++;
+      const number = launches;
+      // A host that dies on its own is a defect to report; the soak starts another, as the platform would.
+      host.onUnexpectedExit((how, stderrTail) => {
+        const line = `host #${String(number)} (pid ${String(host.pid)}) ended on its own: ${how}`;
+        unexpectedExits.push(`${line}\n${stderrTail.split('\n').slice(-20).join('\n')}`);
+        options.log(`  ${line}; last stderr:\n${stderrTail}`);
+        if (stack.host === host && !stopping)
+          void launch().then(
+            (next) => {
+              stack.host = next;
+            },
+            (error: unknown) => {
+              options.log(`  could not start a host after that: ${String(error)}`);
+            },
+          );
+      });
       host.onInvocation((event) => {
         events.push(event);
         if (event.outcome === 'failed' && event.messageId !== undefined && event.error?.includes('injected fault'))
@@ -105,6 +126,7 @@ export async function startSoakStack(options: {
       get launches() {
         return launches;
       },
+      unexpectedExits,
       cutStorage() {
         for (const proxy of proxies) proxy.cut();
       },
@@ -127,6 +149,7 @@ export async function startSoakStack(options: {
           .reduce((sum, e) => sum + e.active, 0);
       },
       async stop() {
+        stopping = true;
         await stack.host.stop();
         await Promise.all(proxies.map((p) => p.close()));
         await running.emulator.close();
