@@ -27,6 +27,8 @@ export interface StartEmulatorOptions {
   dataDir?: string;
   /** fdatasync period of the journal in ms (default 200); 0 = sync every write. */
   journalSyncMs?: number;
+  /** The journal is rewritten to its live records once this much was appended (default 64 MiB). */
+  journalCompactBytes?: number;
 }
 
 export interface RunningEmulator {
@@ -56,15 +58,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const opened =
     options.dataDir === undefined
       ? undefined
-      : Journal.open(
-          options.dataDir,
-          options.journalSyncMs === undefined ? {} : { syncIntervalMs: options.journalSyncMs },
-        );
+      : Journal.open(options.dataDir, {
+          ...(options.journalSyncMs === undefined ? {} : { syncIntervalMs: options.journalSyncMs }),
+          ...(options.journalCompactBytes === undefined ? {} : { compactBytes: options.journalCompactBytes }),
+        });
   const namespace = new Namespace(definition, clock, log, opened?.journal);
   if (opened !== undefined) {
     try {
       const { restored, kept } = namespace.restore(opened.recovered);
       opened.journal.compact([...namespace.snapshot(), ...kept]);
+      opened.journal.compactWhenGrown(() => [...namespace.snapshot(), ...kept]);
       log(
         `journal ${options.dataDir ?? ''}: ${opened.recovered.records} record(s) read${opened.recovered.tornTail ? ' (a torn last line skipped)' : ''}, ${restored} message(s) restored, compacted`,
       );

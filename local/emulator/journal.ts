@@ -129,10 +129,16 @@ export class Journal implements JournalSink {
   private readonly syncTimer: NodeJS.Timeout | undefined;
   private readonly file: string;
   private readonly lockFile: string;
+  /** Bytes appended since the file was last rewritten, and the size it was rewritten to. */
+  private appended = 0;
+  private base = 0;
+  private compactor: (() => Iterable<JournalRecord>) | undefined;
+  private compactPending = false;
 
   private constructor(
     readonly dir: string,
     private readonly syncIntervalMs: number,
+    private readonly compactBytes: number,
   ) {
     this.file = join(dir, fileName);
     this.lockFile = join(dir, lockName);
@@ -145,14 +151,17 @@ export class Journal implements JournalSink {
   }
 
   /** Takes the directory (one emulator per directory) and reads what it holds. */
-  static open(dir: string, options: { syncIntervalMs?: number } = {}): { journal: Journal; recovered: Recovered } {
+  static open(
+    dir: string,
+    options: { syncIntervalMs?: number; compactBytes?: number } = {},
+  ): { journal: Journal; recovered: Recovered } {
     mkdirSync(dir, { recursive: true });
     const key = resolve(dir);
     if (openHere.has(key))
       throw new Error(`The data directory ${dir} is in use by another emulator in this process; close it first.`);
     takeLock(join(dir, lockName));
     openHere.add(key);
-    const journal = new Journal(dir, options.syncIntervalMs ?? 200);
+    const journal = new Journal(dir, options.syncIntervalMs ?? 200, options.compactBytes ?? 64 * 2 ** 20);
     try {
       return { journal, recovered: journal.read() };
     } catch (error) {
@@ -189,6 +198,7 @@ export class Journal implements JournalSink {
   compact(records: Iterable<JournalRecord>): void {
     const temp = `${this.file}.compact`;
     const fd = openSync(temp, 'w');
+    let total = 0;
     try {
       let chunk: string[] = [];
       let size = 0;
@@ -198,18 +208,49 @@ export class Journal implements JournalSink {
         size += line.length;
         if (size > 1 << 20) {
           writeSync(fd, chunk.join(''));
+          total += size;
           chunk = [];
           size = 0;
         }
       }
       if (chunk.length > 0) writeSync(fd, chunk.join(''));
+      total += size;
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    if (this.fd !== undefined) {
+      // Rewriting while running: what the old file holds is all in the new one.
+      closeSync(this.fd);
+      this.fd = undefined;
+      this.dirty = false;
+    }
     renameSync(temp, this.file);
     syncDirectory(this.dir);
     this.fd = openSync(this.file, 'a');
+    this.base = total;
+    this.appended = 0;
+  }
+
+  /**
+   * Rewrites the journal from `snapshot()` whenever what was appended since the last rewrite passes
+   * compactBytes and twice the rewritten size, so a long run's journal stays near its live size.
+   * The rewrite runs on a later tick, outside any batch, when state and appended records agree.
+   */
+  compactWhenGrown(snapshot: () => Iterable<JournalRecord>): void {
+    this.compactor = snapshot;
+  }
+
+  private maybeCompact(): void {
+    const snapshot = this.compactor;
+    if (snapshot === undefined || this.compactPending) return;
+    if (this.appended <= Math.max(this.compactBytes, 2 * this.base)) return;
+    this.compactPending = true;
+    setImmediate(() => {
+      this.compactPending = false;
+      if (this.fd === undefined || this.depth > 0) return;
+      this.compact(snapshot());
+    });
   }
 
   private append(record: JournalRecord): void {
@@ -226,6 +267,8 @@ export class Journal implements JournalSink {
     writeSync(this.fd, text);
     if (this.syncIntervalMs <= 0) fdatasyncSync(this.fd);
     else this.dirty = true;
+    this.appended += text.length;
+    this.maybeCompact();
   }
 
   batch<T>(fn: () => T): T {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -145,6 +145,50 @@ describe('emulator --data-dir', () => {
     } finally {
       await client.close().catch(() => undefined);
       await kill9(second.child);
+    }
+  });
+
+  it('rewrites a grown journal to its live records while running; a restart still finds them', async () => {
+    const { dataDir } = setup();
+    const file = join(dataDir, 'emulator.journal');
+    const a = await startEmulator({ config: testConfig, dataDir, journalCompactBytes: 8_000 });
+    const client = new ServiceBusClient(a.connectionString, fastRetry);
+    const sender = client.createSender('plain');
+    const receiver = client.createReceiver('plain', { receiveMode: 'receiveAndDelete' });
+    let appended = 0;
+    for (let round = 0; round < 20; round++) {
+      const before = statSync(file).size;
+      await sender.sendMessages(Array.from({ length: 20 }, (_, i) => ({ body: `r${round}-m${i}-${'x'.repeat(200)}` })));
+      // All but the last round is consumed: the journal's live part is 20 messages.
+      if (round < 19) {
+        let got = 0;
+        while (got < 20) got += (await receiver.receiveMessages(20 - got, { maxWaitTimeInMs: 2000 })).length;
+      }
+      appended += Math.max(0, statSync(file).size - before);
+    }
+    await client.close();
+    await a.close();
+    // 400 messages of ~250 bytes went through; without the rewrite the file would hold them all.
+    const size = statSync(file).size;
+    assert.ok(size < 30_000, `journal is ${String(size)} bytes after ~${String(appended)} appended`);
+
+    const b = await startEmulator({ config: testConfig, dataDir });
+    const again = new ServiceBusClient(b.connectionString, fastRetry);
+    try {
+      const left: ServiceBusReceivedMessage[] = [];
+      const plain = again.createReceiver('plain');
+      for (;;) {
+        const batch = await plain.receiveMessages(30 - left.length, { maxWaitTimeInMs: 1000 });
+        left.push(...batch);
+        if (batch.length === 0 || left.length >= 30) break;
+      }
+      assert.deepEqual(
+        left.map((m) => String(m.body).slice(0, 7)),
+        Array.from({ length: 20 }, (_, i) => `r19-m${String(i)}-`.slice(0, 7)),
+      );
+    } finally {
+      await again.close();
+      await b.close();
     }
   });
 
