@@ -61,11 +61,38 @@ export function readJournal(file: string): { records: JournalRecords; dropped: n
   return { records, dropped };
 }
 
+/** Writes the live records to a new file, fsyncs it, then atomically replaces `file`; returns its size. */
+function writeSnapshot(file: string, records: ReadonlyMap<string, unknown>): number {
+  const temp = `${file}.compact`;
+  const fd = openSync(temp, 'w');
+  let size = 0;
+  try {
+    const set = Object.fromEntries(records);
+    if (records.size > 0) size = writeSync(fd, `${JSON.stringify({ set, del: [] })}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
+  fsyncDir(dirname(file));
+  return size;
+}
+
 export class Journal {
+  /** Keys the file holds a live record for (what a rewrite must carry over). */
+  private readonly live: Set<string>;
+  /** Bytes appended since the file was last rewritten, and the size it was rewritten to. */
+  private appended = 0;
+
   private constructor(
     private handle: FileHandle | undefined,
     readonly file: string,
-  ) {}
+    live: Iterable<string>,
+    private base: number,
+    private readonly compactBytes: number,
+  ) {
+    this.live = new Set(live);
+  }
 
   private pending: Promise<void> = Promise.resolve();
 
@@ -73,34 +100,59 @@ export class Journal {
   static async open(
     dir: string,
     name: string,
+    options: { compactBytes?: number } = {},
   ): Promise<{ journal: Journal; records: JournalRecords; dropped: number }> {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, name);
     const { records, dropped } = readJournal(file);
-    // Compact: write the live records to a new file, fsync it, then atomically replace the old one.
-    const temp = `${file}.compact`;
-    const fd = openSync(temp, 'w');
-    try {
-      const set = Object.fromEntries(records);
-      if (records.size > 0) writeSync(fd, `${JSON.stringify({ set, del: [] })}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-    fsyncDir(dirname(file));
+    const size = writeSnapshot(file, records);
     const handle = await open(file, 'a');
-    return { journal: new Journal(handle, file), records, dropped };
+    const journal = new Journal(handle, file, records.keys(), size, options.compactBytes ?? 64 * 2 ** 20);
+    return { journal, records, dropped };
+  }
+
+  get liveKeys(): ReadonlySet<string> {
+    return this.live;
+  }
+
+  /** True once more than compactBytes and twice the last rewritten size were appended: time for rewrite(). */
+  get grown(): boolean {
+    return this.appended > Math.max(this.compactBytes, 2 * this.base);
   }
 
   /** Appends one batch and resolves once it is on disk. Batches are written in call order. */
   commit(set: ReadonlyMap<string, unknown>, del: readonly string[]): Promise<void> {
     const line = `${JSON.stringify({ set: Object.fromEntries(set), del })}\n`;
+    for (const key of set.keys()) this.live.add(key);
+    for (const key of del) this.live.delete(key);
+    this.appended += line.length;
+    return this.enqueue(async (handle) => {
+      await handle.write(line);
+      await handle.datasync();
+    });
+  }
+
+  /**
+   * Replaces the file with exactly `records` (every live record, current values): same guarantee as
+   * a commit, and the file shrinks back to the live size. Queued after the commits before it.
+   */
+  rewrite(records: ReadonlyMap<string, unknown>): Promise<void> {
+    this.live.clear();
+    for (const key of records.keys()) this.live.add(key);
+    this.appended = 0;
+    return this.enqueue(async (handle) => {
+      this.base = writeSnapshot(this.file, records);
+      // The old handle points at the replaced file: append to the new one from here on.
+      this.handle = await open(this.file, 'a');
+      await handle.close();
+    });
+  }
+
+  private enqueue(step: (handle: FileHandle) => Promise<void>): Promise<void> {
     const write = this.pending.then(async () => {
       const handle = this.handle;
       if (handle === undefined) throw new Error(`The journal ${this.file} is closed.`);
-      await handle.write(line);
-      await handle.datasync();
+      await step(handle);
     });
     // A failed write fails its own commit; later commits still run.
     this.pending = write.catch(() => undefined);

@@ -52,6 +52,16 @@ export class Persistence {
     return this.scheduled;
   }
 
+  private everything(changed: ReadonlyMap<string, unknown>): Map<string, unknown> {
+    const all = new Map(changed);
+    for (const key of this.journal.liveKeys) {
+      if (all.has(key)) continue;
+      const value = this.read(key);
+      if (value !== undefined) all.set(key, value);
+    }
+    return all;
+  }
+
   private flush(): Promise<void> {
     const set = new Map<string, unknown>();
     const del: string[] = [];
@@ -61,7 +71,8 @@ export class Persistence {
       else set.set(key, value);
     }
     this.dirty.clear();
-    const write = this.journal.commit(set, del);
+    // A grown journal is rewritten with every live record's current value instead of this batch.
+    const write = this.journal.grown ? this.journal.rewrite(this.everything(set)) : this.journal.commit(set, del);
     write.catch((error: unknown) => {
       this.log(`durable backend: saving to ${this.journal.file} failed: ${String(error)}`);
     });

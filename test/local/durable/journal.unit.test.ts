@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Journal, readJournal } from '../../../local/durable/journal';
+import { Persistence } from '../../../local/durable/persistence';
 
 describe('durable journal (dataDir)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'journal-'));
@@ -40,6 +41,39 @@ describe('durable journal (dataDir)', () => {
     const read = readJournal(join(dir, 'b.jsonl'));
     assert.deepEqual([...read.records], [['k', 1]]);
     assert.equal(read.dropped, 1);
+  });
+
+  it('saving through Persistence rewrites a grown journal to the live records; reopening finds the current state', async () => {
+    const opened = await Journal.open(dir, 'd.jsonl', { compactBytes: 2_000 });
+    const state = new Map<string, unknown>();
+    const persistence = new Persistence(
+      opened.journal,
+      (key) => state.get(key),
+      () => undefined,
+    );
+    let largest = 0;
+    for (let i = 0; i < 300; i++) {
+      // One instance changes every time, one once, one is deleted half-way: 300 lines without a rewrite.
+      state.set('i/busy', { step: i, pad: 'x'.repeat(100) });
+      if (i === 0) state.set('e/quiet', { s: 'once' });
+      if (i === 0) state.set('i/gone', { s: 'temp' });
+      if (i === 150) state.delete('i/gone');
+      for (const key of ['i/busy', ...(i === 0 ? ['e/quiet'] : []), ...(i === 0 || i === 150 ? ['i/gone'] : [])])
+        persistence.mark(key);
+      await persistence.synced();
+      largest = Math.max(largest, statSync(join(dir, 'd.jsonl')).size);
+    }
+    await persistence.stop();
+    assert.ok(largest < 8_000, `the file reached ${String(largest)} bytes`);
+    const reopened = readJournal(join(dir, 'd.jsonl'));
+    assert.deepEqual(
+      [...reopened.records].sort(([a], [b]) => a.localeCompare(b)),
+      [
+        ['e/quiet', { s: 'once' }],
+        ['i/busy', { step: 299, pad: 'x'.repeat(100) }],
+      ],
+    );
+    assert.equal(reopened.dropped, 0);
   });
 
   it('refuses commits after close, naming the file', async () => {
