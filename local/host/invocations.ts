@@ -23,6 +23,26 @@ export interface Invocations {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+/** What `run` needs from a function's bindings, worked out once per function instead of per call. */
+interface FunctionShape {
+  triggerType: string;
+  durableClientInputs: string[];
+}
+const shapes = new WeakMap<RegisteredFunction, FunctionShape>();
+function shapeOf(fn: RegisteredFunction): FunctionShape {
+  let shape = shapes.get(fn);
+  if (shape === undefined) {
+    shape = {
+      triggerType: triggerOf(fn.info.bindings)?.binding.type ?? 'unknown',
+      durableClientInputs: Object.entries(fn.info.bindings)
+        .filter(([, binding]) => isDurableClientBinding(binding))
+        .map(([name]) => name),
+    };
+    shapes.set(fn, shape);
+  }
+  return shape;
+}
+
 export function createInvocations(
   registry: AppRegistry,
   log: (line: string) => void,
@@ -51,17 +71,21 @@ export function createInvocations(
     facts?: MessageFacts,
     detail?: (returnValue: unknown, failed: boolean) => string,
   ): Promise<unknown> {
-    const inputData = [...request.inputData];
-    for (const [name, binding] of Object.entries(fn.info.bindings)) {
-      const clientInput = isDurableClientBinding(binding) ? durableClientInput() : undefined;
-      if (clientInput !== undefined && !inputData.some((i) => i.name === name))
-        inputData.push({ name, data: clientInput });
+    const shape = shapeOf(fn);
+    let inputData = request.inputData;
+    if (shape.durableClientInputs.length > 0) {
+      inputData = [...request.inputData];
+      for (const name of shape.durableClientInputs) {
+        const clientInput = durableClientInput();
+        if (clientInput !== undefined && !inputData.some((i) => i.name === name))
+          inputData.push({ name, data: clientInput });
+      }
     }
     const invocationId = randomUUID();
     const base: InvocationEvent = {
       functionName: fn.info.name,
       invocationId,
-      triggerType: triggerOf(fn.info.bindings)?.binding.type ?? 'unknown',
+      triggerType: shape.triggerType,
       startedAt: now(),
       endedAt: 0,
       durationMs: 0,
@@ -80,7 +104,12 @@ export function createInvocations(
 
     counters.inFlight++;
     try {
-      const result = await invokeRegistered(registry, fn, { ...request, inputData }, invocationId);
+      const result = await invokeRegistered(
+        registry,
+        fn,
+        inputData === request.inputData ? request : { ...request, inputData },
+        invocationId,
+      );
       counters.inFlight--;
       record(finish('succeeded'), detail?.(result.returnValue, false));
       return result.returnValue;

@@ -11,10 +11,24 @@ import type { TypedData } from '../types';
 
 /** Newtonsoft's round-trip format: fraction trimmed of trailing zeros, `suffix` per DateTime kind. */
 export function dotNetDate(date: Date, suffix: '' | 'Z' | '+00:00'): string {
-  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) return `9999-12-31T23:59:59.9999999${suffix}`;
+  return `${dotNetDateBase(date)}${suffix}`;
+}
+
+/** dotNetDate without the suffix: one call serves both the DateTime and the DateTimeOffset form. */
+function dotNetDateBase(date: Date): string {
+  const time = date.getTime();
+  if (Number.isNaN(time) || date.getUTCFullYear() > 9999) return '9999-12-31T23:59:59.9999999';
   const iso = date.toISOString(); // 2024-01-02T03:04:05.120Z
-  const fraction = iso.slice(20, 23).replace(/0+$/, '');
-  return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}${suffix}`;
+  const ms = time - Math.floor(time / 1000) * 1000;
+  if (ms === 0) return iso.slice(0, 19);
+  // Trailing zeros of the milliseconds dropped: .120 → .12, .100 → .1.
+  const end = ms % 100 === 0 ? 21 : ms % 10 === 0 ? 22 : 23;
+  return iso.slice(0, end);
+}
+
+/** A date string as a JSON value: its characters never need escaping. */
+function jsonDate(text: string): TypedData {
+  return { json: `"${text}"` };
 }
 
 /** AMQP longs arrive as `long` objects. */
@@ -44,7 +58,9 @@ export function triggerInput(message: ServiceBusReceivedMessage, dataType: unkno
   const body: unknown = message.body;
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
     if (dataType === 'binary') return { bytes: new Uint8Array(body) };
-    const text = Buffer.from(body).toString('utf8');
+    const text = (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)).toString(
+      'utf8',
+    );
     try {
       JSON.parse(text);
       return { json: text };
@@ -66,12 +82,13 @@ export function triggerMetadata(message: ServiceBusReceivedMessage, functionName
   metadata.DeliveryCount = json((message.deliveryCount ?? 0) + 1);
   text('DeadLetterSource', message.deadLetterSource);
   text('LockToken', message.lockToken);
-  const expires = message.expiresAtUtc ?? new Date(8_640_000_000_000_000);
-  metadata.ExpiresAtUtc = json(dotNetDate(expires, ''));
-  metadata.ExpiresAt = json(dotNetDate(expires, '+00:00'));
+  const expires = dotNetDateBase(message.expiresAtUtc ?? new Date(8_640_000_000_000_000));
+  metadata.ExpiresAtUtc = jsonDate(expires);
+  metadata.ExpiresAt = jsonDate(`${expires}+00:00`);
   if (message.enqueuedTimeUtc !== undefined) {
-    metadata.EnqueuedTimeUtc = json(dotNetDate(message.enqueuedTimeUtc, ''));
-    metadata.EnqueuedTime = json(dotNetDate(message.enqueuedTimeUtc, '+00:00'));
+    const enqueued = dotNetDateBase(message.enqueuedTimeUtc);
+    metadata.EnqueuedTimeUtc = jsonDate(enqueued);
+    metadata.EnqueuedTime = jsonDate(`${enqueued}+00:00`);
   }
   const messageId = message.messageId;
   text('MessageId', messageId === undefined ? undefined : String(jsonValue(messageId)));
