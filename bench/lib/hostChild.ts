@@ -1,3 +1,4 @@
+import './crashReport';
 import { startLocalHost, type LocalHost } from '../../local/host';
 import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
 import { costHook, faultHook } from './hooks';
