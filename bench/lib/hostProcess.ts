@@ -52,9 +52,11 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
 
   child.on('message', (raw: unknown) => {
     const message = parseParentMessage(raw);
-    if (message.kind === 'invocation') {
-      events.push(message.event);
-      for (const listener of listeners) listener(message.event);
+    if (message.kind === 'invocations') {
+      for (const event of message.events) {
+        events.push(event);
+        for (const listener of listeners) listener(event);
+      }
     }
     waiting.get(message.kind)?.(message);
   });

@@ -56,7 +56,8 @@ const serviceBusStatsSchema = z.object({
 
 const parentMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ready'), url: z.string() }),
-  z.object({ kind: z.literal('invocation'), event: invocationEventSchema }),
+  /** Invocations in the order they ended, batched (bench/lib/hostChild.ts says when a batch goes). */
+  z.object({ kind: z.literal('invocations'), events: z.array(invocationEventSchema) }),
   z.object({ kind: z.literal('stopped') }),
   z.object({ kind: z.literal('log'), lines: z.array(z.string()) }),
   z.object({ kind: z.literal('stats'), serviceBus: serviceBusStatsSchema }),
