@@ -6,6 +6,7 @@
  * Ctrl-C / SIGTERM drains in-flight calls and stops every child; Azurite also stops if this process is
  * killed -9 (azurite.ts), and this process stops if its parent (npm) dies.
  */
+import './crashReport';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AzuriteExit } from './azurite';
