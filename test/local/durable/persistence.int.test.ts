@@ -59,8 +59,15 @@ describe('the durable backend with dataDir', () => {
         () => Promise.resolve(second.backend.stats().pendingWork),
         (n) => n === 1,
       );
-      clock.advance(60_000);
-      await second.backend.whenIdle();
+      // The retry timer is armed only once attempt 2's failure is processed, which can come after the
+      // wait above (it also counts the running activity): advance until the instance completes.
+      await until(
+        async () => {
+          clock.advance(60_000);
+          return statusOf(second, String(id));
+        },
+        (status) => status.runtimeStatus === 'Completed',
+      );
       assert.deepEqual(await statusOf(second, String(id)), {
         runtimeStatus: 'Completed',
         output: 3,
