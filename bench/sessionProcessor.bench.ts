@@ -3,17 +3,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../local/emulator';
 import { runPrefix } from './lib/baskets';
 import { cpuDelta, cpuSnapshot } from './lib/cpu';
 import { readRepoHostJson } from './lib/hostJson';
 import { publishDirect } from './lib/publishDirect';
-import { runScenario } from './lib/scenario';
+import { runScenario, warmupSettleMs } from './lib/scenario';
 import { orderEventsQueue } from './lib/stack';
 
 /**
- * npm run bench:processor [-- --sessions 64,128,256 --events 5 --repeats 1]
+ * npm run bench:processor [-- --sessions 64,128,256 --events 5 --repeats 1 --warmup 0]
  * The same burst (S sessions × E bare messages, published in one go) drained twice with a null
  * handler and the repository's host.json: by the local host (bench/lib/nullApp) and by the .NET
  * ServiceBusSessionProcessor (bench/dotnet/ProcessorDrain). Both read the emulator in this
@@ -22,13 +23,14 @@ import { orderEventsQueue } from './lib/stack';
  */
 
 const usage =
-  'Usage: tsx bench/sessionProcessor.bench.ts [--sessions 64,128,256] [--events 5] [--repeats 1] [--no-write]';
+  'Usage: tsx bench/sessionProcessor.bench.ts [--sessions 64,128,256] [--events 5] [--repeats 1] [--warmup 0] [--no-write]';
 
 const { values } = parseArgs({
   options: {
     sessions: { type: 'string', default: '64,128,256' },
     events: { type: 'string', default: '5' },
     repeats: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '0' },
     timeout: { type: 'string', default: '600' },
     'no-write': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
@@ -78,7 +80,14 @@ interface Run {
 }
 
 /** One processor run on a fresh emulator: start it, wait for ready, publish the burst, read its result. */
-async function runProcessor(sessions: number, events: number, hostJsonPath: string, timeoutS: number): Promise<Run> {
+async function runProcessor(
+  sessions: number,
+  events: number,
+  warmup: number,
+  hostJsonPath: string,
+  timeoutS: number,
+): Promise<Run> {
+  const idleMs = sessionIdleMs() ?? 0;
   const emulator = await startEmulator();
   try {
     const child = spawn(
@@ -86,7 +95,8 @@ async function runProcessor(sessions: number, events: number, hostJsonPath: stri
       [
         processorDll,
         ...['--connection', emulator.connectionString, '--queue', orderEventsQueue, '--host-json', hostJsonPath],
-        ...['--sessions', String(sessions), '--events', String(events), '--timeout', String(timeoutS)],
+        ...['--sessions', String(sessions), '--events', String(events), '--bursts', String(warmup + 1)],
+        ...['--timeout', String(timeoutS)],
       ],
       { stdio: ['ignore', 'pipe', values.verbose ? 'inherit' : 'pipe'] },
     );
@@ -103,7 +113,15 @@ async function runProcessor(sessions: number, events: number, hostJsonPath: stri
       return JSON.parse(next.value) as Record<string, unknown>;
     };
     await nextJson('ready');
-    const ids = Array.from({ length: sessions }, (_, i) => `${runPrefix('proc')}-${String(i + 1)}`);
+    const burstIds = (tag: string): string[] =>
+      Array.from({ length: sessions }, (_, i) => `${runPrefix(tag)}-${String(i + 1)}`);
+    for (let w = 0; w < warmup; w++) {
+      await publishDirect(emulator.connectionString, burstIds('procwarm'), events);
+      const warm = (await nextJson('warm-up result')) as unknown as ProcessorResult;
+      if (!warm.drained) throw new Error(`processor did not drain warm-up burst ${String(w + 1)}:\n${stderr}`);
+      await sleep(idleMs + warmupSettleMs);
+    }
+    const ids = burstIds('proc');
     const cpuBefore = cpuSnapshot(child.pid ?? 0);
     const startedAt = performance.timeOrigin + performance.now();
     await publishDirect(emulator.connectionString, ids, events);
@@ -127,10 +145,9 @@ async function runProcessor(sessions: number, events: number, hostJsonPath: stri
   }
 }
 
-async function runHost(sessions: number, events: number, timeoutS: number): Promise<Run> {
+async function runHost(sessions: number, events: number, warmup: number, timeoutS: number): Promise<Run> {
   const serviceBus = readRepoHostJson().extensions.serviceBus as Record<string, unknown>;
-  const idle =
-    typeof serviceBus.sessionIdleTimeout === 'string' ? timeSpanMs(serviceBus.sessionIdleTimeout) : undefined;
+  const idle = sessionIdleMs();
   const result = await runScenario({
     mode: 'null',
     baskets: sessions,
@@ -140,6 +157,7 @@ async function runHost(sessions: number, events: number, timeoutS: number): Prom
     sessionIdleTimeoutMs: idle,
     timeoutMs: timeoutS * 1000,
     verbose: values.verbose,
+    warmupBursts: warmup,
   });
   return {
     drainMs: result.drainMs,
@@ -149,6 +167,11 @@ async function runHost(sessions: number, events: number, timeoutS: number): Prom
     consumerCpuPerCall: result.breakdown.cpuPerCall.hostMs,
     emulatorCpuPerCall: result.breakdown.cpuPerCall.emulatorMs,
   };
+}
+
+function sessionIdleMs(): number | undefined {
+  const serviceBus = readRepoHostJson().extensions.serviceBus as Record<string, unknown>;
+  return typeof serviceBus.sessionIdleTimeout === 'string' ? timeSpanMs(serviceBus.sessionIdleTimeout) : undefined;
 }
 
 function timeSpanMs(text: string): number {
@@ -182,6 +205,9 @@ async function main(): Promise<void> {
   const events = positiveInt('events', values.events);
   const repeats = positiveInt('repeats', values.repeats);
   const timeoutS = positiveInt('timeout', values.timeout);
+  const warmup = Number(values.warmup);
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new Error(`--warmup must be a whole number ≥ 0, got "${values.warmup}"`);
   if (events < 4) throw new Error('--events must be at least 4 (the null scenario publishes E per basket, E ≥ 4).');
 
   buildProcessor();
@@ -192,7 +218,7 @@ async function main(): Promise<void> {
   const sb = hostJson.extensions.serviceBus as Record<string, unknown>;
   const settingsLine = `host.json serviceBus: maxConcurrentSessions ${String(sb.maxConcurrentSessions)}, maxConcurrentCallsPerSession ${String(sb.maxConcurrentCallsPerSession)}, sessionIdleTimeout ${String(sb.sessionIdleTimeout)}, prefetchCount ${String(sb.prefetchCount)}, autoCompleteMessages ${String(sb.autoCompleteMessages)}`;
   console.log(
-    `processor bench: S=${sessionCounts.join('/')} E=${String(events)} repeats=${String(repeats)}; ${settingsLine}`,
+    `processor bench: S=${sessionCounts.join('/')} E=${String(events)} repeats=${String(repeats)} warm-up bursts=${String(warmup)}; ${settingsLine}`,
   );
 
   const rows: Row[] = [];
@@ -202,8 +228,8 @@ async function main(): Promise<void> {
       const processor: Run[] = [];
       // Alternate, so drift on the shared machine hits both sides alike.
       for (let i = 0; i < repeats; i++) {
-        host.push(await runHost(sessions, events, timeoutS));
-        processor.push(await runProcessor(sessions, events, hostJsonPath, timeoutS));
+        host.push(await runHost(sessions, events, warmup, timeoutS));
+        processor.push(await runProcessor(sessions, events, warmup, hostJsonPath, timeoutS));
       }
       const ratio = median(host.map((r) => r.drainMs)) / median(processor.map((r) => r.drainMs));
       const bestRatio = Math.min(...host.map((r) => r.drainMs)) / Math.min(...processor.map((r) => r.drainMs));
@@ -219,7 +245,7 @@ async function main(): Promise<void> {
   if (!values['no-write']) {
     const out = join(__dirname, 'results');
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'processor.md'), report(rows, events, repeats, settingsLine));
+    writeFileSync(join(out, 'processor.md'), report(rows, events, repeats, warmup, settingsLine));
     console.log(`wrote ${join(out, 'processor.md')}`);
   }
   if (violations > 0) {
@@ -235,7 +261,7 @@ const cpuMs = (runs: Run[], key: 'consumerCpuPerCall' | 'emulatorCpuPerCall'): s
 const each = (runs: Run[]): string => runs.map((r) => (r.drainMs / 1000).toFixed(2)).join(' / ');
 const sum = (runs: Run[], key: 'violations' | 'calls'): number => runs.reduce((n, r) => n + r[key], 0);
 
-function report(rows: Row[], events: number, repeats: number, settingsLine: string): string {
+function report(rows: Row[], events: number, repeats: number, warmup: number, settingsLine: string): string {
   const command = `npm run bench:processor -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
   const lines = [
     '# Drain of a null workload: local host vs ServiceBusSessionProcessor',
@@ -246,6 +272,9 @@ function report(rows: Row[], events: number, repeats: number, settingsLine: stri
     'Local host: bench/lib/nullApp in the local host process. Processor: bench/dotnet/ProcessorDrain',
     '(Azure.Messaging.ServiceBus 7.21.0, options from the same host.json, complete after the handler).',
     `Drain: first publish call → last handler of the burst returned; median of ${String(repeats)} run(s) each.`,
+    warmup === 0
+      ? 'Each run is the first burst of a fresh consumer process (cold: JIT warm-up included).'
+      : `Each run is measured on a consumer process that first drained ${String(warmup)} warm-up burst(s) of the same shape (new session ids), as a long-running host would have; the CPU and session columns count the measured burst only.`,
     '',
     '| S | local host drain | processor drain | ratio localHost/processor | best run vs best run | runs host (s) | runs processor (s) | CPU/call consumer host · processor | CPU/call emulator+publisher (host run · processor run) | calls host · processor (all runs) | sessions accepted/basket host · processor | violations |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
