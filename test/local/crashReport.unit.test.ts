@@ -22,6 +22,20 @@ describe('crash report (npm start, host child)', () => {
     assert.match(stderr, /amqp:link:detach-forced/);
   });
 
+  it("a bare AMQP error (rhea's error composite, what the SDK leaks from a link close) is reported and survived", () => {
+    const { status, stderr } = crash(
+      [
+        "const { types } = require('rhea');",
+        "const error = types.unwrap(types.wrap_error({ condition: 'com.microsoft:session-lock-lost', description: 'lock gone' }));",
+        'Promise.reject(error);',
+        "setTimeout(() => { process.stderr.write('still running\\n'); process.exit(0); }, 50);",
+      ].join('\n'),
+    );
+    assert.equal(status, 0, stderr);
+    assert.match(stderr, /an AMQP error reached no handler \(com\.microsoft:session-lock-lost: lock gone\)/);
+    assert.match(stderr, /still running/);
+  });
+
   it('an uncaught exception keeps its stack, exit 1', () => {
     const { status, stderr } = crash('setTimeout(() => { throw new RangeError("out of range here"); }, 1);');
     assert.equal(status, 1);
