@@ -84,10 +84,11 @@ async function runProcessor(
   sessions: number,
   events: number,
   warmup: number,
-  hostJsonPath: string,
+  settings: Settings,
   timeoutS: number,
 ): Promise<Run> {
-  const idleMs = sessionIdleMs() ?? 0;
+  const { hostJsonPath } = settings;
+  const idleMs = settings.sessionIdleTimeoutMs ?? 0;
   const emulator = await startEmulator();
   try {
     const child = spawn(
@@ -145,16 +146,20 @@ async function runProcessor(
   }
 }
 
-async function runHost(sessions: number, events: number, warmup: number, timeoutS: number): Promise<Run> {
-  const serviceBus = readRepoHostJson().extensions.serviceBus as Record<string, unknown>;
-  const idle = sessionIdleMs();
+async function runHost(
+  sessions: number,
+  events: number,
+  warmup: number,
+  settings: Settings,
+  timeoutS: number,
+): Promise<Run> {
   const result = await runScenario({
     mode: 'null',
     baskets: sessions,
     eventsPerBasket: events,
     handlerCostMs: 0,
-    maxConcurrentSessions: typeof serviceBus.maxConcurrentSessions === 'number' ? serviceBus.maxConcurrentSessions : 16,
-    sessionIdleTimeoutMs: idle,
+    maxConcurrentSessions: settings.maxConcurrentSessions,
+    sessionIdleTimeoutMs: settings.sessionIdleTimeoutMs,
     timeoutMs: timeoutS * 1000,
     verbose: values.verbose,
     warmupBursts: warmup,
@@ -169,9 +174,11 @@ async function runHost(sessions: number, events: number, warmup: number, timeout
   };
 }
 
-function sessionIdleMs(): number | undefined {
-  const serviceBus = readRepoHostJson().extensions.serviceBus as Record<string, unknown>;
-  return typeof serviceBus.sessionIdleTimeout === 'string' ? timeSpanMs(serviceBus.sessionIdleTimeout) : undefined;
+/** host.json's session settings, read once per bench, and the copy handed to the .NET processor. */
+interface Settings {
+  hostJsonPath: string;
+  maxConcurrentSessions: number;
+  sessionIdleTimeoutMs: number | undefined;
 }
 
 function timeSpanMs(text: string): number {
@@ -216,6 +223,11 @@ async function main(): Promise<void> {
   const hostJsonPath = join(dir, 'host.json');
   writeFileSync(hostJsonPath, JSON.stringify(hostJson));
   const sb = hostJson.extensions.serviceBus as Record<string, unknown>;
+  const settings: Settings = {
+    hostJsonPath,
+    maxConcurrentSessions: typeof sb.maxConcurrentSessions === 'number' ? sb.maxConcurrentSessions : 16,
+    sessionIdleTimeoutMs: typeof sb.sessionIdleTimeout === 'string' ? timeSpanMs(sb.sessionIdleTimeout) : undefined,
+  };
   const settingsLine = `host.json serviceBus: maxConcurrentSessions ${String(sb.maxConcurrentSessions)}, maxConcurrentCallsPerSession ${String(sb.maxConcurrentCallsPerSession)}, sessionIdleTimeout ${String(sb.sessionIdleTimeout)}, prefetchCount ${String(sb.prefetchCount)}, autoCompleteMessages ${String(sb.autoCompleteMessages)}`;
   console.log(
     `processor bench: S=${sessionCounts.join('/')} E=${String(events)} repeats=${String(repeats)} warm-up bursts=${String(warmup)}; ${settingsLine}`,
@@ -228,8 +240,8 @@ async function main(): Promise<void> {
       const processor: Run[] = [];
       // Alternate, so drift on the shared machine hits both sides alike.
       for (let i = 0; i < repeats; i++) {
-        host.push(await runHost(sessions, events, warmup, timeoutS));
-        processor.push(await runProcessor(sessions, events, warmup, hostJsonPath, timeoutS));
+        host.push(await runHost(sessions, events, warmup, settings, timeoutS));
+        processor.push(await runProcessor(sessions, events, warmup, settings, timeoutS));
       }
       const ratio = median(host.map((r) => r.drainMs)) / median(processor.map((r) => r.drainMs));
       const bestRatio = Math.min(...host.map((r) => r.drainMs)) / Math.min(...processor.map((r) => r.drainMs));

@@ -7,7 +7,7 @@ import { describeIdle, hostJsonWith, type SessionSettings } from './hostJson';
 import { bySession, deliveryOrderViolations, sameSessionOverlaps, sequenceOfMessageId } from './invocations';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from './cpu';
 import { publishDirect } from './publishDirect';
-import { startStack } from './stack';
+import { startStack, type Stack } from './stack';
 import { mean, percentile } from './stats';
 
 /**
@@ -90,42 +90,17 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     const { host } = stack;
     const run = planRun(runPrefix('bench'), params.baskets, params.eventsPerBasket - 3);
     const ids = [...run.published.keys()];
-    const finished = new Set<string>();
-    let lastEnd = 0;
-    const drained = new Promise<void>((resolve) => {
-      host.onInvocation((event) => {
-        if (event.functionName !== consumer || event.outcome !== 'succeeded' || event.sessionId === undefined) return;
-        if (sequenceOfMessageId(event.messageId) !== params.eventsPerBasket || !run.published.has(event.sessionId))
-          return;
-        finished.add(event.sessionId);
-        lastEnd = Math.max(lastEnd, event.endedAt);
-        if (finished.size === ids.length) resolve();
-      });
-    });
-
     // Warm-up bursts (null mode): same shape, other session ids, drained before the measured one.
     for (let w = 0; w < (params.warmupBursts ?? 0); w++) {
       if (params.mode !== 'null') throw new Error('warmupBursts is for the null workload only.');
       const warm = planRun(runPrefix('warm'), params.baskets, params.eventsPerBasket - 3);
-      const warmIds = [...warm.published.keys()];
-      const warmDone = new Set<string>();
-      const warmDrained = new Promise<void>((resolve) => {
-        const off = host.onInvocation((event) => {
-          if (event.functionName !== consumer || event.outcome !== 'succeeded' || event.sessionId === undefined) return;
-          if (sequenceOfMessageId(event.messageId) !== params.eventsPerBasket || !warm.published.has(event.sessionId))
-            return;
-          warmDone.add(event.sessionId);
-          if (warmDone.size === warmIds.length) {
-            off();
-            resolve();
-          }
-        });
-      });
-      await publishDirect(stack.emulator.connectionString, warmIds, params.eventsPerBasket);
-      await warmDrained;
+      const warmDrain = watchDrain(host, warm.published, params.eventsPerBasket);
+      await publishDirect(stack.emulator.connectionString, [...warm.published.keys()], params.eventsPerBasket);
+      await warmDrain.drained;
       // Let the warm-up sessions idle-close, so the measured burst starts with every slot free.
       await sleep((params.sessionIdleTimeoutMs ?? 0) + warmupSettleMs);
     }
+    const drain = watchDrain(host, run.published, params.eventsPerBasket);
     const acceptedBefore = (await host.serviceBusStats()).sessionsAccepted;
     const cpuBefore = cpuSnapshot(host.pid);
     const startedAt = performance.timeOrigin + performance.now();
@@ -146,14 +121,14 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
           resolve('timeout');
         }, params.timeoutMs)),
     );
-    const outcome = await Promise.race([drained, timedOut]);
+    const outcome = await Promise.race([drain.drained, timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
       throw new Error(
-        `${String(ids.length - finished.size)} of ${String(ids.length)} baskets not drained within ${String(params.timeoutMs)} ms (${describeIdle(params.sessionIdleTimeoutMs)}, ${String(params.maxConcurrentSessions)} sessions)`,
+        `${String(ids.length - drain.finished.size)} of ${String(ids.length)} baskets not drained within ${String(params.timeoutMs)} ms (${describeIdle(params.sessionIdleTimeoutMs)}, ${String(params.maxConcurrentSessions)} sessions)`,
       );
     }
-    const drainMs = lastEnd - startedAt;
+    const drainMs = drain.lastEnd() - startedAt;
     const cpu = cpuDelta(cpuBefore, cpuSnapshot(host.pid));
 
     const events = host.events.filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
@@ -183,6 +158,32 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * Watches a burst: resolves once every basket's last event (sequence E) succeeded; lastEnd() is when
+ * the last of them ended (the drain's end). Stops listening once drained.
+ */
+function watchDrain(
+  host: Stack['host'],
+  published: ReadonlyMap<string, number>,
+  eventsPerBasket: number,
+): { drained: Promise<void>; finished: ReadonlySet<string>; lastEnd: () => number } {
+  const finished = new Set<string>();
+  let lastEnd = 0;
+  const drained = new Promise<void>((resolve) => {
+    const off = host.onInvocation((event) => {
+      if (event.functionName !== consumer || event.outcome !== 'succeeded' || event.sessionId === undefined) return;
+      if (sequenceOfMessageId(event.messageId) !== eventsPerBasket || !published.has(event.sessionId)) return;
+      finished.add(event.sessionId);
+      lastEnd = Math.max(lastEnd, event.endedAt);
+      if (finished.size === published.size) {
+        off();
+        resolve();
+      }
+    });
+  });
+  return { drained, finished, lastEnd: () => lastEnd };
 }
 
 function countViolations(orders: ReadonlyMap<string, OrderView | undefined>, events: number): number {
