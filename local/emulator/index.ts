@@ -2,7 +2,7 @@ import { createAdminServer, listenShared } from './adminHttp';
 import type { SharedAccessKey } from './cbs';
 import { realClock, type Clock } from './clock';
 import { loadEmulatorConfig, type EmulatorConfigFile } from './config';
-import { Journal } from './journal';
+import { Journal, type JournalRecord } from './journal';
 import { Namespace, type NamespaceStats } from './namespace';
 import { Broker } from './server';
 
@@ -66,8 +66,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   if (opened !== undefined) {
     try {
       const { restored, kept } = namespace.restore(opened.recovered);
-      opened.journal.compact([...namespace.snapshot(), ...kept]);
-      opened.journal.compactWhenGrown(() => [...namespace.snapshot(), ...kept]);
+      const snapshot = (): JournalRecord[] => [...namespace.snapshot(), ...kept];
+      opened.journal.compact(snapshot());
+      opened.journal.compactWhenGrown(snapshot);
       log(
         `journal ${options.dataDir ?? ''}: ${opened.recovered.records} record(s) read${opened.recovered.tornTail ? ' (a torn last line skipped)' : ''}, ${restored} message(s) restored, compacted`,
       );
