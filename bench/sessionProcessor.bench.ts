@@ -80,13 +80,7 @@ interface Run {
 }
 
 /** One processor run on a fresh emulator: start it, wait for ready, publish the burst, read its result. */
-async function runProcessor(
-  sessions: number,
-  events: number,
-  warmup: number,
-  settings: Settings,
-  timeoutS: number,
-): Promise<Run> {
+async function runProcessor({ sessions, events, warmup, settings, timeoutS }: RunSpec): Promise<Run> {
   const { hostJsonPath } = settings;
   const idleMs = settings.sessionIdleTimeoutMs ?? 0;
   const emulator = await startEmulator();
@@ -146,13 +140,7 @@ async function runProcessor(
   }
 }
 
-async function runHost(
-  sessions: number,
-  events: number,
-  warmup: number,
-  settings: Settings,
-  timeoutS: number,
-): Promise<Run> {
+async function runHost({ sessions, events, warmup, settings, timeoutS }: RunSpec): Promise<Run> {
   const result = await runScenario({
     mode: 'null',
     baskets: sessions,
@@ -172,6 +160,15 @@ async function runHost(
     consumerCpuPerCall: result.breakdown.cpuPerCall.hostMs,
     emulatorCpuPerCall: result.breakdown.cpuPerCall.emulatorMs,
   };
+}
+
+/** One run's shape, the same for both consumers. */
+interface RunSpec {
+  sessions: number;
+  events: number;
+  warmup: number;
+  settings: Settings;
+  timeoutS: number;
 }
 
 /** host.json's session settings, read once per bench, and the copy handed to the .NET processor. */
@@ -240,8 +237,9 @@ async function main(): Promise<void> {
       const processor: Run[] = [];
       // Alternate, so drift on the shared machine hits both sides alike.
       for (let i = 0; i < repeats; i++) {
-        host.push(await runHost(sessions, events, warmup, settings, timeoutS));
-        processor.push(await runProcessor(sessions, events, warmup, settings, timeoutS));
+        const spec: RunSpec = { sessions, events, warmup, settings, timeoutS };
+        host.push(await runHost(spec));
+        processor.push(await runProcessor(spec));
       }
       const ratio = median(host.map((r) => r.drainMs)) / median(processor.map((r) => r.drainMs));
       const bestRatio = Math.min(...host.map((r) => r.drainMs)) / Math.min(...processor.map((r) => r.drainMs));
