@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { child, escapeXml, parseXml, xmlDuration, type XmlElement } from './adminXml';
+import { coalesceWritesPerTick } from '../coalesceWrites';
 import { verifySasToken, type SharedAccessKey } from './cbs';
 import type { Clock } from './clock';
 import {
@@ -583,7 +584,7 @@ export function listenShared(
       socket.pause();
       socket.unshift(chunk);
       if (chunk[0] === 0x41) {
-        coalesceWrites(socket);
+        coalesceWritesPerTick(socket);
         amqp(socket);
       } else http.emit('connection', socket);
       socket.resume();
@@ -611,26 +612,4 @@ export function listenShared(
       });
     });
   });
-}
-
-/**
- * rhea writes every AMQP frame with its own socket.write, and with Nagle off (the broker sets
- * NoDelay) each is a syscall and a packet. Corking until the end of the tick sends the frames one
- * turn of the event loop produces (a transfer and its flow, a batch of dispositions) in one writev.
- */
-function coalesceWrites(socket: Socket): void {
-  const write = socket.write.bind(socket);
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
-  };
-  socket.write = ((...args: Parameters<Socket['write']>) => {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(uncork);
-    }
-    return write(...args);
-  }) as Socket['write'];
 }

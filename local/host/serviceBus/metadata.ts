@@ -6,7 +6,8 @@ import type { TypedData } from '../types';
 /**
  * What the Functions host sends the Node worker for one Service Bus message: the trigger input and
  * the trigger metadata (the extension's binding data, PascalCase, serialized the host's way —
- * strings as `string`, everything else as Newtonsoft JSON). Null values are left out.
+ * strings as `string`, everything else as Newtonsoft JSON). Null values are left out. Strings that
+ * cannot be JSON go as JSON strings: see stringData.
  */
 
 /** Newtonsoft's round-trip format: fraction trimmed of trailing zeros, `suffix` per DateTime kind. */
@@ -73,10 +74,33 @@ export function triggerInput(message: ServiceBusReceivedMessage, dataType: unkno
   return { json: JSON.stringify(body, (_key, value: unknown) => jsonValue(value)) };
 }
 
+/** JSON's whitespace, around a value. */
+const jsonSpace = /^[ \t\n\r]*|[ \t\n\r]*$/g;
+const jsonNumber = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** Whether JSON.parse could accept the text; false only when it certainly throws. */
+export function mayBeJson(text: string): boolean {
+  const trimmed = text.replace(jsonSpace, '');
+  const first = trimmed.charAt(0);
+  if (first === '{' || first === '[' || first === '"') return true;
+  if (trimmed === 'true' || trimmed === 'false' || trimmed === 'null') return true;
+  return jsonNumber.test(trimmed);
+}
+
+/**
+ * A string the way the worker will read it. The worker JSON.parses every `string` value and keeps the
+ * text when that throws, and a throw per field cost ~5 % of the local host's CPU per message (lock
+ * token, message and session id are never JSON). Text that cannot be JSON goes as a JSON string
+ * instead: the function sees the same value without the throw.
+ */
+export function stringData(text: string): TypedData {
+  return mayBeJson(text) ? { string: text } : { json: JSON.stringify(text) };
+}
+
 export function triggerMetadata(message: ServiceBusReceivedMessage, functionName: string): Record<string, TypedData> {
   const metadata: Record<string, TypedData> = {};
   const text = (key: string, value: string | undefined | null): void => {
-    if (value !== undefined && value !== null) metadata[key] = { string: value };
+    if (value !== undefined && value !== null) metadata[key] = stringData(value);
   };
   // The .NET client counts the current delivery: 1 on first receipt (the wire value is 0).
   metadata.DeliveryCount = json((message.deliveryCount ?? 0) + 1);
