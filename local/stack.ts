@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './emulator';
 import { startLocalHost, type LocalHost } from './host';
@@ -45,30 +46,47 @@ export interface Convoy {
 export interface BackingServices {
   /** The current Azurite (replaced by restartAzurite). */
   readonly azurite: AzuriteHandle;
-  emulator: RunningEmulator;
+  /** The current emulator (replaced by restartEmulator). */
+  readonly emulator: RunningEmulator;
   /** The connection settings that point the app at them. */
   connectionSettings: Record<string, string>;
   /** Starts Azurite again on the same ports and location; the connection settings stay valid. */
   restartAzurite(): Promise<AzuriteHandle>;
+  /**
+   * Closes the emulator, waits `downMs`, and starts it again on the same port, config and data
+   * directory (messages survive only with a data directory); the connection settings stay valid.
+   */
+  restartEmulator(downMs?: number): Promise<RunningEmulator>;
   close(): Promise<void>;
 }
 
+export type BackingServicesOptions = Pick<
+  ConvoyOptions,
+  'emulatorPort' | 'emulatorConfig' | 'emulatorLog' | 'dataDir'
+> & {
+  /** The emulator's journal only, with Azurite in memory (dataDir puts both on disk). */
+  emulatorDataDir?: string;
+};
+
 /**
- * Azurite (in memory) and the Service Bus emulator on free ports: what the app's connections need.
- * Started together; if either fails, the other is closed before the error is thrown.
+ * Azurite and the Service Bus emulator on free ports (in memory unless dataDir or emulatorDataDir
+ * says otherwise): what the app's connections need. Started together; if either fails, the other is
+ * closed before the error is thrown.
  */
-export async function startBackingServices(
-  options: Pick<ConvoyOptions, 'emulatorPort' | 'emulatorConfig' | 'emulatorLog' | 'dataDir'> = {},
-): Promise<BackingServices> {
+export async function startBackingServices(options: BackingServicesOptions = {}): Promise<BackingServices> {
   const location = options.dataDir === undefined ? undefined : join(resolve(options.dataDir), 'azurite');
+  const emulatorDataDir =
+    options.emulatorDataDir ??
+    (options.dataDir === undefined ? undefined : join(resolve(options.dataDir), 'servicebus'));
+  const emulatorOptions = (port: number): StartEmulatorOptions => ({
+    port,
+    ...(emulatorDataDir === undefined ? {} : { dataDir: emulatorDataDir }),
+    ...(options.emulatorConfig === undefined ? {} : { config: options.emulatorConfig }),
+    ...(options.emulatorLog === undefined ? {} : { log: options.emulatorLog }),
+  });
   const [azuriteResult, emulatorResult] = await Promise.allSettled([
     startAzurite(location === undefined ? {} : { location }),
-    startEmulator({
-      port: options.emulatorPort ?? 0,
-      ...(options.dataDir === undefined ? {} : { dataDir: join(resolve(options.dataDir), 'servicebus') }),
-      ...(options.emulatorConfig === undefined ? {} : { config: options.emulatorConfig }),
-      ...(options.emulatorLog === undefined ? {} : { log: options.emulatorLog }),
-    }),
+    startEmulator(emulatorOptions(options.emulatorPort ?? 0)),
   ]);
   if (azuriteResult.status === 'rejected' || emulatorResult.status === 'rejected') {
     const results = [azuriteResult, emulatorResult];
@@ -77,12 +95,14 @@ export async function startBackingServices(
     throw results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []))[0];
   }
   let azurite = azuriteResult.value;
-  const emulator = emulatorResult.value;
+  let emulator = emulatorResult.value;
   return {
     get azurite() {
       return azurite;
     },
-    emulator,
+    get emulator() {
+      return emulator;
+    },
     connectionSettings: {
       AzureWebJobsStorage: azurite.connectionString,
       OrderStoreConnection: azurite.connectionString,
@@ -97,6 +117,13 @@ export async function startBackingServices(
         ...(location === undefined ? {} : { location }),
       });
       return azurite;
+    },
+    async restartEmulator(downMs = 0) {
+      const port = emulator.port;
+      await emulator.close();
+      await sleep(downMs);
+      emulator = await startEmulator(emulatorOptions(port));
+      return emulator;
     },
     async close() {
       await emulator.close();

@@ -1,26 +1,26 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
-import { startEmulator, type RunningEmulator } from '../../../local/emulator';
+import type { AzuriteHandle } from '../../../local/azurite';
+import type { RunningEmulator } from '../../../local/emulator';
 import type { InvocationEvent } from '../../../local/host';
 import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../local/emulator/config';
+import { startBackingServices, type BackingServices } from '../../../local/stack';
 import { startFaultProxy, type FaultProxy } from '../faultProxy';
 import type { Fault } from '../hostProtocol';
 import { spawnHost, type HostProcess } from '../hostProcess';
 import { appRoot, orderEventsQueue } from '../stack';
 
 /**
- * The soak's stack: Azurite and the emulator as bench/lib/stack.ts starts them, except that the host
- * reaches Azurite through fault proxies (one per storage port), so a storage outage can be switched
- * on and off without losing data; the emulator keeps its messages in a data directory, so it can be
- * stopped and started again on the same port; and the order-events lock duration can be shortened
- * for the short run.
+ * The soak's stack: Azurite (in memory) and the emulator from startBackingServices, except that the
+ * host reaches Azurite through fault proxies (one per storage port), so a storage outage can be
+ * switched on and off without losing data; the emulator keeps its messages in a data directory, so it
+ * can be stopped and started again on the same port; and the order-events lock duration can be
+ * shortened for the short run.
  */
 
 export interface SoakStack {
-  azurite: AzuriteHandle;
+  readonly azurite: AzuriteHandle;
   readonly emulator: RunningEmulator;
   host: HostProcess;
   /** Every invocation of every host process so far, in the order reported. */
@@ -62,12 +62,10 @@ export async function startSoakStack(options: {
   // The durable backend keeps orchestrations and entities here, so a killed host loses no fulfillment.
   const durableDataDir = mkdtempSync(join(tmpdir(), 'convoy-soak-durable-'));
   const proxies: FaultProxy[] = [];
-  let emulator: RunningEmulator | undefined;
-  let azurite: AzuriteHandle | undefined;
+  let services: BackingServices | undefined;
   try {
-    azurite = await startAzurite();
-    emulator = await startEmulator({ port: 0, config, dataDir });
-    const emulatorPort = emulator.port;
+    services = await startBackingServices({ emulatorConfig: config, emulatorDataDir: dataDir });
+    const { azurite, emulator } = services;
     let storage = azurite.connectionString;
     for (const port of [azurite.blobPort, azurite.queuePort, azurite.tablePort]) {
       const proxy = await startFaultProxy({ port });
@@ -115,9 +113,11 @@ export async function startSoakStack(options: {
       });
       return host;
     };
-    const running = { azurite, emulator };
+    const running = services;
     const stack: SoakStack = {
-      azurite,
+      get azurite() {
+        return running.azurite;
+      },
       get emulator() {
         return running.emulator;
       },
@@ -138,9 +138,7 @@ export async function startSoakStack(options: {
         stack.host = await launch();
       },
       async restartEmulator(downMs) {
-        await running.emulator.close();
-        await sleep(downMs);
-        running.emulator = await startEmulator({ port: emulatorPort, config, dataDir });
+        await running.restartEmulator(downMs);
       },
       dlqDepth() {
         return running.emulator
@@ -152,8 +150,7 @@ export async function startSoakStack(options: {
         stopping = true;
         await stack.host.stop();
         await Promise.all(proxies.map((p) => p.close()));
-        await running.emulator.close();
-        await running.azurite.close();
+        await running.close();
         rmSync(dataDir, { recursive: true, force: true });
         rmSync(durableDataDir, { recursive: true, force: true });
       },
@@ -161,8 +158,7 @@ export async function startSoakStack(options: {
     return stack;
   } catch (error) {
     await Promise.all(proxies.map((p) => p.close()));
-    await emulator?.close();
-    await azurite?.close();
+    await services?.close();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(durableDataDir, { recursive: true, force: true });
     throw error;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startConvoy } from '../../../local/stack';
+import { startBackingServices, startConvoy } from '../../../local/stack';
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -64,5 +66,38 @@ describe('startConvoy: Azurite + emulator + host wired together', () => {
     }
     assert.equal(await portOpen(convoy.azurite.tablePort), false, 'Azurite still listens after stop()');
     assert.equal(await portOpen(convoy.emulator.port), false, 'the emulator still listens after stop()');
+  });
+});
+
+describe('startBackingServices', () => {
+  it('restarts the emulator on the same port with its data directory: settings stay valid, messages stay', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convoy-backing-'));
+    const services = await startBackingServices({ emulatorDataDir: dir });
+    try {
+      const connectionString = services.connectionSettings.ServiceBusConnection ?? '';
+      const before = services.emulator;
+      const send = new ServiceBusClient(connectionString);
+      await send.createSender('order-events').sendMessages({ body: 'kept', sessionId: 'restart-1' });
+      await send.close();
+      await services.restartEmulator(50);
+      assert.notEqual(services.emulator, before, 'a new emulator is running');
+      assert.equal(services.emulator.port, before.port);
+      assert.equal(services.emulator.connectionString, connectionString);
+      const receive = new ServiceBusClient(connectionString);
+      try {
+        const receiver = await receive.acceptSession('order-events', 'restart-1');
+        const messages = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+        assert.deepEqual(
+          messages.map((m) => m.body as unknown),
+          ['kept'],
+        );
+        for (const message of messages) await receiver.completeMessage(message);
+      } finally {
+        await receive.close();
+      }
+    } finally {
+      await services.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
