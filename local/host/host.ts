@@ -24,7 +24,7 @@ import { functionInvoker, registeredFunction, type RpcTypedData } from './invoke
 import { loadApp } from './loadApp';
 import { appLogLine, stamp } from './log';
 import { acceptWindowMs, createClient, describeConnection, resolveConnection } from './serviceBus/client';
-import { enableNoDelayForClientSockets } from './serviceBus/noDelay';
+import { tuneClientSocketsForAmqp } from './serviceBus/clientSockets';
 import { emptyServiceBusStats, type MessageFacts } from './serviceBus/dispatch';
 import { serviceBusTrigger, type ServiceBusTrigger } from './serviceBus/targets';
 import { createInvocations, type Invocations } from './invocations';
@@ -243,7 +243,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     httpFunctions = [...httpFunctions];
 
-    if (targets.length > 0) enableNoDelayForClientSockets();
+    if (targets.length > 0) tuneClientSocketsForAmqp();
     for (const { target, sessions, connection } of targets) {
       const resolvedConnection = resolveConnection(connection, process.env);
       const timeoutMs = sessions

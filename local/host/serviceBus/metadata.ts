@@ -74,13 +74,14 @@ export function triggerInput(message: ServiceBusReceivedMessage, dataType: unkno
   return { json: JSON.stringify(body, (_key, value: unknown) => jsonValue(value)) };
 }
 
-/** JSON's whitespace, around a value. */
-const jsonSpace = /^[ \t\n\r]*|[ \t\n\r]*$/g;
 const jsonNumber = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-/** Whether JSON.parse could accept the text; false only when it certainly throws. */
-export function mayBeJson(text: string): boolean {
-  const trimmed = text.replace(jsonSpace, '');
+/**
+ * Whether JSON.parse could accept the text; false only when it certainly throws. trim() takes off
+ * more than JSON's whitespace, which only errs towards `true`: such text goes as `string`, as before.
+ */
+function mayBeJson(text: string): boolean {
+  const trimmed = text.trim();
   const first = trimmed.charAt(0);
   if (first === '{' || first === '[' || first === '"') return true;
   if (trimmed === 'true' || trimmed === 'false' || trimmed === 'null') return true;

@@ -57,6 +57,7 @@ describe('Service Bus trigger metadata serialization', () => {
       '"q"',
       '"broken',
       '{oops',
+      '\u00a07',
     ];
     for (const text of [...notJson, ...jsonLike]) {
       const data = stringData(text);

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { enableNoDelayForClientSockets } from '../../../local/host/serviceBus/noDelay';
+import { tuneClientSocketsForAmqp } from '../../../local/host/serviceBus/clientSockets';
 
 describe('client socket tuning for AMQP frames', () => {
   it('holds the writes of one tick and sends them together after it', async () => {
-    enableNoDelayForClientSockets();
+    tuneClientSocketsForAmqp();
     const received: Buffer[] = [];
     const server = createServer((peer) => peer.on('data', (chunk: Buffer) => received.push(chunk)));
     server.listen(0, '127.0.0.1');

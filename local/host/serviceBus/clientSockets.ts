@@ -16,7 +16,7 @@ function isSocket(value: unknown): value is Socket {
  * - Frames written in one tick leave in one writev (coalesceWritesPerTick), as the .NET client sends
  *   the frames it queued while a write was in flight together.
  */
-export function enableNoDelayForClientSockets(): void {
+export function tuneClientSocketsForAmqp(): void {
   if (enabled) return;
   enabled = true;
   diagnostics.subscribe('net.client.socket', (message) => {
