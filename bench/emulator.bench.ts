@@ -7,11 +7,9 @@
  * --data-dir <dir> [--journal-sync <ms>, 0 = fdatasync every write]: the same with the emulator's
  * write-ahead journal on (persistence cost; use an empty directory).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
@@ -22,6 +20,7 @@ import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index'
 import { Namespace } from '../local/emulator/namespace';
 import { outcome } from '../local/emulator/rheaInternals';
 import { connectRaw } from '../test/local/emulator/rawClient';
+import { spawnEmulator } from './lib/emulatorProcess';
 
 const { values } = parseArgs({
   options: {
@@ -356,14 +355,8 @@ async function measureRss(): Promise<{ idle: number; peak: number; current: numb
   const dir = mkdtempSync(join(tmpdir(), 'emulator-bench-'));
   const configPath = join(dir, 'Config.json');
   writeFileSync(configPath, JSON.stringify(benchConfig));
-  const cli = join(__dirname, '..', 'local', 'emulator', 'cli.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const connectionString = String((await lines.next()).value);
-  await lines.next();
-  const pid = child.pid ?? 0;
+  const emulator = await spawnEmulator(['--config', configPath]);
+  const { connectionString, pid } = emulator;
   const idle = peakRssMb(pid).current;
   const client = new ServiceBusClient(connectionString);
   const sender = client.createSender('bench-sessions');
@@ -377,8 +370,7 @@ async function measureRss(): Promise<{ idle: number; peak: number; current: numb
   const sendMs = performance.now() - started;
   const { peak, current } = peakRssMb(pid);
   await client.close();
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await emulator.stop();
   return { idle, peak, current, sendMs };
 }
 
