@@ -20,10 +20,13 @@ import { orderEventsQueue } from './lib/stack';
  * ServiceBusSessionProcessor (bench/dotnet/ProcessorDrain). Both read the emulator in this
  * process; drain = first publish call → last handler of the burst returned. Prints both and the
  * ratio localHost/processor (issue 8 target ≤ 1.2), writes bench/results/processor.md.
+ * `--reference js-sdk` or `--reference rhea` replaces the processor with a Node consumer from
+ * bench/lib/referenceConsumers (the JS SDK without the host; sessions straight on rhea), to see
+ * where the host's drain comes from; those runs are printed, not written.
  */
 
 const usage =
-  'Usage: tsx bench/sessionProcessor.bench.ts [--sessions 64,128,256] [--events 5] [--repeats 1] [--warmup 0] [--no-write]';
+  'Usage: tsx bench/sessionProcessor.bench.ts [--sessions 64,128,256] [--events 5] [--repeats 1] [--warmup 0] [--reference dotnet|js-sdk|rhea] [--no-write]';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '5' },
     repeats: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '0' },
+    reference: { type: 'string', default: 'dotnet' },
     timeout: { type: 'string', default: '600' },
     'no-write': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
@@ -46,6 +50,24 @@ function positiveInt(name: string, text: string): number {
 
 const projectDir = join(__dirname, 'dotnet', 'ProcessorDrain');
 const processorDll = join(projectDir, 'bin', 'Release', 'net10.0', 'ProcessorDrain.dll');
+
+/** The consumer the local host is measured against, and how to start it with ProcessorDrain's arguments. */
+const references = {
+  dotnet: { label: 'processor', command: (): [string, string[]] => ['dotnet', [processorDll]] },
+  'js-sdk': { label: 'jsSdk', command: (): [string, string[]] => nodeConsumer('jsSdkDrain.ts') },
+  rhea: { label: 'rhea', command: (): [string, string[]] => nodeConsumer('rheaDrain.ts') },
+} as const;
+type ReferenceName = keyof typeof references;
+
+function nodeConsumer(file: string): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', join(__dirname, 'lib', 'referenceConsumers', file)]];
+}
+
+function referenceOf(name: string): ReferenceName {
+  if (Object.hasOwn(references, name)) return name as ReferenceName;
+  throw new Error(`--reference must be one of ${Object.keys(references).join(', ')}, got "${name}"`);
+}
+const reference = referenceOf(values.reference);
 
 function buildProcessor(): void {
   const build = spawnSync('dotnet', ['build', projectDir, '-c', 'Release', '--nologo', '-v', 'q'], {
@@ -85,10 +107,11 @@ async function runProcessor({ sessions, events, warmup, settings, timeoutS }: Ru
   const idleMs = settings.sessionIdleTimeoutMs ?? 0;
   const emulator = await startEmulator();
   try {
+    const [command, commandArgs] = references[reference].command();
     const child = spawn(
-      'dotnet',
+      command,
       [
-        processorDll,
+        ...commandArgs,
         ...['--connection', emulator.connectionString, '--queue', orderEventsQueue, '--host-json', hostJsonPath],
         ...['--sessions', String(sessions), '--events', String(events), '--bursts', String(warmup + 1)],
         ...['--timeout', String(timeoutS)],
@@ -214,7 +237,7 @@ async function main(): Promise<void> {
     throw new Error(`--warmup must be a whole number ≥ 0, got "${values.warmup}"`);
   if (events < 4) throw new Error('--events must be at least 4 (the null scenario publishes E per basket, E ≥ 4).');
 
-  buildProcessor();
+  if (reference === 'dotnet') buildProcessor();
   const dir = mkdtempSync(join(tmpdir(), 'convoy-processor-'));
   const hostJson = readRepoHostJson();
   const hostJsonPath = join(dir, 'host.json');
@@ -227,9 +250,10 @@ async function main(): Promise<void> {
   };
   const settingsLine = `host.json serviceBus: maxConcurrentSessions ${String(sb.maxConcurrentSessions)}, maxConcurrentCallsPerSession ${String(sb.maxConcurrentCallsPerSession)}, sessionIdleTimeout ${String(sb.sessionIdleTimeout)}, prefetchCount ${String(sb.prefetchCount)}, autoCompleteMessages ${String(sb.autoCompleteMessages)}`;
   console.log(
-    `processor bench: S=${sessionCounts.join('/')} E=${String(events)} repeats=${String(repeats)} warm-up bursts=${String(warmup)}; ${settingsLine}`,
+    `processor bench: S=${sessionCounts.join('/')} E=${String(events)} repeats=${String(repeats)} warm-up bursts=${String(warmup)} reference=${reference}; ${settingsLine}`,
   );
 
+  const { label } = references[reference];
   const rows: Row[] = [];
   try {
     for (const sessions of sessionCounts) {
@@ -245,14 +269,15 @@ async function main(): Promise<void> {
       const bestRatio = Math.min(...host.map((r) => r.drainMs)) / Math.min(...processor.map((r) => r.drainMs));
       rows.push({ sessions, host, processor, ratio, bestRatio });
       console.log(
-        `S=${String(sessions)} E=${String(events)}  localHost=${fmt(host)} (${each(host)})  processor=${fmt(processor)} (${each(processor)})  ratio localHost/processor=${ratio.toFixed(2)} (best runs ${bestRatio.toFixed(2)})  violations host ${String(sum(host, 'violations'))} · processor ${String(sum(processor, 'violations'))}  CPU/call consumer ${cpuMs(host, 'consumerCpuPerCall')} · ${cpuMs(processor, 'consumerCpuPerCall')}, emulator ${cpuMs(host, 'emulatorCpuPerCall')} · ${cpuMs(processor, 'emulatorCpuPerCall')}`,
+        `S=${String(sessions)} E=${String(events)}  localHost=${fmt(host)} (${each(host)})  ${label}=${fmt(processor)} (${each(processor)})  ratio localHost/${label}=${ratio.toFixed(2)} (best runs ${bestRatio.toFixed(2)})  violations host ${String(sum(host, 'violations'))} · ${label} ${String(sum(processor, 'violations'))}  CPU/call consumer ${cpuMs(host, 'consumerCpuPerCall')} · ${cpuMs(processor, 'consumerCpuPerCall')}, emulator ${cpuMs(host, 'emulatorCpuPerCall')} · ${cpuMs(processor, 'emulatorCpuPerCall')}`,
       );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const violations = rows.reduce((n, r) => n + sum(r.host, 'violations') + sum(r.processor, 'violations'), 0);
-  if (!values['no-write']) {
+  if (reference !== 'dotnet') console.log(`not written to bench/results: --reference ${reference}`);
+  else if (!values['no-write']) {
     const out = join(__dirname, 'results');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'processor.md'), report(rows, events, repeats, warmup, settingsLine));
