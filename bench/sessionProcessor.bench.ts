@@ -68,6 +68,7 @@ function referenceOf(name: string): ReferenceName {
   throw new Error(`--reference must be one of ${Object.keys(references).join(', ')}, got "${name}"`);
 }
 const reference = referenceOf(values.reference);
+const consumerName = reference === 'dotnet' ? 'ProcessorDrain' : `the ${reference} reference consumer`;
 
 function buildProcessor(): void {
   const build = spawnSync('dotnet', ['build', projectDir, '-c', 'Release', '--nologo', '-v', 'q'], {
@@ -120,14 +121,14 @@ async function runProcessor({ sessions, events, warmup, settings, timeoutS }: Ru
     );
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    if (child.stdout === null) throw new Error('ProcessorDrain has no stdout pipe.');
+    if (child.stdout === null) throw new Error(`${consumerName} has no stdout pipe.`);
     const lines = createInterface({ input: child.stdout });
     const iterator = lines[Symbol.asyncIterator]();
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const nextJson = async (what: string): Promise<Record<string, unknown>> => {
       const next = await Promise.race([iterator.next(), exited.then(() => undefined)]);
       if (next === undefined || next.done === true)
-        throw new Error(`ProcessorDrain exited before "${what}" (exit ${String(await exited)}):\n${stderr}`);
+        throw new Error(`${consumerName} exited before "${what}" (exit ${String(await exited)}):\n${stderr}`);
       return JSON.parse(next.value) as Record<string, unknown>;
     };
     await nextJson('ready');
@@ -136,7 +137,7 @@ async function runProcessor({ sessions, events, warmup, settings, timeoutS }: Ru
     for (let w = 0; w < warmup; w++) {
       await publishDirect(emulator.connectionString, burstIds('procwarm'), events);
       const warm = (await nextJson('warm-up result')) as unknown as ProcessorResult;
-      if (!warm.drained) throw new Error(`processor did not drain warm-up burst ${String(w + 1)}:\n${stderr}`);
+      if (!warm.drained) throw new Error(`${consumerName} did not drain warm-up burst ${String(w + 1)}:\n${stderr}`);
       await sleep(idleMs + warmupSettleMs);
     }
     const ids = burstIds('proc');
@@ -148,7 +149,7 @@ async function runProcessor({ sessions, events, warmup, settings, timeoutS }: Ru
     await exited;
     if (!result.drained)
       throw new Error(
-        `processor drained ${String(result.sessionsFinished)} of ${String(sessions)} sessions:\n${stderr}`,
+        `${consumerName} drained ${String(result.sessionsFinished)} of ${String(sessions)} sessions:\n${stderr}`,
       );
     return {
       drainMs: result.lastEndUnixMs - startedAt,

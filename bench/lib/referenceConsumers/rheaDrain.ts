@@ -102,8 +102,12 @@ function runSlot(connection: rhea.Connection, spec: DrainSpec, tally: DrainTally
     waitForNext();
   });
   receiver.on('message', (context: rhea.EventContext) => {
-    // Credit outstanding at the idle timeout: the message is released by the detach, as .NET does.
-    if (closing || context.delivery === undefined) return;
+    if (context.delivery === undefined) return;
+    // Credit was still out at the idle timeout: hand the message back unhandled, as .NET does.
+    if (closing) {
+      context.delivery.release();
+      return;
+    }
     clearTimeout(idle);
     tally.handle(sessionId, context.message?.message_id);
     // rcv-settle-mode second: the delivery stays unsettled until the broker has applied the completion.
