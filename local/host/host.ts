@@ -30,6 +30,9 @@ import { serviceBusTrigger, type ServiceBusTrigger } from './serviceBus/targets'
 import { createInvocations, type Invocations } from './invocations';
 import { QueuePump } from './serviceBus/queuePump';
 import { SessionPump } from './serviceBus/sessionPump';
+import { EmulatorConnection, emulatorEndpointOf } from './serviceBus/amqp/connection';
+import { EmulatorSessionReceiver } from './serviceBus/amqp/sessionReceiver';
+import type { PumpOptions } from './serviceBus/settle';
 import {
   applySettings,
   describeUnknownSettings,
@@ -199,6 +202,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const pumps: Pump[] = [];
   const clients = new Map<string, ServiceBusClient>();
+  const emulatorConnections = new Map<string, EmulatorConnection>();
   try {
     const files = await loadApp(appRoot, registry);
     log(`loaded ${files.join(', ')} from ${appRoot} (settings: ${settingsFile.path ?? 'none'})`);
@@ -265,7 +269,22 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       ): Promise<void> => {
         await run(fn, { inputData: [{ name: trigger?.name ?? 'serviceBusTrigger', data }], triggerMetadata }, facts);
       };
-      const pumpOptions = { client, target, options: config.serviceBus, dispatch, stats: sbStats, log };
+      const pumpOptions: PumpOptions = { client, target, options: config.serviceBus, dispatch, stats: sbStats, log };
+      const endpoint =
+        sessions && resolvedConnection.kind === 'connectionString' && process.env.CONVOY_SESSION_RECEIVER !== 'sdk'
+          ? emulatorEndpointOf(resolvedConnection.connectionString)
+          : undefined;
+      if (endpoint !== undefined && resolvedConnection.kind === 'connectionString') {
+        // The emulator: sessions received straight on rhea (docs/local-host.md), the rest through the SDK.
+        let connection = emulatorConnections.get(resolvedConnection.connectionString);
+        if (connection === undefined) {
+          connection = new EmulatorConnection(endpoint, config.serviceBus.retry.tryTimeoutMs);
+          emulatorConnections.set(resolvedConnection.connectionString, connection);
+        }
+        const emulator = connection;
+        const acceptOptions = { timeoutMs, maxAutoLockRenewalDurationMs: config.serviceBus.maxAutoLockRenewalDurationMs };
+        pumpOptions.acceptSession = () => EmulatorSessionReceiver.acceptNext(emulator, target.entity, acceptOptions);
+      }
       const pump: Pump = sessions ? new SessionPump(pumpOptions) : new QueuePump(pumpOptions);
       pumps.push(pump);
       const sb = config.serviceBus;
@@ -281,6 +300,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     await Promise.all(pumps.map((p) => p.stop()));
     await Promise.all(pumps.map((p) => p.settled()));
     await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
+    await Promise.all([...emulatorConnections.values()].map((c) => c.close()));
     await durable?.close();
     await http.close();
     throw error;
@@ -295,6 +315,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     // The connection stays up until pending accepts have timed out: the SDK cannot cancel them.
     await Promise.all(pumps.map((p) => p.settled()));
     await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
+    await Promise.all([...emulatorConnections.values()].map((c) => c.close()));
   }
 
   async function stop(): Promise<void> {
@@ -311,6 +332,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await durable.close();
     }
     await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
+    await Promise.all([...emulatorConnections.values()].map((c) => c.close()));
     await http.close();
     const terminate = appHookContext(registry);
     for (const hook of [...(registry.hooks.get('appTerminate') ?? [])])

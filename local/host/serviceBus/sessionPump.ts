@@ -1,10 +1,11 @@
 import { setMaxListeners } from 'node:events';
-import { isServiceBusError, type ServiceBusReceivedMessage, type ServiceBusSessionReceiver } from '@azure/service-bus';
+import { isServiceBusError, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import type { SessionReceiverLike } from './amqp/sessionReceiver';
 import { describeError, isLockLost, pause } from './dispatch';
 import { dispatchAndSettle, receiverOptions, type PumpOptions } from './settle';
 
 interface HeldSession {
-  receiver: ServiceBusSessionReceiver;
+  receiver: SessionReceiverLike;
   busy: boolean;
   done: Promise<void>;
 }
@@ -63,8 +64,9 @@ export class SessionPump {
     await Promise.all(this.#slots);
   }
 
-  #accept(): Promise<ServiceBusSessionReceiver> {
-    const { target, options, client } = this.#o;
+  #accept(): Promise<SessionReceiverLike> {
+    const { target, options, client, acceptSession } = this.#o;
+    if (acceptSession !== undefined) return acceptSession();
     if (target.queueName !== undefined) return client.acceptNextSession(target.queueName, receiverOptions(options));
     return client.acceptNextSession(target.topicName ?? '', target.subscriptionName ?? '', receiverOptions(options));
   }
@@ -72,7 +74,7 @@ export class SessionPump {
   async #runSlot(): Promise<void> {
     let failures = 0;
     while (!this.#isStopping()) {
-      let receiver: ServiceBusSessionReceiver;
+      let receiver: SessionReceiverLike;
       try {
         receiver = await this.#accept();
         failures = 0;
@@ -174,7 +176,7 @@ export class SessionPump {
   }
 
   /** Returns true when the session lock was lost (the session must be given up). */
-  async #handleBatch(receiver: ServiceBusSessionReceiver, batch: ServiceBusReceivedMessage[]): Promise<boolean> {
+  async #handleBatch(receiver: SessionReceiverLike, batch: ServiceBusReceivedMessage[]): Promise<boolean> {
     const perSession = this.#o.options.maxConcurrentCallsPerSession;
     let lost = false;
     const queue = [...batch];
@@ -193,7 +195,7 @@ export class SessionPump {
     return lost;
   }
 
-  async #handleMessage(receiver: ServiceBusSessionReceiver, message: ServiceBusReceivedMessage): Promise<boolean> {
+  async #handleMessage(receiver: SessionReceiverLike, message: ServiceBusReceivedMessage): Promise<boolean> {
     const { stats, log } = this.#o;
     const settlement = await dispatchAndSettle(receiver, message, this.#o);
     if (settlement === undefined || settlement.settled) return false;

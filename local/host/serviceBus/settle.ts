@@ -1,4 +1,5 @@
-import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+import type { SessionReceiverLike } from './amqp/sessionReceiver';
 import type { ServiceBusOptions } from '../hostConfig';
 import type { ServiceBusStats } from '../types';
 import type { MessageDispatcher, TriggerTarget } from './dispatch';
@@ -12,6 +13,8 @@ export interface PumpOptions {
   dispatch: MessageDispatcher;
   stats: ServiceBusStats;
   log: (line: string) => void;
+  /** Session triggers on the emulator: accept on rhea instead of the SDK (amqp/sessionReceiver.ts). */
+  acceptSession?: () => Promise<SessionReceiverLike>;
 }
 
 /** Peek-lock with SDK lock renewal, and the raw body: the host converts it as the extension does. */
@@ -39,7 +42,7 @@ export type Settlement =
  * it on a thrown error, as the extension does. Undefined when the function settles its own messages.
  */
 export async function dispatchAndSettle(
-  receiver: ServiceBusReceiver,
+  receiver: Pick<SessionReceiverLike, 'completeMessage' | 'abandonMessage'>,
   message: ServiceBusReceivedMessage,
   { target, dispatch, stats }: PumpOptions,
 ): Promise<Settlement | undefined> {

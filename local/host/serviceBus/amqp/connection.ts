@@ -1,0 +1,260 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { ServiceBusError } from '@azure/service-bus';
+import * as rhea from 'rhea';
+
+/** Where a connection string points, when it names the local emulator (plain AMQP, SAS). */
+export interface EmulatorEndpoint {
+  host: string;
+  port: number;
+  keyName: string;
+  key: string;
+}
+
+/** The emulator's connection string (UseDevelopmentEmulator=true), or undefined for anything else. */
+export function emulatorEndpointOf(connectionString: string): EmulatorEndpoint | undefined {
+  const parts = new Map<string, string>();
+  for (const part of connectionString.split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0) parts.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  const endpoint = parts.get('endpoint');
+  const keyName = parts.get('sharedaccesskeyname');
+  const key = parts.get('sharedaccesskey');
+  if (parts.get('usedevelopmentemulator')?.toLowerCase() !== 'true') return undefined;
+  if (endpoint === undefined || keyName === undefined || key === undefined) return undefined;
+  const url = new URL(endpoint.replace(/^sb:/i, 'amqp:'));
+  return { host: url.hostname, port: url.port === '' ? 5672 : Number(url.port), keyName, key };
+}
+
+const tokenLifetimeS = 3600;
+/** Put a new token once less than this is left of the last one, as the SDK renews at 45 of 60 minutes. */
+const renewBeforeMs = 15 * 60_000;
+
+function sasToken({ keyName, key }: EmulatorEndpoint, audience: string, expiry: number): string {
+  const resource = encodeURIComponent(audience);
+  const signature = createHmac('sha256', key).update(`${resource}\n${String(expiry)}`).digest('base64');
+  return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(signature)}&se=${String(expiry)}&skn=${keyName}`;
+}
+
+/** A broker error as the SDK reports it: ServiceBusError with the SDK's code for the AMQP condition. */
+export function brokerError(condition: string | undefined, description: string | undefined): ServiceBusError {
+  const message = description ?? condition ?? 'The broker closed the link.';
+  switch (condition) {
+    case 'com.microsoft:timeout':
+      return new ServiceBusError(message, 'ServiceTimeout');
+    case 'com.microsoft:session-lock-lost':
+      return new ServiceBusError(message, 'SessionLockLost');
+    case 'com.microsoft:message-lock-lost':
+      return new ServiceBusError(message, 'MessageLockLost');
+    case 'com.microsoft:session-cannot-be-locked':
+      return new ServiceBusError(message, 'SessionCannotBeLocked');
+    case 'amqp:not-found':
+      return new ServiceBusError(message, 'MessagingEntityNotFound');
+    case 'amqp:unauthorized-access':
+      return new ServiceBusError(message, 'UnauthorizedAccess');
+    default:
+      return new ServiceBusError(message, 'ServiceCommunicationProblem');
+  }
+}
+
+interface ErrorShape {
+  condition?: string;
+  description?: string;
+}
+
+export function errorOf(value: unknown): ServiceBusError {
+  const shape = (value ?? {}) as ErrorShape;
+  return brokerError(shape.condition, shape.description);
+}
+
+/** A request-response pair of links ($cbs, <entity>/$management), replies matched by correlation id. */
+class RequestLink {
+  readonly #sender: rhea.Sender;
+  readonly #receiver: rhea.Receiver;
+  readonly #address: string;
+  readonly #pending = new Map<string, { resolve: (m: rhea.Message) => void; reject: (e: unknown) => void }>();
+  readonly opened: Promise<void>;
+
+  constructor(connection: rhea.Connection, address: string) {
+    this.#address = address;
+    this.#receiver = connection.open_receiver({ source: { address }, target: { address }, credit_window: 100 });
+    this.#sender = connection.open_sender({ target: { address }, source: { address } });
+    this.opened = Promise.all([
+      new Promise((resolve) => this.#receiver.once('receiver_open', resolve)),
+      new Promise((resolve) => this.#sender.once('sender_open', resolve)),
+    ]).then(() => undefined);
+    this.#receiver.on('message', (context: rhea.EventContext) => {
+      const id = String(context.message?.correlation_id ?? '');
+      const waiter = this.#pending.get(id);
+      if (waiter === undefined || context.message === undefined) return;
+      this.#pending.delete(id);
+      waiter.resolve(context.message);
+    });
+  }
+
+  async request(message: rhea.Message, timeoutMs: number): Promise<rhea.Message> {
+    await this.opened;
+    const id = randomUUID();
+    return new Promise<rhea.Message>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ServiceBusError(`No reply on ${this.#address} within ${String(timeoutMs)} ms`, 'ServiceTimeout'));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.#sender.send({ ...message, message_id: id, reply_to: this.#address });
+    });
+  }
+
+  failAll(error: unknown): void {
+    for (const waiter of this.#pending.values()) waiter.reject(error);
+    this.#pending.clear();
+  }
+}
+
+function statusOf(reply: rhea.Message): { code: number; condition: string | undefined; description: string | undefined } {
+  const props = reply.application_properties ?? {};
+  const code = Number(props['status-code'] ?? props.statusCode);
+  const condition = props.errorCondition ?? props['error-condition'];
+  const description = props['status-description'] ?? props.statusDescription;
+  return {
+    code,
+    condition: typeof condition === 'string' ? condition : undefined,
+    description: typeof description === 'string' ? description : undefined,
+  };
+}
+
+interface ConnectionState {
+  connection: rhea.Connection;
+  open: Promise<void>;
+  cbs: RequestLink;
+  management: Map<string, RequestLink>;
+  /** Audience → when its token runs out (ms). */
+  claims: Map<string, number>;
+}
+
+/**
+ * One AMQP connection to the emulator, opened on first use and again after it drops; claims (CBS
+ * put-token) per entity on it, renewed before they run out; request links for $management.
+ */
+export class EmulatorConnection {
+  readonly #endpoint: EmulatorEndpoint;
+  readonly #operationTimeoutMs: number;
+  #current: ConnectionState | undefined;
+  readonly #lostListeners = new Set<(connection: rhea.Connection) => void>();
+  #closed = false;
+
+  constructor(endpoint: EmulatorEndpoint, operationTimeoutMs: number) {
+    this.#endpoint = endpoint;
+    this.#operationTimeoutMs = operationTimeoutMs;
+  }
+
+  /** Called with the connection that dropped: every link on it is gone. */
+  onLost(listener: (connection: rhea.Connection) => void): void {
+    this.#lostListeners.add(listener);
+  }
+
+  async #open(): Promise<ConnectionState> {
+    if (this.#closed) throw new ServiceBusError('The client is closed.', 'GeneralError');
+    if (this.#current !== undefined) {
+      await this.#current.open;
+      return this.#current;
+    }
+    const connection = rhea.create_container().connect({
+      host: this.#endpoint.host,
+      port: this.#endpoint.port,
+      reconnect: false,
+      idle_time_out: 60_000,
+    });
+    const open = new Promise<void>((resolve, reject) => {
+      connection.once('connection_open', () => resolve());
+      connection.once('disconnected', (context: rhea.EventContext) =>
+        reject(new ServiceBusError(`Cannot reach the emulator: ${String((context.error as Error | undefined)?.message ?? 'disconnected')}`, 'ServiceCommunicationProblem')),
+      );
+    });
+    const state: ConnectionState = { connection, open, cbs: new RequestLink(connection, '$cbs'), management: new Map<string, RequestLink>(), claims: new Map<string, number>() };
+    this.#current = state;
+    const lost = (): void => {
+      if (this.#current !== state) return;
+      this.#current = undefined;
+      const error = new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem');
+      state.cbs.failAll(error);
+      for (const link of state.management.values()) link.failAll(error);
+      for (const listener of this.#lostListeners) listener(connection);
+    };
+    connection.on('disconnected', lost);
+    connection.on('connection_close', lost);
+    connection.on('connection_error', lost);
+    connection.on('error', () => undefined);
+    try {
+      await open;
+    } catch (error) {
+      lost();
+      connection.close();
+      throw error;
+    }
+    return state;
+  }
+
+  /** The open connection, with a live claim for `entityPath` (the put-token answered). */
+  async connectionFor(entityPath: string): Promise<rhea.Connection> {
+    const state = await this.#open();
+    const audience = `sb://${this.#endpoint.host}/${entityPath}`;
+    const until = state.claims.get(audience) ?? 0;
+    if (until - Date.now() < renewBeforeMs) {
+      const expiry = Math.floor(Date.now() / 1000) + tokenLifetimeS;
+      const reply = await state.cbs.request(
+        {
+          body: sasToken(this.#endpoint, audience, expiry),
+          to: '$cbs',
+          application_properties: { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience },
+        },
+        this.#operationTimeoutMs,
+      );
+      const status = statusOf(reply);
+      if (!(status.code >= 200 && status.code < 300)) throw brokerError(status.condition ?? 'amqp:unauthorized-access', status.description);
+      state.claims.set(audience, expiry * 1000);
+    }
+    return state.connection;
+  }
+
+  /** A $management request on `entityPath`; the reply's body when its status is 2xx, else the broker's error. */
+  async manage(entityPath: string, operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const connection = await this.connectionFor(entityPath);
+    const state = this.#current;
+    if (state === undefined || state.connection !== connection) throw new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem');
+    const address = `${entityPath}/$management`;
+    let link = state.management.get(address);
+    if (link === undefined) {
+      link = new RequestLink(connection, address);
+      state.management.set(address, link);
+    }
+    const reply = await link.request({ body, application_properties: { operation } }, this.#operationTimeoutMs);
+    const status = statusOf(reply);
+    if (!(status.code >= 200 && status.code < 300)) throw brokerError(status.condition, status.description);
+    return (reply.body ?? {}) as Record<string, unknown>;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const state = this.#current;
+    this.#current = undefined;
+    if (state === undefined) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      state.connection.once('connection_close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      state.connection.close();
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import * as rhea from 'rhea';
+
+/** The SDK shows a delivery tag as a GUID with .NET's byte order for the first three groups. */
+function lockTokenOf(tag: unknown): string | undefined {
+  const bytes = typeof tag === 'string' ? Buffer.from(tag) : Buffer.isBuffer(tag) ? tag : undefined;
+  if (bytes?.length !== 16) return undefined;
+  const swapped = Buffer.from([bytes[3] ?? 0, bytes[2] ?? 0, bytes[1] ?? 0, bytes[0] ?? 0, bytes[5] ?? 0, bytes[4] ?? 0, bytes[7] ?? 0, bytes[6] ?? 0, ...bytes.subarray(8, 16)]);
+  return rhea.uuid_to_string(swapped);
+}
+
+/** Body sections as rhea decodes them: data (0x75) → Buffer, amqp-value (0x77) → value, sequence (0x76) → list. */
+function bodyOf(body: unknown): unknown {
+  if (body !== null && typeof body === 'object' && 'typecode' in body && 'content' in body) return body.content;
+  return body;
+}
+
+function dateOf(value: unknown): Date | undefined {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number') return new Date(value);
+  return undefined;
+}
+
+/** AMQP longs: rhea gives a number when it fits, the SDK a Long; metadata.ts reads either through toString(). */
+function longOf(value: unknown): ServiceBusReceivedMessage['sequenceNumber'] {
+  if (value === undefined || value === null) return undefined;
+  return value as ServiceBusReceivedMessage['sequenceNumber'];
+}
+
+/** core-amqp's Constants.maxDurationValue: TimeSpan.MaxValue in ms. */
+const maxDurationMs = 922337203685477;
+
+/** The ServiceBusReceivedMessage fields the trigger is built from, from a peek-locked rhea delivery. */
+export function receivedMessageOf(message: rhea.Message, delivery: rhea.Delivery): ServiceBusReceivedMessage {
+  const annotations = (message.message_annotations ?? {}) as Record<string, unknown>;
+  const header = message as unknown as { delivery_count?: number; ttl?: number };
+  const enqueued = dateOf(annotations['x-opt-enqueued-time']);
+  // As the SDK: no ttl means the longest TimeSpan, and the expiry is capped there.
+  const ttl = typeof header.ttl === 'number' ? header.ttl : maxDurationMs;
+  const received = {
+    body: bodyOf(message.body),
+    messageId: message.message_id,
+    contentType: message.content_type,
+    correlationId: message.correlation_id,
+    subject: message.subject,
+    to: message.to,
+    replyTo: message.reply_to,
+    replyToSessionId: message.reply_to_group_id,
+    sessionId: message.group_id,
+    timeToLive: typeof header.ttl === 'number' ? header.ttl : undefined,
+    applicationProperties: message.application_properties,
+    partitionKey: annotations['x-opt-partition-key'],
+    deadLetterSource: annotations['x-opt-deadletter-source'],
+    sequenceNumber: longOf(annotations['x-opt-sequence-number']),
+    enqueuedTimeUtc: enqueued,
+    lockedUntilUtc: dateOf(annotations['x-opt-locked-until']),
+    expiresAtUtc: enqueued === undefined ? undefined : new Date(Math.min(enqueued.getTime() + ttl, maxDurationMs)),
+    // The SDK passes the header's count through (attempts before this one); metadata.ts maps it as it does the SDK's.
+    deliveryCount: header.delivery_count,
+    lockToken: lockTokenOf(delivery.tag),
+    state: 'active',
+    _rawAmqpMessage: message,
+  };
+  return received as unknown as ServiceBusReceivedMessage;
+}

@@ -1,0 +1,230 @@
+import { ServiceBusError, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import * as rhea from 'rhea';
+import { errorOf, type EmulatorConnection } from './connection';
+import { receivedMessageOf } from './receivedMessage';
+
+const sessionFilter = 'com.microsoft:session-filter';
+
+/** What SessionPump needs from a session receiver: the SDK's ServiceBusSessionReceiver has it too. */
+export interface SessionReceiverLike {
+  readonly sessionId: string;
+  receiveMessages(maxMessageCount: number, options: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]>;
+  completeMessage(message: ServiceBusReceivedMessage): Promise<void>;
+  abandonMessage(message: ServiceBusReceivedMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** .NET ticks (AMQP long, `com.microsoft:locked-until-utc`) → ms since the epoch. */
+function ticksToMs(value: unknown): number | undefined {
+  let ticks: bigint | undefined;
+  if (typeof value === 'number') ticks = BigInt(Math.trunc(value));
+  else if (Buffer.isBuffer(value) && value.length === 8) ticks = value.readBigInt64BE(0);
+  if (ticks === undefined) return undefined;
+  return Number((ticks - 621_355_968_000_000_000n) / 10_000n);
+}
+
+interface PendingReceive {
+  max: number;
+  messages: ServiceBusReceivedMessage[];
+  resolve: (messages: ServiceBusReceivedMessage[]) => void;
+  reject: (error: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A session receiver straight on rhea, with the extension's processor semantics: credit only while a
+ * receive waits (prefetch 0), a message that arrives after the wait is released (not a delivery
+ * attempt), complete/abandon wait for the broker's settlement, the session lock renewed on
+ * $management at half its remaining time up to maxAutoLockRenewalDuration, broker errors mapped to
+ * the SDK's codes.
+ */
+export class EmulatorSessionReceiver implements SessionReceiverLike {
+  readonly sessionId: string;
+  readonly #entityPath: string;
+  readonly #connection: EmulatorConnection;
+  readonly #session: rhea.Session;
+  readonly #link: rhea.Receiver;
+  readonly #deliveries = new WeakMap<ServiceBusReceivedMessage, rhea.Delivery>();
+  readonly #settling = new Map<rhea.Delivery, { resolve: () => void; reject: (error: unknown) => void }>();
+  #pending: PendingReceive | undefined;
+  #lost: ServiceBusError | undefined;
+  #closing: Promise<void> | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  /** Credit granted and not yet used by a delivery. */
+  #credit = 0;
+
+  private constructor(
+    connection: EmulatorConnection,
+    entityPath: string,
+    session: rhea.Session,
+    link: rhea.Receiver,
+    sessionId: string,
+  ) {
+    this.#connection = connection;
+    this.#entityPath = entityPath;
+    this.#session = session;
+    this.#link = link;
+    this.sessionId = sessionId;
+  }
+
+  /** Attaches with the session filter left open: the broker locks the next session with messages. */
+  static async acceptNext(
+    connection: EmulatorConnection,
+    entityPath: string,
+    options: { timeoutMs: number; maxAutoLockRenewalDurationMs: number },
+  ): Promise<EmulatorSessionReceiver> {
+    const amqp = await connection.connectionFor(entityPath);
+    const session = amqp.create_session();
+    session.begin();
+    const link = session.attach_receiver({
+      source: { address: entityPath, filter: { [sessionFilter]: null } },
+      credit_window: 0,
+      autoaccept: false,
+      rcv_settle_mode: 1,
+      properties: { 'com.microsoft:timeout': rhea.types.wrap_uint(options.timeoutMs) },
+    } as rhea.ReceiverOptions);
+    const sessionId = await new Promise<string>((resolve, reject) => {
+      const fail = (error: unknown): void => {
+        session.close();
+        reject(error);
+      };
+      link.once('receiver_open', () => {
+        const id = (link.source as { filter?: Record<string, unknown> } | null | undefined)?.filter?.[sessionFilter];
+        // A refused attach has no source: the detach with the reason follows.
+        if (typeof id === 'string') resolve(id);
+      });
+      link.once('receiver_close', () => fail(errorOf(link.error)));
+      amqp.once('disconnected', () => fail(new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem')));
+    });
+    link.removeAllListeners('receiver_close');
+    const receiver = new EmulatorSessionReceiver(connection, entityPath, session, link, sessionId);
+    receiver.#listen(amqp, options.maxAutoLockRenewalDurationMs);
+    return receiver;
+  }
+
+  #listen(amqp: rhea.Connection, maxRenewalMs: number): void {
+    this.#link.on('message', (context: rhea.EventContext) => {
+      const { delivery, message } = context;
+      if (delivery === undefined || message === undefined) return;
+      this.#credit = Math.max(0, this.#credit - 1);
+      const pending = this.#pending;
+      if (pending === undefined || this.#lost !== undefined) {
+        delivery.release();
+        return;
+      }
+      const received = receivedMessageOf(message, delivery);
+      this.#deliveries.set(received, delivery);
+      pending.messages.push(received);
+      if (pending.messages.length >= pending.max) this.#finishReceive();
+    });
+    this.#link.on('settled', (context: rhea.EventContext) => {
+      const delivery = context.delivery;
+      if (delivery === undefined) return;
+      const waiter = this.#settling.get(delivery);
+      if (waiter === undefined) return;
+      this.#settling.delete(delivery);
+      const state = delivery.remote_state as { error?: unknown; constructor?: { name?: string } } | undefined;
+      const error = (state as { error?: unknown } | undefined)?.error;
+      if (error !== undefined && error !== null) waiter.reject(errorOf(error));
+      else waiter.resolve();
+    });
+    this.#link.on('receiver_close', () => this.#lose(errorOf(this.#link.error ?? { condition: 'com.microsoft:session-lock-lost', description: `The link for session ${this.sessionId} was closed.` })));
+    amqp.once('disconnected', () => this.#lose(new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem')));
+    const lockedUntil = ticksToMs((this.#link.properties as Record<string, unknown> | undefined)?.['com.microsoft:locked-until-utc']);
+    this.#scheduleRenewal(lockedUntil, Date.now() + maxRenewalMs);
+  }
+
+  #scheduleRenewal(lockedUntil: number | undefined, renewUntil: number): void {
+    if (lockedUntil === undefined || this.#lost !== undefined || this.#closing !== undefined) return;
+    const now = Date.now();
+    if (now >= renewUntil) return;
+    const delay = Math.max(1_000, Math.min((lockedUntil - now) / 2, renewUntil - now));
+    this.#renewTimer = setTimeout(() => {
+      this.#connection
+        .manage(this.#entityPath, 'com.microsoft:renew-session-lock', { 'session-id': this.sessionId })
+        .then((body) => {
+          const expiration = body.expiration;
+          this.#scheduleRenewal(expiration instanceof Date ? expiration.getTime() : undefined, renewUntil);
+        })
+        .catch((error: unknown) => {
+          if (this.#closing === undefined) this.#lose(error instanceof ServiceBusError ? error : errorOf(error));
+        });
+    }, delay);
+    this.#renewTimer.unref();
+  }
+
+  #lose(error: ServiceBusError): void {
+    if (this.#lost !== undefined) return;
+    this.#lost = error;
+    clearTimeout(this.#renewTimer);
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    for (const waiter of this.#settling.values()) waiter.reject(error);
+    this.#settling.clear();
+  }
+
+  #finishReceive(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    this.#pending = undefined;
+    clearTimeout(pending.timer);
+    pending.resolve(pending.messages);
+  }
+
+  receiveMessages(maxMessageCount: number, { maxWaitTimeInMs }: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]> {
+    if (this.#lost !== undefined) return Promise.reject(this.#lost);
+    if (this.#pending !== undefined) return Promise.reject(new Error('A receive is already waiting on this session.'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.#finishReceive(), maxWaitTimeInMs);
+      this.#pending = { max: maxMessageCount, messages: [], resolve, reject, timer };
+      // Credit for what is still wanted; credit left over from an earlier wait counts.
+      const want = maxMessageCount - this.#credit;
+      if (want > 0) {
+        this.#credit += want;
+        this.#link.add_credit(want);
+      }
+    });
+  }
+
+  #settle(message: ServiceBusReceivedMessage, outcome: 'accept' | 'abandon'): Promise<void> {
+    if (this.#lost !== undefined) return Promise.reject(this.#lost);
+    const delivery = this.#deliveries.get(message);
+    if (delivery === undefined) return Promise.reject(new Error('The message was not received by this session receiver.'));
+    return new Promise((resolve, reject) => {
+      this.#settling.set(delivery, { resolve, reject });
+      if (outcome === 'accept') delivery.accept();
+      else delivery.modified({ delivery_failed: true, undeliverable_here: false });
+    });
+  }
+
+  completeMessage(message: ServiceBusReceivedMessage): Promise<void> {
+    return this.#settle(message, 'accept');
+  }
+
+  abandonMessage(message: ServiceBusReceivedMessage): Promise<void> {
+    return this.#settle(message, 'abandon');
+  }
+
+  /** Detach and end: the broker unlocks the session; a delivery still unsettled goes back to it. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      clearTimeout(this.#renewTimer);
+      this.#lose(new ServiceBusError(`The receiver for session ${this.sessionId} is closed.`, 'SessionLockLost'));
+      if (this.#session.is_closed()) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(resolve, 5_000);
+      this.#session.once('session_close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.#session.close();
+    });
+    return this.#closing;
+  }
+}
