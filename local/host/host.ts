@@ -131,6 +131,14 @@ function httpStatusOf(returnValue: unknown): string {
   return String(http.statusCode);
 }
 
+/** CONVOY_SESSION_RECEIVER: how session triggers receive from the emulator (rhea by default; sdk as before). */
+function sessionReceiver(): 'rhea' | 'sdk' {
+  const value = process.env.CONVOY_SESSION_RECEIVER?.trim().toLowerCase() ?? 'rhea';
+  if (value === '' || value === 'rhea') return 'rhea';
+  if (value === 'sdk') return 'sdk';
+  throw new Error(`CONVOY_SESSION_RECEIVER must be "rhea" or "sdk", got "${value}".`);
+}
+
 async function closeClient(client: ServiceBusClient, log: (line: string) => void): Promise<void> {
   try {
     await client.close();
@@ -271,7 +279,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       };
       const pumpOptions: PumpOptions = { client, target, options: config.serviceBus, dispatch, stats: sbStats, log };
       const endpoint =
-        sessions && resolvedConnection.kind === 'connectionString' && process.env.CONVOY_SESSION_RECEIVER !== 'sdk'
+        sessions && resolvedConnection.kind === 'connectionString' && sessionReceiver() === 'rhea'
           ? emulatorEndpointOf(resolvedConnection.connectionString)
           : undefined;
       if (endpoint !== undefined && resolvedConnection.kind === 'connectionString') {
@@ -282,7 +290,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           emulatorConnections.set(resolvedConnection.connectionString, connection);
         }
         const emulator = connection;
-        const acceptOptions = { timeoutMs, maxAutoLockRenewalDurationMs: config.serviceBus.maxAutoLockRenewalDurationMs };
+        const acceptOptions = {
+          timeoutMs,
+          maxAutoLockRenewalDurationMs: config.serviceBus.maxAutoLockRenewalDurationMs,
+        };
         pumpOptions.acceptSession = () => EmulatorSessionReceiver.acceptNext(emulator, target.entity, acceptOptions);
       }
       const pump: Pump = sessions ? new SessionPump(pumpOptions) : new QueuePump(pumpOptions);

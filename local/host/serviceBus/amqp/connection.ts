@@ -32,7 +32,9 @@ const renewBeforeMs = 15 * 60_000;
 
 function sasToken({ keyName, key }: EmulatorEndpoint, audience: string, expiry: number): string {
   const resource = encodeURIComponent(audience);
-  const signature = createHmac('sha256', key).update(`${resource}\n${String(expiry)}`).digest('base64');
+  const signature = createHmac('sha256', key)
+    .update(`${resource}\n${String(expiry)}`)
+    .digest('base64');
   return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(signature)}&se=${String(expiry)}&skn=${keyName}`;
 }
 
@@ -57,6 +59,10 @@ export function brokerError(condition: string | undefined, description: string |
   }
 }
 
+export function connectionLost(): ServiceBusError {
+  return new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem');
+}
+
 interface ErrorShape {
   condition?: string;
   description?: string;
@@ -72,7 +78,7 @@ class RequestLink {
   readonly #sender: rhea.Sender;
   readonly #receiver: rhea.Receiver;
   readonly #address: string;
-  readonly #pending = new Map<string, { resolve: (m: rhea.Message) => void; reject: (e: unknown) => void }>();
+  readonly #pending = new Map<string, { resolve: (m: rhea.Message) => void; reject: (e: Error) => void }>();
   readonly opened: Promise<void>;
 
   constructor(connection: rhea.Connection, address: string) {
@@ -114,14 +120,18 @@ class RequestLink {
     });
   }
 
-  failAll(error: unknown): void {
+  failAll(error: Error): void {
     for (const waiter of this.#pending.values()) waiter.reject(error);
     this.#pending.clear();
   }
 }
 
-function statusOf(reply: rhea.Message): { code: number; condition: string | undefined; description: string | undefined } {
-  const props = reply.application_properties ?? {};
+function statusOf(reply: rhea.Message): {
+  code: number;
+  condition: string | undefined;
+  description: string | undefined;
+} {
+  const props: Record<string, unknown> = reply.application_properties ?? {};
   const code = Number(props['status-code'] ?? props.statusCode);
   const condition = props.errorCondition ?? props['error-condition'];
   const description = props['status-description'] ?? props.statusDescription;
@@ -149,7 +159,8 @@ export class EmulatorConnection {
   readonly #endpoint: EmulatorEndpoint;
   readonly #operationTimeoutMs: number;
   #current: ConnectionState | undefined;
-  readonly #lostListeners = new Set<(connection: rhea.Connection) => void>();
+  /** Called once when the connection they use drops: every link on it is gone. */
+  readonly #watchers = new Map<rhea.Connection, Set<(error: ServiceBusError) => void>>();
   #closed = false;
 
   constructor(endpoint: EmulatorEndpoint, operationTimeoutMs: number) {
@@ -157,9 +168,21 @@ export class EmulatorConnection {
     this.#operationTimeoutMs = operationTimeoutMs;
   }
 
-  /** Called with the connection that dropped: every link on it is gone. */
-  onLost(listener: (connection: rhea.Connection) => void): void {
-    this.#lostListeners.add(listener);
+  /** Calls `onLost` if `connection` drops; the returned function stops watching. */
+  watch(connection: rhea.Connection, onLost: (error: ServiceBusError) => void): () => void {
+    const state = this.#current;
+    if (state?.connection !== connection) {
+      onLost(connectionLost());
+      return () => undefined;
+    }
+    let watchers = this.#watchers.get(connection);
+    if (watchers === undefined) {
+      watchers = new Set();
+      this.#watchers.set(connection, watchers);
+    }
+    const set = watchers;
+    set.add(onLost);
+    return () => set.delete(onLost);
   }
 
   async #open(): Promise<ConnectionState> {
@@ -175,20 +198,35 @@ export class EmulatorConnection {
       idle_time_out: 60_000,
     });
     const open = new Promise<void>((resolve, reject) => {
-      connection.once('connection_open', () => resolve());
-      connection.once('disconnected', (context: rhea.EventContext) =>
-        reject(new ServiceBusError(`Cannot reach the emulator: ${String((context.error as Error | undefined)?.message ?? 'disconnected')}`, 'ServiceCommunicationProblem')),
-      );
+      connection.once('connection_open', () => {
+        resolve();
+      });
+      connection.once('disconnected', (context: rhea.EventContext) => {
+        reject(
+          new ServiceBusError(
+            `Cannot reach the emulator: ${context.error instanceof Error ? context.error.message : 'disconnected'}`,
+            'ServiceCommunicationProblem',
+          ),
+        );
+      });
     });
-    const state: ConnectionState = { connection, open, cbs: new RequestLink(connection, '$cbs'), management: new Map<string, RequestLink>(), claims: new Map<string, number>() };
+    const state: ConnectionState = {
+      connection,
+      open,
+      cbs: new RequestLink(connection, '$cbs'),
+      management: new Map<string, RequestLink>(),
+      claims: new Map<string, number>(),
+    };
     this.#current = state;
     const lost = (): void => {
       if (this.#current !== state) return;
       this.#current = undefined;
-      const error = new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem');
+      const error = connectionLost();
       state.cbs.failAll(error);
       for (const link of state.management.values()) link.failAll(error);
-      for (const listener of this.#lostListeners) listener(connection);
+      const watchers = this.#watchers.get(connection);
+      this.#watchers.delete(connection);
+      for (const onLost of watchers ?? []) onLost(error);
     };
     connection.on('disconnected', lost);
     connection.on('connection_close', lost);
@@ -220,7 +258,8 @@ export class EmulatorConnection {
         this.#operationTimeoutMs,
       );
       const status = statusOf(reply);
-      if (!(status.code >= 200 && status.code < 300)) throw brokerError(status.condition ?? 'amqp:unauthorized-access', status.description);
+      if (!(status.code >= 200 && status.code < 300))
+        throw brokerError(status.condition ?? 'amqp:unauthorized-access', status.description);
       state.claims.set(audience, expiry * 1000);
     }
     return state.connection;
@@ -230,7 +269,7 @@ export class EmulatorConnection {
   async manage(entityPath: string, operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const connection = await this.connectionFor(entityPath);
     const state = this.#current;
-    if (state === undefined || state.connection !== connection) throw new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem');
+    if (state?.connection !== connection) throw connectionLost();
     const address = `${entityPath}/$management`;
     let link = state.management.get(address);
     if (link === undefined) {

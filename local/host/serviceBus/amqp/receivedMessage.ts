@@ -5,7 +5,17 @@ import * as rhea from 'rhea';
 function lockTokenOf(tag: unknown): string | undefined {
   const bytes = typeof tag === 'string' ? Buffer.from(tag) : Buffer.isBuffer(tag) ? tag : undefined;
   if (bytes?.length !== 16) return undefined;
-  const swapped = Buffer.from([bytes[3] ?? 0, bytes[2] ?? 0, bytes[1] ?? 0, bytes[0] ?? 0, bytes[5] ?? 0, bytes[4] ?? 0, bytes[7] ?? 0, bytes[6] ?? 0, ...bytes.subarray(8, 16)]);
+  const swapped = Buffer.from([
+    bytes[3] ?? 0,
+    bytes[2] ?? 0,
+    bytes[1] ?? 0,
+    bytes[0] ?? 0,
+    bytes[5] ?? 0,
+    bytes[4] ?? 0,
+    bytes[7] ?? 0,
+    bytes[6] ?? 0,
+    ...bytes.subarray(8, 16),
+  ]);
   return rhea.uuid_to_string(swapped);
 }
 

@@ -50,6 +50,8 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   #lost: ServiceBusError | undefined;
   #closing: Promise<void> | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
+  #unwatch: () => void = () => undefined;
+  #connectionGone = false;
   /** Credit granted and not yet used by a delivery. */
   #credit = 0;
 
@@ -82,27 +84,49 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       autoaccept: false,
       rcv_settle_mode: 1,
       properties: { 'com.microsoft:timeout': rhea.types.wrap_uint(options.timeoutMs) },
-    } as rhea.ReceiverOptions);
+    });
+    let unwatch: () => void = () => undefined;
     const sessionId = await new Promise<string>((resolve, reject) => {
-      const fail = (error: unknown): void => {
+      // The broker answers within timeoutMs (refusing with com.microsoft:timeout); this covers one that does not.
+      const timer = setTimeout(() => {
+        fail(
+          new ServiceBusError(
+            `No answer to the session accept on ${entityPath} within ${String(options.timeoutMs)} ms.`,
+            'ServiceTimeout',
+          ),
+        );
+      }, options.timeoutMs + 2_000);
+      function fail(error: unknown): void {
+        clearTimeout(timer);
+        unwatch();
+        link.removeAllListeners();
         session.close();
-        reject(error);
-      };
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
       link.once('receiver_open', () => {
         const id = (link.source as { filter?: Record<string, unknown> } | null | undefined)?.filter?.[sessionFilter];
         // A refused attach has no source: the detach with the reason follows.
-        if (typeof id === 'string') resolve(id);
+        if (typeof id !== 'string') return;
+        clearTimeout(timer);
+        resolve(id);
       });
-      link.once('receiver_close', () => fail(errorOf(link.error)));
-      amqp.once('disconnected', () => fail(new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem')));
+      link.once('receiver_close', () => {
+        fail(errorOf(link.error));
+      });
+      unwatch = connection.watch(amqp, fail);
     });
     link.removeAllListeners('receiver_close');
     const receiver = new EmulatorSessionReceiver(connection, entityPath, session, link, sessionId);
-    receiver.#listen(amqp, options.maxAutoLockRenewalDurationMs);
+    unwatch();
+    receiver.#unwatch = connection.watch(amqp, (error) => {
+      receiver.#connectionGone = true;
+      receiver.#lose(error);
+    });
+    receiver.#listen(options.maxAutoLockRenewalDurationMs);
     return receiver;
   }
 
-  #listen(amqp: rhea.Connection, maxRenewalMs: number): void {
+  #listen(maxRenewalMs: number): void {
     this.#link.on('message', (context: rhea.EventContext) => {
       const { delivery, message } = context;
       if (delivery === undefined || message === undefined) return;
@@ -123,14 +147,24 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       const waiter = this.#settling.get(delivery);
       if (waiter === undefined) return;
       this.#settling.delete(delivery);
-      const state = delivery.remote_state as { error?: unknown; constructor?: { name?: string } } | undefined;
-      const error = (state as { error?: unknown } | undefined)?.error;
+      // The broker's outcome: accepted/modified, or rejected with the reason (a lock that is gone).
+      const error = (delivery.remote_state as { error?: unknown } | undefined)?.error;
       if (error !== undefined && error !== null) waiter.reject(errorOf(error));
       else waiter.resolve();
     });
-    this.#link.on('receiver_close', () => this.#lose(errorOf(this.#link.error ?? { condition: 'com.microsoft:session-lock-lost', description: `The link for session ${this.sessionId} was closed.` })));
-    amqp.once('disconnected', () => this.#lose(new ServiceBusError('The connection to the emulator was lost.', 'ServiceCommunicationProblem')));
-    const lockedUntil = ticksToMs((this.#link.properties as Record<string, unknown> | undefined)?.['com.microsoft:locked-until-utc']);
+    this.#link.on('receiver_close', () => {
+      this.#lose(
+        errorOf(
+          this.#link.error ?? {
+            condition: 'com.microsoft:session-lock-lost',
+            description: `The link for session ${this.sessionId} was closed.`,
+          },
+        ),
+      );
+    });
+    const lockedUntil = ticksToMs(
+      (this.#link.properties as Record<string, unknown> | undefined)?.['com.microsoft:locked-until-utc'],
+    );
     this.#scheduleRenewal(lockedUntil, Date.now() + maxRenewalMs);
   }
 
@@ -175,11 +209,16 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     pending.resolve(pending.messages);
   }
 
-  receiveMessages(maxMessageCount: number, { maxWaitTimeInMs }: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]> {
+  receiveMessages(
+    maxMessageCount: number,
+    { maxWaitTimeInMs }: { maxWaitTimeInMs: number },
+  ): Promise<ServiceBusReceivedMessage[]> {
     if (this.#lost !== undefined) return Promise.reject(this.#lost);
     if (this.#pending !== undefined) return Promise.reject(new Error('A receive is already waiting on this session.'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#finishReceive(), maxWaitTimeInMs);
+      const timer = setTimeout(() => {
+        this.#finishReceive();
+      }, maxWaitTimeInMs);
       this.#pending = { max: maxMessageCount, messages: [], resolve, reject, timer };
       // Credit for what is still wanted; credit left over from an earlier wait counts.
       const want = maxMessageCount - this.#credit;
@@ -193,7 +232,8 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   #settle(message: ServiceBusReceivedMessage, outcome: 'accept' | 'abandon'): Promise<void> {
     if (this.#lost !== undefined) return Promise.reject(this.#lost);
     const delivery = this.#deliveries.get(message);
-    if (delivery === undefined) return Promise.reject(new Error('The message was not received by this session receiver.'));
+    if (delivery === undefined)
+      return Promise.reject(new Error('The message was not received by this session receiver.'));
     return new Promise((resolve, reject) => {
       this.#settling.set(delivery, { resolve, reject });
       if (outcome === 'accept') delivery.accept();
@@ -213,8 +253,9 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       clearTimeout(this.#renewTimer);
+      this.#unwatch();
       this.#lose(new ServiceBusError(`The receiver for session ${this.sessionId} is closed.`, 'SessionLockLost'));
-      if (this.#session.is_closed()) {
+      if (this.#connectionGone || this.#session.is_closed()) {
         resolve();
         return;
       }
