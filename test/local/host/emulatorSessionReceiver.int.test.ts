@@ -106,6 +106,25 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     await viaSdk.close();
   });
 
+  it('a batch receive (prefetch) hands over what arrived without waiting out its timeout', async () => {
+    await client.createSender(queue).sendMessages([
+      { sessionId: 'batch-1', messageId: 'batch-1:1', body: 'a' },
+      { sessionId: 'batch-1', messageId: 'batch-1:2', body: 'b' },
+    ]);
+    const receiver = await EmulatorSessionReceiver.acceptNext(connection, queue, acceptOptions);
+    const started = Date.now();
+    const batch = await receiver.receiveMessages(10, { maxWaitTimeInMs: 20_000 });
+    assert.ok(Date.now() - started < 5_000, `took ${String(Date.now() - started)} ms`);
+    // Both, or the first if the second came in a later read: the rest follows in order.
+    while (batch.length < 2) batch.push(...(await receiver.receiveMessages(10, { maxWaitTimeInMs: 5_000 })));
+    assert.deepEqual(
+      batch.map((m) => m.messageId),
+      ['batch-1:1', 'batch-1:2'],
+    );
+    for (const message of batch) await receiver.completeMessage(message);
+    await receiver.close();
+  });
+
   it('maps the broker: no free session → ServiceTimeout, a missing queue → MessagingEntityNotFound, a late complete → lock lost', async () => {
     await assert.rejects(
       EmulatorSessionReceiver.acceptNext(connection, queue, { ...acceptOptions, timeoutMs: 300 }),

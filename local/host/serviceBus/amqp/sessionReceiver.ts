@@ -28,7 +28,7 @@ interface PendingReceive {
   messages: ServiceBusReceivedMessage[];
   resolve: (messages: ServiceBusReceivedMessage[]) => void;
   reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -140,6 +140,11 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       this.#deliveries.set(received, delivery);
       pending.messages.push(received);
       if (pending.messages.length >= pending.max) this.#finishReceive();
+      // Asked for a batch (prefetch): hand over what this read brought instead of waiting out the timeout.
+      else if (pending.messages.length === 1)
+        setImmediate(() => {
+          this.#finishReceive(pending);
+        });
     });
     this.#link.on('settled', (context: rhea.EventContext) => {
       const delivery = context.delivery;
@@ -201,9 +206,10 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     this.#settling.clear();
   }
 
-  #finishReceive(): void {
+  /** Resolves the waiting receive (only `expected`, when given: a later wait is not ended by an old timer). */
+  #finishReceive(expected?: PendingReceive): void {
     const pending = this.#pending;
-    if (pending === undefined) return;
+    if (pending === undefined || (expected !== undefined && pending !== expected)) return;
     this.#pending = undefined;
     clearTimeout(pending.timer);
     pending.resolve(pending.messages);
@@ -216,10 +222,11 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     if (this.#lost !== undefined) return Promise.reject(this.#lost);
     if (this.#pending !== undefined) return Promise.reject(new Error('A receive is already waiting on this session.'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#finishReceive();
+      const pending: PendingReceive = { max: maxMessageCount, messages: [], resolve, reject, timer: undefined };
+      pending.timer = setTimeout(() => {
+        this.#finishReceive(pending);
       }, maxWaitTimeInMs);
-      this.#pending = { max: maxMessageCount, messages: [], resolve, reject, timer };
+      this.#pending = pending;
       // Credit for what is still wanted; credit left over from an earlier wait counts.
       const want = maxMessageCount - this.#credit;
       if (want > 0) {
