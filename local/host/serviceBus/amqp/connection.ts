@@ -195,7 +195,6 @@ export class EmulatorConnection {
       host: this.#endpoint.host,
       port: this.#endpoint.port,
       reconnect: false,
-      idle_time_out: 60_000,
     });
     const open = new Promise<void>((resolve, reject) => {
       connection.once('connection_open', () => {
@@ -221,6 +220,8 @@ export class EmulatorConnection {
     const lost = (): void => {
       if (this.#current !== state) return;
       this.#current = undefined;
+      // Answer the broker's close (amqp:connection:forced when the emulator stops) and let the socket go.
+      if (!connection.is_closed()) connection.close();
       const error = connectionLost();
       state.cbs.failAll(error);
       for (const link of state.management.values()) link.failAll(error);
