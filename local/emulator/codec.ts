@@ -1,4 +1,5 @@
 import * as rhea from 'rhea';
+import { reorderGuidBytes } from '../guidOrder';
 import {
   readProperties,
   readScalarMap,
@@ -502,21 +503,6 @@ export function ticksLong(ms: number): unknown {
   const bytes = Buffer.alloc(8);
   bytes.writeBigInt64BE(ticks);
   return codec.wrap_long(bytes);
-}
-
-/** Swaps the first three GUID groups: .NET byte order <-> RFC 4122 order (an involution). */
-export function reorderGuidBytes(bytes: Buffer): Buffer {
-  return Buffer.from([
-    bytes[3] ?? 0,
-    bytes[2] ?? 0,
-    bytes[1] ?? 0,
-    bytes[0] ?? 0,
-    bytes[5] ?? 0,
-    bytes[4] ?? 0,
-    bytes[7] ?? 0,
-    bytes[6] ?? 0,
-    ...bytes.subarray(8, 16),
-  ]);
 }
 
 export function uuidToString(bytes: Buffer): string {

@@ -8,57 +8,32 @@
  * No lock renewal (a bench burst is shorter than the lock) and no reconnects: it measures what a
  * leaner receive path in Node could reach on the same emulator, not a client to run.
  */
-import { createHmac } from 'node:crypto';
 import * as rhea from 'rhea';
+import { emulatorEndpointOf, sasToken, type EmulatorEndpoint } from '../../../local/host/serviceBus/amqp/connection';
 import { tuneClientSocketsForAmqp } from '../../../local/host/serviceBus/clientSockets';
 import { DrainTally, readDrainSpec, requireSimpleSessionSettings, type DrainSpec } from './drainTally';
 
 const sessionFilter = 'com.microsoft:session-filter';
 const timeoutCondition = 'com.microsoft:timeout';
 
-interface Endpoint {
-  host: string;
-  port: number;
-  keyName: string;
-  key: string;
-}
-
-function endpointOf(connectionString: string): Endpoint {
-  const parts = new Map<string, string>();
-  for (const part of connectionString.split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0) parts.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
-  }
-  const endpoint = parts.get('endpoint');
-  const keyName = parts.get('sharedaccesskeyname');
-  const key = parts.get('sharedaccesskey');
-  if (endpoint === undefined || keyName === undefined || key === undefined)
-    throw new Error('The connection string needs Endpoint, SharedAccessKeyName and SharedAccessKey.');
-  const url = new URL(endpoint.replace(/^sb:/i, 'amqp:'));
-  return { host: url.hostname, port: url.port === '' ? 5672 : Number(url.port), keyName, key };
-}
-
-/** A Service Bus SAS token for `audience`, valid for an hour. */
-function sasToken({ keyName, key }: Endpoint, audience: string): string {
-  const expiry = Math.floor(Date.now() / 1000) + 3600;
-  const resource = encodeURIComponent(audience);
-  const signature = createHmac('sha256', key)
-    .update(`${resource}\n${String(expiry)}`)
-    .digest('base64');
-  return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(signature)}&se=${String(expiry)}&skn=${keyName}`;
+function endpointOf(connectionString: string): EmulatorEndpoint {
+  const endpoint = emulatorEndpointOf(connectionString);
+  if (endpoint === undefined)
+    throw new Error('The connection string must name the emulator (UseDevelopmentEmulator=true).');
+  return endpoint;
 }
 
 function once<T>(emitter: rhea.Connection | rhea.Receiver, event: string): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve));
 }
 
-async function putToken(connection: rhea.Connection, endpoint: Endpoint, audience: string): Promise<void> {
+async function putToken(connection: rhea.Connection, endpoint: EmulatorEndpoint, audience: string): Promise<void> {
   const replies = connection.open_receiver({ source: { address: '$cbs' }, credit_window: 1 });
   const requests = connection.open_sender({ target: { address: '$cbs' } });
   await once(replies, 'receiver_open');
   const reply = once<rhea.EventContext>(replies, 'message');
   requests.send({
-    body: sasToken(endpoint, audience),
+    body: sasToken(endpoint, audience, Math.floor(Date.now() / 1000) + 3600),
     message_id: 'put-token-1',
     reply_to: '$cbs',
     to: '$cbs',

@@ -30,7 +30,8 @@ const tokenLifetimeS = 3600;
 /** Put a new token once less than this is left of the last one, as the SDK renews at 45 of 60 minutes. */
 const renewBeforeMs = 15 * 60_000;
 
-function sasToken({ keyName, key }: EmulatorEndpoint, audience: string, expiry: number): string {
+/** A Service Bus SAS token for `audience`, valid until `expiry` (seconds since the epoch). */
+export function sasToken({ keyName, key }: EmulatorEndpoint, audience: string, expiry: number): string {
   const resource = encodeURIComponent(audience);
   const signature = createHmac('sha256', key)
     .update(`${resource}\n${String(expiry)}`)

@@ -1,22 +1,11 @@
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
+import { reorderGuidBytes } from '../../../guidOrder';
 
-/** The SDK shows a delivery tag as a GUID with .NET's byte order for the first three groups. */
+/** The lock token the SDK shows for a delivery tag. */
 function lockTokenOf(tag: unknown): string | undefined {
   const bytes = typeof tag === 'string' ? Buffer.from(tag) : Buffer.isBuffer(tag) ? tag : undefined;
-  if (bytes?.length !== 16) return undefined;
-  const swapped = Buffer.from([
-    bytes[3] ?? 0,
-    bytes[2] ?? 0,
-    bytes[1] ?? 0,
-    bytes[0] ?? 0,
-    bytes[5] ?? 0,
-    bytes[4] ?? 0,
-    bytes[7] ?? 0,
-    bytes[6] ?? 0,
-    ...bytes.subarray(8, 16),
-  ]);
-  return rhea.uuid_to_string(swapped);
+  return bytes?.length === 16 ? rhea.uuid_to_string(reorderGuidBytes(bytes)) : undefined;
 }
 
 /** Body sections as rhea decodes them: data (0x75) → Buffer, amqp-value (0x77) → value, sequence (0x76) → list. */
