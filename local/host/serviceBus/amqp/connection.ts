@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { ServiceBusError } from '@azure/service-bus';
+import { ServiceBusError, type ServiceBusErrorCode } from '@azure/service-bus';
 import * as rhea from 'rhea';
 
 /** Where a connection string points, when it names the local emulator (plain AMQP, SAS). */
@@ -39,25 +39,20 @@ export function sasToken({ keyName, key }: EmulatorEndpoint, audience: string, e
   return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(signature)}&se=${String(expiry)}&skn=${keyName}`;
 }
 
+/** The SDK's ServiceBusError code for each AMQP condition the emulator sends; anything else is a communication problem. */
+const codeByCondition: Record<string, ServiceBusErrorCode> = {
+  'com.microsoft:timeout': 'ServiceTimeout',
+  'com.microsoft:session-lock-lost': 'SessionLockLost',
+  'com.microsoft:message-lock-lost': 'MessageLockLost',
+  'com.microsoft:session-cannot-be-locked': 'SessionCannotBeLocked',
+  'amqp:not-found': 'MessagingEntityNotFound',
+  'amqp:unauthorized-access': 'UnauthorizedAccess',
+};
+
 /** A broker error as the SDK reports it: ServiceBusError with the SDK's code for the AMQP condition. */
 export function brokerError(condition: string | undefined, description: string | undefined): ServiceBusError {
-  const message = description ?? condition ?? 'The broker closed the link.';
-  switch (condition) {
-    case 'com.microsoft:timeout':
-      return new ServiceBusError(message, 'ServiceTimeout');
-    case 'com.microsoft:session-lock-lost':
-      return new ServiceBusError(message, 'SessionLockLost');
-    case 'com.microsoft:message-lock-lost':
-      return new ServiceBusError(message, 'MessageLockLost');
-    case 'com.microsoft:session-cannot-be-locked':
-      return new ServiceBusError(message, 'SessionCannotBeLocked');
-    case 'amqp:not-found':
-      return new ServiceBusError(message, 'MessagingEntityNotFound');
-    case 'amqp:unauthorized-access':
-      return new ServiceBusError(message, 'UnauthorizedAccess');
-    default:
-      return new ServiceBusError(message, 'ServiceCommunicationProblem');
-  }
+  const code = (condition === undefined ? undefined : codeByCondition[condition]) ?? 'ServiceCommunicationProblem';
+  return new ServiceBusError(description ?? condition ?? 'The broker closed the link.', code);
 }
 
 export function connectionLost(): ServiceBusError {
@@ -150,6 +145,8 @@ interface ConnectionState {
   management: Map<string, RequestLink>;
   /** Audience → when its token runs out (ms). */
   claims: Map<string, number>;
+  /** Called once if this connection drops: every link on it is gone. */
+  watchers: Set<(error: ServiceBusError) => void>;
 }
 
 /**
@@ -160,8 +157,6 @@ export class EmulatorConnection {
   readonly #endpoint: EmulatorEndpoint;
   readonly #operationTimeoutMs: number;
   #current: ConnectionState | undefined;
-  /** Called once when the connection they use drops: every link on it is gone. */
-  readonly #watchers = new Map<rhea.Connection, Set<(error: ServiceBusError) => void>>();
   #closed = false;
 
   constructor(endpoint: EmulatorEndpoint, operationTimeoutMs: number) {
@@ -176,14 +171,8 @@ export class EmulatorConnection {
       onLost(connectionLost());
       return () => undefined;
     }
-    let watchers = this.#watchers.get(connection);
-    if (watchers === undefined) {
-      watchers = new Set();
-      this.#watchers.set(connection, watchers);
-    }
-    const set = watchers;
-    set.add(onLost);
-    return () => set.delete(onLost);
+    state.watchers.add(onLost);
+    return () => state.watchers.delete(onLost);
   }
 
   async #open(): Promise<ConnectionState> {
@@ -216,6 +205,7 @@ export class EmulatorConnection {
       cbs: new RequestLink(connection, '$cbs'),
       management: new Map<string, RequestLink>(),
       claims: new Map<string, number>(),
+      watchers: new Set(),
     };
     this.#current = state;
     const lost = (): void => {
@@ -226,9 +216,8 @@ export class EmulatorConnection {
       const error = connectionLost();
       state.cbs.failAll(error);
       for (const link of state.management.values()) link.failAll(error);
-      const watchers = this.#watchers.get(connection);
-      this.#watchers.delete(connection);
-      for (const onLost of watchers ?? []) onLost(error);
+      for (const onLost of state.watchers) onLost(error);
+      state.watchers.clear();
     };
     connection.on('disconnected', lost);
     connection.on('connection_close', lost);
@@ -237,8 +226,7 @@ export class EmulatorConnection {
     try {
       await open;
     } catch (error) {
-      lost();
-      connection.close();
+      lost(); // also closes the connection
       throw error;
     }
     return state;

@@ -20,12 +20,6 @@ function dateOf(value: unknown): Date | undefined {
   return undefined;
 }
 
-/** AMQP longs: rhea gives a number when it fits, the SDK a Long; metadata.ts reads either through toString(). */
-function longOf(value: unknown): ServiceBusReceivedMessage['sequenceNumber'] {
-  if (value === undefined || value === null) return undefined;
-  return value as ServiceBusReceivedMessage['sequenceNumber'];
-}
-
 /** core-amqp's Constants.maxDurationValue: TimeSpan.MaxValue in ms. */
 const maxDurationMs = 922337203685477;
 
@@ -50,7 +44,8 @@ export function receivedMessageOf(message: rhea.Message, delivery: rhea.Delivery
     applicationProperties: message.application_properties,
     partitionKey: annotations['x-opt-partition-key'],
     deadLetterSource: annotations['x-opt-deadletter-source'],
-    sequenceNumber: longOf(annotations['x-opt-sequence-number']),
+    // rhea gives a number where the SDK gives a Long; metadata.ts reads either through toString().
+    sequenceNumber: annotations['x-opt-sequence-number'] ?? undefined,
     enqueuedTimeUtc: enqueued,
     lockedUntilUtc: dateOf(annotations['x-opt-locked-until']),
     expiresAtUtc: enqueued === undefined ? undefined : new Date(Math.min(enqueued.getTime() + ttl, maxDurationMs)),
