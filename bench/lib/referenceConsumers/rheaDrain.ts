@@ -5,43 +5,17 @@
  * receiver link attached with the session filter (the next free session); credit 1 at a time
  * (prefetch 0); the null handler, then the message completed (accepted, waiting for the broker's
  * settlement); after sessionIdleTimeout without a message, detach and end, and the next session.
- * No lock renewal (a bench burst is shorter than the lock) and no reconnects: it measures what a
+ * The connection and put-token come from the local host's EmulatorConnection. No lock renewal (a bench
+ * burst is shorter than the lock) and no reconnects: it measures what a
  * leaner receive path in Node could reach on the same emulator, not a client to run.
  */
-import * as rhea from 'rhea';
-import { emulatorEndpointOf, sasToken, type EmulatorEndpoint } from '../../../local/host/serviceBus/amqp/connection';
+import type * as rhea from 'rhea';
+import { EmulatorConnection, emulatorEndpointOf } from '../../../local/host/serviceBus/amqp/connection';
 import { tuneClientSocketsForAmqp } from '../../../local/host/serviceBus/clientSockets';
 import { DrainTally, readDrainSpec, requireSimpleSessionSettings, type DrainSpec } from './drainTally';
 
 const sessionFilter = 'com.microsoft:session-filter';
 const timeoutCondition = 'com.microsoft:timeout';
-
-function endpointOf(connectionString: string): EmulatorEndpoint {
-  const endpoint = emulatorEndpointOf(connectionString);
-  if (endpoint === undefined)
-    throw new Error('The connection string must name the emulator (UseDevelopmentEmulator=true).');
-  return endpoint;
-}
-
-function once<T>(emitter: rhea.Connection | rhea.Receiver, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, resolve));
-}
-
-async function putToken(connection: rhea.Connection, endpoint: EmulatorEndpoint, audience: string): Promise<void> {
-  const replies = connection.open_receiver({ source: { address: '$cbs' }, credit_window: 1 });
-  const requests = connection.open_sender({ target: { address: '$cbs' } });
-  await once(replies, 'receiver_open');
-  const reply = once<rhea.EventContext>(replies, 'message');
-  requests.send({
-    body: sasToken(endpoint, audience, Math.floor(Date.now() / 1000) + 3600),
-    message_id: 'put-token-1',
-    reply_to: '$cbs',
-    to: '$cbs',
-    application_properties: { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience },
-  });
-  const status = Number((await reply).message?.application_properties?.['status-code']);
-  if (!(status >= 200 && status < 300)) throw new Error(`put-token for ${audience} answered ${String(status)}`);
-}
 
 /** The broker's attach names the accepted session in the same filter; a refused attach has no source. */
 function sessionIdOf(receiver: rhea.Receiver): string | undefined {
@@ -109,18 +83,16 @@ async function main(): Promise<void> {
   const spec = readDrainSpec(process.argv.slice(2));
   requireSimpleSessionSettings(spec.serviceBus, 'The rhea reference consumer');
   tuneClientSocketsForAmqp();
-  const endpoint = endpointOf(spec.connectionString);
-  const connection = rhea.create_container().connect({
-    host: endpoint.host,
-    port: endpoint.port,
-    reconnect: false,
-  });
-  connection.on('connection_error', () => {
-    console.error(`connection error: ${JSON.stringify(connection.error)}`);
+  const endpoint = emulatorEndpointOf(spec.connectionString);
+  if (endpoint === undefined)
+    throw new Error('The connection string must name the emulator (UseDevelopmentEmulator=true).');
+  // The local host's connection: one AMQP connection, one put-token for the queue.
+  const emulator = new EmulatorConnection(endpoint, spec.serviceBus.retry.tryTimeoutMs);
+  const connection = await emulator.connectionFor(spec.queue);
+  emulator.watch(connection, (error) => {
+    console.error(`connection lost: ${error.message}`);
     process.exit(1);
   });
-  await once(connection, 'connection_open');
-  await putToken(connection, endpoint, `sb://${endpoint.host}/${spec.queue}`);
   const tally = new DrainTally(spec.events);
   for (let i = 0; i < spec.serviceBus.maxConcurrentSessions; i++) runSlot(connection, spec, tally);
   const drained = await tally.report(spec);
