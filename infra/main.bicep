@@ -88,6 +88,17 @@ param instanceMemoryMB int = 2048
 @description('Also grant the app Azure Service Bus Data Owner on the order events queue only, so the platform scaler can read the queue\'s message count (it needs the Manage claim). Off by default: Receiver + Sender are what the app itself uses.')
 param grantQueueManageForScaling bool = false
 
+@description('E-mail address the alerts notify (azd: AZURE_ALERT_EMAIL); empty creates the action group with no receiver.')
+param alertEmail string = ''
+
+@description('Held retries (outcome=held log lines) in 5 minutes above which the held-calls alert fires.')
+@minValue(0)
+param heldRetriesAlertThreshold int = 50
+
+@description('Failed invocations of one function in 5 minutes above which the function-failures alert fires (0: any failure).')
+@minValue(0)
+param failedInvocationsAlertThreshold int = 0
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainerName = 'app-package'
@@ -198,6 +209,34 @@ module functionApp 'modules/functionapp.bicep' = {
   dependsOn: [
     appRoles
   ]
+}
+
+// Alerts and the operations workbook (docs/operations.md is their runbook).
+module alerts 'modules/alerts.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    actionGroupName: 'ag-${resourceToken}'
+    alertEmail: alertEmail
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    serviceBusNamespaceName: serviceBus.outputs.name
+    queueName: serviceBus.outputs.queueName
+    heldRetriesThreshold: heldRetriesAlertThreshold
+    failedInvocationsThreshold: failedInvocationsAlertThreshold
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    displayName: 'convoy operations (${environmentName})'
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    serviceBusNamespaceName: serviceBus.outputs.name
+    queueName: serviceBus.outputs.queueName
+  }
 }
 
 output AZURE_LOCATION string = location

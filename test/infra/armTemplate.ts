@@ -106,3 +106,58 @@ export function scopeResourceType(scope: Json): string | undefined {
   }
   return undefined;
 }
+
+/** The module deployment whose nested template is `template`; undefined for the main template. */
+export function deploymentDeclaring(root: JsonObject, template: JsonObject): ArmResource | undefined {
+  return allResources(root).find(
+    (resource) =>
+      resource.type === 'Microsoft.Resources/deployments' &&
+      objectAt(objectAt(resource.body, 'properties'), 'template') === template,
+  );
+}
+
+/**
+ * An expression as the main template passes it: `[parameters('x')]` inside a module becomes the value the
+ * module's deployment gives x (one level, which is all main.bicep's modules have). Anything else is kept.
+ */
+export function asPassedIn(root: JsonObject, template: JsonObject, expression: string): string {
+  const name = /^\[parameters\('([^']+)'\)\]$/.exec(expression)?.[1];
+  if (name === undefined) return expression;
+  const deployment = deploymentDeclaring(root, template);
+  const value = objectAt(objectAt(objectAt(deployment?.body, 'properties'), 'parameters'), name)?.value;
+  return typeof value === 'string' ? value : expression;
+}
+
+/** `[resourceId('Microsoft.X/y', parameters('n'))]` → the type and the name expression (`[parameters('n')]`). */
+export function resourceIdParts(expression: Json): { type: string; name: string } | undefined {
+  if (typeof expression !== 'string') return undefined;
+  const match = /^\[resourceId\('([^']+)', (.+)\)\]$/.exec(expression);
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  return { type: match[1], name: `[${match[2]}]` };
+}
+
+/** `[variables('x')]` → the variable's value in the declaring template; anything else as it is. */
+export function resolveVariable(template: JsonObject, value: Json): Json {
+  const name = typeof value === 'string' ? /^\[variables\('([^']+)'\)\]$/.exec(value)?.[1] : undefined;
+  if (name === undefined) return value;
+  return objectAt(template, 'variables')?.[name];
+}
+
+/** Takes one resource (found by its body) out of the template that declares it, in either resources shape. */
+export function removeResource(resource: ArmResource): void {
+  const resources = resource.template.resources;
+  if (Array.isArray(resources)) {
+    resource.template.resources = resources.filter((body: unknown) => body !== resource.body);
+  } else if (isObject(resources)) {
+    resource.template.resources = Object.fromEntries(
+      Object.entries(resources).filter(([, body]) => body !== resource.body),
+    );
+  }
+}
+
+/** The array at `key`, or an empty one. */
+export function arrayAt(value: Json, key: string): unknown[] {
+  if (!isObject(value)) return [];
+  const child = value[key];
+  return Array.isArray(child) ? child.map((entry: unknown) => entry) : [];
+}

@@ -8,6 +8,7 @@ import { settingNames } from '../../src/config';
 import { readAppRequirements } from './appRequirements';
 import type { AppRequirements } from './appRequirements';
 import {
+  checkAlerts,
   checkAppSettings,
   checkInvariants,
   checkNamespaces,
@@ -15,9 +16,13 @@ import {
   checkQueues,
   checkRoleAssignments,
   checkStorageAndMonitoring,
+  checkWorkbook,
+  expectedAlerts,
+  expectedWorkbookSections,
+  workbookItems,
 } from './armInvariants';
 import type { ArmResource, JsonObject } from './armTemplate';
-import { isObject, objectAt, resourcesOfType } from './armTemplate';
+import { isObject, objectAt, removeResource, resourcesOfType, stringAt } from './armTemplate';
 
 const root = resolve(__dirname, '../..');
 const workDir = mkdtempSync(join(tmpdir(), 'convoy-infra-'));
@@ -61,6 +66,22 @@ function addBeside(neighbour: ArmResource, resource: JsonObject): void {
 
 function includesMatch(found: readonly string[], pattern: RegExp): boolean {
   return found.some((line) => pattern.test(line));
+}
+
+/** The alert rule (metric or log search) whose criteria watch what `expected` describes. */
+function alertRule(template: JsonObject, what: string): ArmResource {
+  const expected = expectedAlerts.find((alert) => alert.what === what);
+  assert.ok(expected !== undefined, `no expected alert named ${what}`);
+  const rule = resourcesOfType(template, expected.kind).find((candidate) => {
+    const allOf = objectAt(propertiesOf(candidate), 'criteria')?.allOf;
+    return Array.isArray(allOf) && allOf.filter(isObject).some(expected.watches);
+  });
+  assert.ok(rule !== undefined, `${what} is in the template`);
+  return rule;
+}
+
+function workbookOf(template: JsonObject): ArmResource {
+  return only(resourcesOfType(template, 'Microsoft.Insights/workbooks'), 'a workbook');
 }
 
 before(() => {
@@ -117,6 +138,23 @@ describe('infra/main.bicep', () => {
     }
     assert.ok(app.connections.has('AzureWebJobsStorage'));
     assert.deepEqual(checkAppSettings(compiled, app), []);
+  });
+
+  it('raises the alarm: an action group, four alerts wired to it, and the workbook with its sections', () => {
+    assert.deepEqual(checkAlerts(compiled), []);
+    assert.deepEqual(checkWorkbook(compiled), []);
+    assert.equal(resourcesOfType(compiled, 'Microsoft.Insights/actionGroups').length, 1);
+    assert.equal(resourcesOfType(compiled, 'Microsoft.Insights/metricAlerts').length, 1);
+    assert.equal(resourcesOfType(compiled, 'Microsoft.Insights/scheduledQueryRules').length, 3);
+    const names = workbookItems(workbookOf(compiled)).map((item) => item.name);
+    for (const section of expectedWorkbookSections) assert.ok(names.includes(section.name), section.name);
+  });
+
+  it('gives the action group an e-mail receiver only when alertEmail is set', () => {
+    const group = only(resourcesOfType(compiled, 'Microsoft.Insights/actionGroups'), 'an action group');
+    const receivers = propertiesOf(group).emailReceivers;
+    assert.match(String(receivers), /^\[if\(empty\(parameters\('alertEmail'\)\), createArray\(\), /);
+    assert.equal(objectAt(objectAt(compiled, 'parameters'), 'alertEmail')?.defaultValue, '');
   });
 
   it('names in main.parameters.json exactly the parameters azd must supply', () => {
@@ -217,6 +255,85 @@ describe('the invariant checks catch a broken template', () => {
         /app setting MAX_PARKED_EVENTS \(read by src\/config\.ts\) is not set/,
       ),
     );
+  });
+});
+
+describe('the alert and workbook checks fail when a piece is removed or miswired', () => {
+  for (const expected of expectedAlerts) {
+    it(`reports ${expected.what} removed`, () => {
+      const broken = copy();
+      removeResource(alertRule(broken, expected.what));
+      const found = checkInvariants(broken, app);
+      assert.ok(includesMatch(found, new RegExp(`^${expected.what} is missing`)), found.join('\n'));
+    });
+  }
+
+  it('reports an alert that notifies no action group, and a missing action group', () => {
+    const broken = copy();
+    propertiesOf(alertRule(broken, 'the dead-letter alert')).actions = [];
+    objectAt(propertiesOf(alertRule(broken, 'the held-calls alert')), 'actions')!.actionGroups = [];
+    removeResource(only(resourcesOfType(broken, 'Microsoft.Insights/actionGroups'), 'an action group'));
+    const found = checkAlerts(broken);
+    assert.ok(includesMatch(found, /^no action group is declared/), found.join('\n'));
+    assert.ok(includesMatch(found, /^the dead-letter alert does not notify the action group/), found.join('\n'));
+    assert.ok(includesMatch(found, /^the held-calls alert does not notify the action group/), found.join('\n'));
+  });
+
+  it('reports the dead-letter alert on another queue or another resource', () => {
+    const broken = copy();
+    const rule = alertRule(broken, 'the dead-letter alert');
+    const allOf = objectAt(propertiesOf(rule), 'criteria')?.allOf;
+    const criterion = Array.isArray(allOf) ? allOf.find(isObject) : undefined;
+    assert.ok(criterion !== undefined && Array.isArray(criterion.dimensions));
+    criterion.dimensions = [{ name: 'EntityName', operator: 'Include', values: ['other-queue'] }];
+    propertiesOf(rule).scopes = [
+      "[resourceId('Microsoft.Storage/storageAccounts', parameters('serviceBusNamespaceName'))]",
+    ];
+    const found = checkAlerts(broken);
+    assert.ok(includesMatch(found, /dead-letter alert does not select the order events queue/), found.join('\n'));
+    assert.ok(includesMatch(found, /dead-letter alert's scope targets a Microsoft\.Storage/), found.join('\n'));
+  });
+
+  it('reports a log alert rewritten for the workspace tables, and a stuck alert with a short window', () => {
+    const broken = copy();
+    const rule = alertRule(broken, 'the stuck-baskets alert');
+    const allOf = objectAt(propertiesOf(rule), 'criteria')?.allOf;
+    const criterion = Array.isArray(allOf) ? allOf.find(isObject) : undefined;
+    assert.ok(criterion !== undefined);
+    criterion.query = String(criterion.query).replace(/^traces/, 'AppTraces');
+    propertiesOf(rule).windowSize = 'PT5M';
+    const found = checkAlerts(broken);
+    assert.ok(includesMatch(found, /stuck-baskets alert queries workspace tables/), found.join('\n'));
+    assert.ok(includesMatch(found, /stuck-baskets alert window is "PT5M"/), found.join('\n'));
+  });
+
+  for (const section of expectedWorkbookSections) {
+    it(`reports the workbook without its ${section.what} section`, () => {
+      const broken = copy();
+      const items = workbookItems(workbookOf(broken));
+      const index = items.findIndex((item) => item.name === section.name);
+      assert.ok(index >= 0);
+      const content = objectAt(objectAt(workbookOf(broken).template, 'variables'), 'content');
+      assert.ok(content !== undefined && Array.isArray(content.items));
+      content.items.splice(index, 1);
+      const found = checkInvariants(broken, app);
+      assert.ok(
+        includesMatch(found, new RegExp(`^the workbook has no .* section \\(${section.name}\\)`)),
+        found.join('\n'),
+      );
+    });
+  }
+
+  it('reports the workbook removed, and a literal instrumentation key in it', () => {
+    const withKey = copy();
+    const [header] = workbookItems(workbookOf(withKey));
+    const content = objectAt(header, 'content');
+    assert.ok(content !== undefined);
+    content.json = `${stringAt(content, 'json') ?? ''} InstrumentationKey=00000000-0000-0000-0000-000000000000`;
+    assert.ok(includesMatch(checkNoSecrets(withKey), /literal secret/));
+    const without = copy();
+    removeResource(workbookOf(without));
+    assert.ok(includesMatch(checkInvariants(without, app), /^expected one workbook, found 0/));
   });
 });
 
