@@ -11,7 +11,9 @@
 // `itemCount`, `operation_Name`. The same rows sit in the workspace as AppTraces/AppRequests with Message,
 // Success, TimeGenerated, ItemCount, OperationName. host.json samples telemetry (Request excluded), so log
 // lines are counted as the sum of itemCount (how many lines each kept row stands for), never as rows.
-// The tokens matched are the log-line contract listed in docs/operations.md.
+// `success` is a string ("True"/"False") in the component's schema and a bool in the workspace's, so it is
+// compared as `tostring(success) =~ "false"`, which holds for both. The tokens matched are the log-line
+// contract listed in docs/operations.md; test/infra analyses every query against the component's schema.
 
 @description('Azure region for the log search rules (metric alerts and action groups are global).')
 param location string
@@ -221,7 +223,7 @@ resource functionFailuresAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-0
         {
           query: '''
 requests
-| where success == false
+| where tostring(success) =~ "false"
 | project timestamp, operation_Name, itemCount
 '''
           timeAggregation: 'Total'

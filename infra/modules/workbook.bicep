@@ -232,7 +232,7 @@ traces
         query: '''
 union
   (traces | where message contains "outcome=held" | extend series = "held retries"),
-  (requests | where success == false | extend series = strcat("failed ", operation_Name))
+  (requests | where tostring(success) =~ "false" | extend series = strcat("failed ", operation_Name))
 | summarize lines = sum(itemCount) by series, bin(timestamp, 1m)
 | render timechart
 '''

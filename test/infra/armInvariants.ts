@@ -1,5 +1,6 @@
 import type { AppRequirements, ConnectionKind } from './appRequirements';
 import type { ArmResource, JsonObject } from './armTemplate';
+import { kqlErrors } from './kqlSchema';
 import {
   allOutputs,
   allowedValuesOf,
@@ -381,7 +382,7 @@ export const expectedAlerts: ExpectedAlert[] = [
     what: 'the function-failures alert',
     kind: 'Microsoft.Insights/scheduledQueryRules',
     scope: 'Microsoft.Insights/components',
-    watches: (c) => /^\s*requests\b/.test(queryOf(c)) && /\bsuccess == false\b/.test(queryOf(c)),
+    watches: (c) => /^\s*requests\b/.test(queryOf(c)) && /\btostring\(success\) =~ "false"/.test(queryOf(c)),
     check: (c) => {
       const dimensions = Array.isArray(c.dimensions) ? c.dimensions.filter(isObject) : [];
       return [
@@ -429,6 +430,7 @@ function wiringProblems(root: JsonObject, rule: ArmResource, expected: ExpectedA
     for (const criterion of criteriaOf(rule)) {
       if (/\bApp(Traces|Requests|Exceptions)\b/.test(queryOf(criterion)))
         found.push(`${expected.what} queries workspace tables but is scoped to the Application Insights component`);
+      for (const error of kqlErrors(queryOf(criterion))) found.push(`${expected.what}'s query: ${error}`);
     }
   }
   return found;
@@ -514,9 +516,16 @@ export function checkWorkbook(template: JsonObject): string[] {
   if (workbook === undefined || workbooks.length > 1) return [`expected one workbook, found ${workbooks.length}`];
   const items = workbookItems(workbook);
   if (items.length === 0) return ['the workbook has no items (serializedData did not resolve)'];
-  return expectedWorkbookSections.flatMap((expected) => {
+  const sections = expectedWorkbookSections.flatMap((expected) => {
     const item = items.find((candidate) => candidate.name === expected.name);
     if (item === undefined) return [`the workbook has no ${expected.what} section (${expected.name})`];
     return sectionProblems(template, workbook, item, expected);
   });
+  // Every log query of the workbook, the listed sections and the others, must be sound KQL for the component.
+  const queries = items.flatMap((item) => {
+    const query = stringAt(objectAt(item, 'content'), 'query');
+    const name = stringAt(item, 'name') ?? '?';
+    return query === undefined ? [] : kqlErrors(query).map((error) => `workbook item ${name}'s query: ${error}`);
+  });
+  return [...sections, ...queries];
 }

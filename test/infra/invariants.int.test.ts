@@ -23,6 +23,7 @@ import {
 } from './armInvariants';
 import type { ArmResource, JsonObject } from './armTemplate';
 import { isObject, objectAt, removeResource, resourcesOfType, stringAt } from './armTemplate';
+import { kqlErrors } from './kqlSchema';
 
 const root = resolve(__dirname, '../..');
 const workDir = mkdtempSync(join(tmpdir(), 'convoy-infra-'));
@@ -292,6 +293,41 @@ describe('the alert and workbook checks fail when a piece is removed or miswired
     const found = checkAlerts(broken);
     assert.ok(includesMatch(found, /dead-letter alert does not select the order events queue/), found.join('\n'));
     assert.ok(includesMatch(found, /dead-letter alert's scope targets a Microsoft\.Storage/), found.join('\n'));
+  });
+
+  it('reports KQL the language service rejects: a workspace column, a typo', () => {
+    assert.deepEqual(kqlErrors('traces | where message contains "outcome=held" | project timestamp, itemCount'), []);
+    assert.ok(includesMatch(kqlErrors('traces | where Message contains "x"'), /'Message' does not refer/));
+    assert.ok(includesMatch(kqlErrors('traces | summarise n = count()'), /./));
+    const broken = copy();
+    const allOf = objectAt(propertiesOf(alertRule(broken, 'the held-calls alert')), 'criteria')?.allOf;
+    const criterion = Array.isArray(allOf) ? allOf.find(isObject) : undefined;
+    assert.ok(criterion !== undefined);
+    criterion.query = String(criterion.query).replace(
+      '| project timestamp, itemCount',
+      '| project timestamp, itemcount',
+    );
+    const found = checkAlerts(broken);
+    assert.ok(
+      includesMatch(found, /^the held-calls alert's query: The name 'itemcount' does not refer/),
+      found.join('\n'),
+    );
+    const throughput = workbookItems(workbookOf(broken)).find((item) => item.name === 'throughput');
+    const content = objectAt(throughput, 'content');
+    const query = stringAt(content, 'query');
+    assert.ok(content !== undefined && query !== undefined);
+    content.query = query.replace('sum(itemCount)', 'sum(ItemCount)');
+    assert.ok(
+      includesMatch(checkWorkbook(broken), /^workbook item throughput's query: .*ItemCount/),
+      checkWorkbook(broken).join('\n'),
+    );
+  });
+
+  it("finds the runbook's KQL sound against the component schema", () => {
+    const runbook = readFileSync(join(root, 'docs/operations.md'), 'utf8');
+    const blocks = [...runbook.matchAll(/```kusto\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+    assert.ok(blocks.length >= 2, 'docs/operations.md has the trace queries');
+    for (const block of blocks) assert.deepEqual(kqlErrors(block), [], block);
   });
 
   it('reports a log alert rewritten for the workspace tables, and a stuck alert with a short window', () => {
