@@ -114,7 +114,10 @@ export class MessageEntity {
   }
 
   /** Stores a message: scheduled when its enqueue time is in the future, else visible now. */
-  accept(parsed: ParsedMessage, extra?: { bodyBytes?: Buffer; deadLetterSource?: string }): StoredMessage {
+  accept(
+    parsed: ParsedMessage,
+    extra?: { bodyBytes?: Buffer; deadLetterSource?: string; deliveryCount?: number },
+  ): StoredMessage {
     const now = this.clock.now();
     const scheduledFor = scheduledTime(parsed.annotations['x-opt-scheduled-enqueue-time']);
     const message: StoredMessage = {
@@ -123,7 +126,7 @@ export class MessageEntity {
       bodyBytes: extra?.bodyBytes,
       enqueuedAt: now,
       expiresAt: Infinity,
-      deliveryCount: 0,
+      deliveryCount: extra?.deliveryCount ?? 0,
       state: 'active',
       scheduleTimer: undefined,
       lock: undefined,
@@ -329,6 +332,18 @@ export class MessageEntity {
         },
       };
     }
+    if (outcome.kind === 'deadLetter' && this.hooks.deadLetterTarget() === undefined) {
+      // Refused as Service Bus refuses it (amqp:not-allowed). The message goes back uncounted, so the
+      // next receive gets it with the same delivery count (batchReceiver.spec.ts in the JS SDK).
+      this.settle(token, { kind: 'release' });
+      return {
+        ok: false,
+        error: {
+          condition: conditions.notAllowed,
+          description: `The message #${String(message.seq)} is in the dead-letter queue '${this.path}' and cannot be dead-lettered again; complete, abandon or defer it.`,
+        },
+      };
+    }
     this.unlock(message);
     switch (outcome.kind) {
       case 'complete':
@@ -342,6 +357,10 @@ export class MessageEntity {
         if (message.state !== 'deferred') this.makeVisible(message);
         break;
       case 'defer':
+        // A deferral ends a delivery that did not consume the message: it counts, as an abandon does
+        // (Service Bus: received once, deferred, received by sequence number → deliveryCount 1).
+        message.deliveryCount++;
+        this.hooks.journal?.counted(this.path, message.seq, message.deliveryCount);
         message.state = 'deferred';
         this.hooks.journal?.deferred(this.path, message.seq);
         break;
@@ -437,6 +456,8 @@ export class MessageEntity {
         extra,
       ),
       deadLetterSource: this.path,
+      // The copy keeps the deliveries counted so far (Service Bus: MaxDeliveryCountExceeded copies show the maximum).
+      deliveryCount: message.deliveryCount,
     });
   }
 
