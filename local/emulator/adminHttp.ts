@@ -32,6 +32,8 @@ const atom = 'http://www.w3.org/2005/Atom';
 const sbNs = 'http://schemas.microsoft.com/netservices/2010/10/servicebus/connect';
 const xsi = 'http://www.w3.org/2001/XMLSchema-instance';
 const maxBodyBytes = 1024 * 1024;
+/** TimeSpan.MaxValue as the service writes it: the emulator never deletes idle entities. */
+const neverAutoDelete = 'P10675199DT2H48M5.4775807S';
 const entityName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$/;
 const subscriptionName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/;
 
@@ -78,6 +80,10 @@ export function createAdminServer(options: AdminOptions): HttpServer {
     `<d3p1:TransferMessageCount>0</d3p1:TransferMessageCount>` +
     `<d3p1:TransferDeadLetterMessageCount>0</d3p1:TransferDeadLetterMessageCount></CountDetails>`;
 
+  /** Fields Service Bus sends on every entity: the JS SDK's subscription reader requires both. */
+  const availability = (): string =>
+    `<AutoDeleteOnIdle>${neverAutoDelete}</AutoDeleteOnIdle><EntityAvailabilityStatus>Available</EntityAvailabilityStatus>`;
+
   const times = (t: Timestamps): string =>
     `<CreatedAt>${t.createdAt}</CreatedAt><UpdatedAt>${t.updatedAt}</UpdatedAt><AccessedAt>${new Date(clock.now()).toISOString()}</AccessedAt>`;
 
@@ -121,7 +127,7 @@ export function createAdminServer(options: AdminOptions): HttpServer {
           ? ''
           : `<ForwardDeadLetteredMessagesTo>${escapeXml(`${base}/${q.settings.forwardDeadLetteredTo}`)}</ForwardDeadLetteredMessagesTo>`) +
         `<EnableExpress>false</EnableExpress><MaxMessageSizeInKilobytes>${String(quotas.maxMessageSizeBytes / 1024)}</MaxMessageSizeInKilobytes>` +
-        `</QueueDescription>`,
+        `${availability()}</QueueDescription>`,
     );
   };
 
@@ -145,7 +151,7 @@ export function createAdminServer(options: AdminOptions): HttpServer {
         `<SubscriptionCount>${String(t.subscriptions.length)}</SubscriptionCount>` +
         `<EnablePartitioning>false</EnablePartitioning><EnableExpress>false</EnableExpress>` +
         `<MaxMessageSizeInKilobytes>${String(quotas.maxMessageSizeBytes / 1024)}</MaxMessageSizeInKilobytes>` +
-        `</TopicDescription>`,
+        `${availability()}</TopicDescription>`,
     );
   };
 
@@ -160,7 +166,7 @@ export function createAdminServer(options: AdminOptions): HttpServer {
         receivableFields(s.settings, base) +
         `<DeadLetteringOnFilterEvaluationExceptions>true</DeadLetteringOnFilterEvaluationExceptions>` +
         `<MessageCount>${String(c.total ?? 0)}</MessageCount>${times(stamps(path))}${countDetails(c)}` +
-        `</SubscriptionDescription>`,
+        `${availability()}</SubscriptionDescription>`,
     );
   };
 
