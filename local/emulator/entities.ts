@@ -93,6 +93,21 @@ export class MessageEntity {
     return this.settings.requiresSession;
   }
 
+  /** Only a dead-letter queue has nowhere to dead-letter to. */
+  private get isDeadLetterQueue(): boolean {
+    return this.hooks.deadLetterTarget() === undefined;
+  }
+
+  /**
+   * A delivery that ended without consuming the message counts. A dead-letter queue counts none: the
+   * copy keeps the count it arrived with (the JS SDK's live tests: abandoned there, it comes back as it was).
+   */
+  private countDelivery(message: StoredMessage): void {
+    if (this.isDeadLetterQueue) return;
+    message.deliveryCount++;
+    this.hooks.journal?.counted(this.path, message.seq, message.deliveryCount);
+  }
+
   // ---- arrival -------------------------------------------------------------------------------
 
   /** Validates a message for this entity without storing it. */
@@ -295,10 +310,9 @@ export class MessageEntity {
 
   /** A delivery that was not settled: count it and make it visible again (or dead-letter it). */
   private redeliverLater(message: StoredMessage): void {
-    message.deliveryCount++;
-    this.hooks.journal?.counted(this.path, message.seq, message.deliveryCount);
+    this.countDelivery(message);
     if (message.state === 'deferred') return;
-    if (message.deliveryCount >= this.settings.maxDeliveryCount && this.hooks.deadLetterTarget() !== undefined) {
+    if (message.deliveryCount >= this.settings.maxDeliveryCount && !this.isDeadLetterQueue) {
       this.deadLetter(
         message,
         'MaxDeliveryCountExceeded',
@@ -332,7 +346,7 @@ export class MessageEntity {
         },
       };
     }
-    if (outcome.kind === 'deadLetter' && this.hooks.deadLetterTarget() === undefined) {
+    if (outcome.kind === 'deadLetter' && this.isDeadLetterQueue) {
       // Refused as Service Bus refuses it (amqp:not-allowed). The message goes back uncounted, so the
       // next receive gets it with the same delivery count (batchReceiver.spec.ts in the JS SDK).
       this.settle(token, { kind: 'release' });
@@ -357,10 +371,8 @@ export class MessageEntity {
         if (message.state !== 'deferred') this.makeVisible(message);
         break;
       case 'defer':
-        // A deferral ends a delivery that did not consume the message: it counts, as an abandon does
-        // (Service Bus: received once, deferred, received by sequence number → deliveryCount 1).
-        message.deliveryCount++;
-        this.hooks.journal?.counted(this.path, message.seq, message.deliveryCount);
+        // Counted as an abandon is (Service Bus: received once, deferred, received by sequence number → 1).
+        this.countDelivery(message);
         message.state = 'deferred';
         this.hooks.journal?.deferred(this.path, message.seq);
         break;

@@ -139,8 +139,9 @@ public sealed class MessagingTests(EmulatorFixture emulator)
     }
 
     /// <summary>
-    /// Service Bus counts a deferral as a delivery and the dead-letter copy keeps the count; a message
-    /// from a dead-letter queue cannot be dead-lettered again (docs/emulator.md, delivery counts). The
+    /// Service Bus counts a deferral as a delivery and the dead-letter copy keeps the count, which the
+    /// dead-letter queue does not change; a message from it cannot be dead-lettered again
+    /// (docs/emulator.md, delivery counts). The
     /// .NET client shows received messages' AMQP delivery-count + 1 and peeked ones' as is.
     /// </summary>
     [Fact]
@@ -167,7 +168,10 @@ public sealed class MessagingTests(EmulatorFixture emulator)
         var again = (await ReceiveAsync(deadLetters, 1))[0];
         Assert.Equal("count-me", again.MessageId);
         Assert.Equal(2, again.DeliveryCount);
-        await deadLetters.CompleteMessageAsync(again);
+        await deadLetters.AbandonMessageAsync(again);
+        var abandoned = (await ReceiveAsync(deadLetters, 1))[0];
+        Assert.Equal(2, abandoned.DeliveryCount); // a dead-letter queue counts no deliveries
+        await deadLetters.CompleteMessageAsync(abandoned);
         Assert.Null(await deadLetters.PeekMessageAsync());
     }
 

@@ -99,6 +99,26 @@ describe('emulator delivery counts of deferred and dead-lettered messages (JS SD
     await deadLetters.close();
   });
 
+  it('counts no deliveries in a dead-letter queue: abandoned or deferred there, the copy keeps its count', async () => {
+    const receiver = h.client.createReceiver('plain');
+    const deadLetters = h.client.createReceiver('plain', { subQueueType: 'deadLetter' });
+    const first = await sendAndReceive('plain', receiver);
+    await receiver.abandonMessage(first);
+    await receiver.deadLetterMessage(await receiveOne(receiver));
+
+    const copy = await receiveOne(deadLetters);
+    assert.equal(copy.deliveryCount, 1, 'the abandon on the queue counted');
+    await deadLetters.abandonMessage(copy);
+    const abandoned = await receiveOne(deadLetters);
+    assert.equal(abandoned.deliveryCount, 1, 'the abandon in the dead-letter queue did not');
+    await deadLetters.deferMessage(abandoned);
+    const deferred = single(await deadLetters.receiveDeferredMessages(abandoned.sequenceNumber!));
+    assert.equal(deferred.deliveryCount, 1, 'nor the deferral');
+    await deadLetters.completeMessage(deferred);
+    await receiver.close();
+    await deadLetters.close();
+  });
+
   it('refuses to dead-letter a message received from the dead-letter queue and gives it back uncounted', async () => {
     const receiver = h.client.createReceiver('plain');
     const deadLetters = h.client.createReceiver('plain', { subQueueType: 'deadLetter' });
