@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { ruleDescription, rulesOf, type NamedRule } from './adminRules';
 import { child, escapeXml, parseXml, xmlDuration, type XmlElement } from './adminXml';
 import { coalesceWritesPerTick } from '../coalesceWrites';
 import { verifySasToken, type SharedAccessKey } from './cbs';
@@ -272,10 +273,32 @@ export function createAdminServer(options: AdminOptions): HttpServer {
           return [201, createSubscription(topic, third, body, base)];
         }
       }
-      if (fourth?.toLowerCase() === 'rules')
-        throw new HttpError(400, 'Rule management is not supported by the emulator: give rules in Config.json.');
+      if (fourth?.toLowerCase() === 'rules') {
+        if (method === 'GET' && segments.length <= 5) return readRules(segments, base, page);
+        throw new HttpError(
+          400,
+          'Creating, updating or deleting rules is not supported by the emulator: give rules in Config.json.',
+        );
+      }
     }
     throw new HttpError(400, `${method} ${url.pathname} is not a management operation the emulator supports.`);
+  };
+
+  /** GET <topic>/Subscriptions/<sub>/Rules[/<rule>]: the rules routing applies, read-only. */
+  const readRules = (segments: string[], base: string, page: <T>(items: T[]) => T[]): [number, string] => {
+    const found = find(segments);
+    const subPath = `${segments[0] ?? ''}/Subscriptions/${segments[2] ?? ''}`;
+    if (found === undefined) throw new HttpError(404, `The messaging entity '${subPath}' could not be found.`);
+    const path = `${found.topic.name}/Subscriptions/${found.sub.name}`;
+    const ruleEntry = (rule: NamedRule): string =>
+      entry(base, `${path}/Rules/${rule.name}`, rule.name, ruleDescription(rule, stamps(path).createdAt));
+    const rules = rulesOf(found.sub);
+    const name = segments[4];
+    if (name === undefined) return [200, feed(base, 'Rules', page(rules).map(ruleEntry))];
+    const rule = rules.find((r) => r.name.toLowerCase() === name.toLowerCase());
+    if (rule === undefined)
+      throw new HttpError(404, `The messaging entity '${path}/Rules/${name}' could not be found.`);
+    return [200, ruleEntry(rule)];
   };
 
   const refuseUpdate = (ifMatch: boolean): void => {
@@ -475,7 +498,11 @@ function errorXml(status: number, detail: string): string {
 }
 
 function entry(base: string, path: string, title: string, content: string): string {
-  const id = `${base}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  // `$` stays as is, as the service writes `Rules/$Default` (the JS client reads the rule name from the id).
+  const id = `${base}/${path
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%24/g, '$'))
+    .join('/')}`;
   return (
     `<entry xmlns="${atom}"><id>${escapeXml(id)}</id><title type="text">${escapeXml(title)}</title>` +
     `<link rel="self" href="${escapeXml(id)}"/><content type="application/xml">${content}</content></entry>`

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
-import { single, startHarness, type Harness } from './helpers';
+import { errorCode, single, startHarness, type Harness } from './helpers';
 
 /**
  * The JS ServiceBusAdministrationClient against the emulator's management API: every description it
@@ -95,6 +95,42 @@ describe('emulator management API through the JS ServiceBusAdministrationClient'
     );
     const runtime = await all(admin.listSubscriptionsRuntimeProperties('events'));
     assert.equal(runtime.length, 4);
+  });
+
+  it('reads the rules routing applies: correlation, SQL, the default rule; refuses to change them', async () => {
+    const [correlation] = await all(admin.listRules('events', 'checkouts'));
+    assert.deepEqual(
+      { name: correlation?.name, filter: correlation?.filter },
+      {
+        name: 'only-checkouts',
+        filter: {
+          subject: 'BasketCheckedOut',
+          applicationProperties: { region: 'eu' },
+          correlationId: undefined,
+          messageId: undefined,
+          to: undefined,
+          replyTo: undefined,
+          replyToSessionId: undefined,
+          sessionId: undefined,
+          contentType: undefined,
+        },
+      },
+    );
+    const sql = await admin.getRule('events', 'vip', 'sql');
+    assert.deepEqual(sql.filter, { sqlExpression: "tier = 'gold'", sqlParameters: undefined });
+    const defaults = await all(admin.listRules('events', 'all'));
+    assert.deepEqual(
+      defaults.map((r) => [r.name, r.filter]),
+      [['$Default', { sqlExpression: '1=1', sqlParameters: undefined }]],
+    );
+    await assert.rejects(
+      admin.getRule('events', 'vip', 'missing'),
+      (e: unknown) => errorCode(e) === 'MessageEntityNotFoundError',
+    );
+    await assert.rejects(
+      admin.createRule('events', 'vip', 'more', { sqlExpression: '1=1' }),
+      (e: unknown) => e instanceof Error && /rules is not supported by the emulator/.test(e.message),
+    );
   });
 
   it('creates, gets and lists queues and topics with their runtime properties', async () => {
