@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { ruleDescription, rulesOf, type NamedRule } from './adminRules';
 import { child, escapeXml, parseXml, xmlDuration, type XmlElement } from './adminXml';
 import { coalesceWritesPerTick } from '../coalesceWrites';
 import { verifySasToken, type SharedAccessKey } from './cbs';
@@ -32,6 +33,8 @@ const atom = 'http://www.w3.org/2005/Atom';
 const sbNs = 'http://schemas.microsoft.com/netservices/2010/10/servicebus/connect';
 const xsi = 'http://www.w3.org/2001/XMLSchema-instance';
 const maxBodyBytes = 1024 * 1024;
+/** TimeSpan.MaxValue as the service writes it: the emulator never deletes idle entities. */
+const neverAutoDelete = 'P10675199DT2H48M5.4775807S';
 const entityName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$/;
 const subscriptionName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/;
 
@@ -78,6 +81,10 @@ export function createAdminServer(options: AdminOptions): HttpServer {
     `<d3p1:TransferMessageCount>0</d3p1:TransferMessageCount>` +
     `<d3p1:TransferDeadLetterMessageCount>0</d3p1:TransferDeadLetterMessageCount></CountDetails>`;
 
+  /** Fields Service Bus sends on every entity: the JS SDK's subscription reader requires both. */
+  const availability = (): string =>
+    `<AutoDeleteOnIdle>${neverAutoDelete}</AutoDeleteOnIdle><EntityAvailabilityStatus>Available</EntityAvailabilityStatus>`;
+
   const times = (t: Timestamps): string =>
     `<CreatedAt>${t.createdAt}</CreatedAt><UpdatedAt>${t.updatedAt}</UpdatedAt><AccessedAt>${new Date(clock.now()).toISOString()}</AccessedAt>`;
 
@@ -121,7 +128,7 @@ export function createAdminServer(options: AdminOptions): HttpServer {
           ? ''
           : `<ForwardDeadLetteredMessagesTo>${escapeXml(`${base}/${q.settings.forwardDeadLetteredTo}`)}</ForwardDeadLetteredMessagesTo>`) +
         `<EnableExpress>false</EnableExpress><MaxMessageSizeInKilobytes>${String(quotas.maxMessageSizeBytes / 1024)}</MaxMessageSizeInKilobytes>` +
-        `</QueueDescription>`,
+        `${availability()}</QueueDescription>`,
     );
   };
 
@@ -145,7 +152,7 @@ export function createAdminServer(options: AdminOptions): HttpServer {
         `<SubscriptionCount>${String(t.subscriptions.length)}</SubscriptionCount>` +
         `<EnablePartitioning>false</EnablePartitioning><EnableExpress>false</EnableExpress>` +
         `<MaxMessageSizeInKilobytes>${String(quotas.maxMessageSizeBytes / 1024)}</MaxMessageSizeInKilobytes>` +
-        `</TopicDescription>`,
+        `${availability()}</TopicDescription>`,
     );
   };
 
@@ -160,7 +167,7 @@ export function createAdminServer(options: AdminOptions): HttpServer {
         receivableFields(s.settings, base) +
         `<DeadLetteringOnFilterEvaluationExceptions>true</DeadLetteringOnFilterEvaluationExceptions>` +
         `<MessageCount>${String(c.total ?? 0)}</MessageCount>${times(stamps(path))}${countDetails(c)}` +
-        `</SubscriptionDescription>`,
+        `${availability()}</SubscriptionDescription>`,
     );
   };
 
@@ -266,10 +273,32 @@ export function createAdminServer(options: AdminOptions): HttpServer {
           return [201, createSubscription(topic, third, body, base)];
         }
       }
-      if (fourth?.toLowerCase() === 'rules')
-        throw new HttpError(400, 'Rule management is not supported by the emulator: give rules in Config.json.');
+      if (fourth?.toLowerCase() === 'rules') {
+        if (method === 'GET' && segments.length <= 5) return readRules(segments, base, page);
+        throw new HttpError(
+          400,
+          'Creating, updating or deleting rules is not supported by the emulator: give rules in Config.json.',
+        );
+      }
     }
     throw new HttpError(400, `${method} ${url.pathname} is not a management operation the emulator supports.`);
+  };
+
+  /** GET <topic>/Subscriptions/<sub>/Rules[/<rule>]: the rules routing applies, read-only. */
+  const readRules = (segments: string[], base: string, page: <T>(items: T[]) => T[]): [number, string] => {
+    const found = find(segments);
+    const subPath = `${segments[0] ?? ''}/Subscriptions/${segments[2] ?? ''}`;
+    if (found === undefined) throw new HttpError(404, `The messaging entity '${subPath}' could not be found.`);
+    const path = `${found.topic.name}/Subscriptions/${found.sub.name}`;
+    const ruleEntry = (rule: NamedRule): string =>
+      entry(base, `${path}/Rules/${rule.name}`, rule.name, ruleDescription(rule, stamps(path).createdAt));
+    const rules = rulesOf(found.sub);
+    const name = segments[4];
+    if (name === undefined) return [200, feed(base, 'Rules', page(rules).map(ruleEntry))];
+    const rule = rules.find((r) => r.name.toLowerCase() === name.toLowerCase());
+    if (rule === undefined)
+      throw new HttpError(404, `The messaging entity '${path}/Rules/${name}' could not be found.`);
+    return [200, ruleEntry(rule)];
   };
 
   const refuseUpdate = (ifMatch: boolean): void => {
@@ -469,7 +498,11 @@ function errorXml(status: number, detail: string): string {
 }
 
 function entry(base: string, path: string, title: string, content: string): string {
-  const id = `${base}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  // `$` stays as is, as the service writes `Rules/$Default` (the JS client reads the rule name from the id).
+  const id = `${base}/${path
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%24/g, '$'))
+    .join('/')}`;
   return (
     `<entry xmlns="${atom}"><id>${escapeXml(id)}</id><title type="text">${escapeXml(title)}</title>` +
     `<link rel="self" href="${escapeXml(id)}"/><content type="application/xml">${content}</content></entry>`

@@ -93,6 +93,21 @@ export class MessageEntity {
     return this.settings.requiresSession;
   }
 
+  /** Only a dead-letter queue has nowhere to dead-letter to. */
+  private get isDeadLetterQueue(): boolean {
+    return this.hooks.deadLetterTarget() === undefined;
+  }
+
+  /**
+   * A delivery that ended without consuming the message counts. A dead-letter queue counts none: the
+   * copy keeps the count it arrived with (the JS SDK's live tests: abandoned there, it comes back as it was).
+   */
+  private countDelivery(message: StoredMessage): void {
+    if (this.isDeadLetterQueue) return;
+    message.deliveryCount++;
+    this.hooks.journal?.counted(this.path, message.seq, message.deliveryCount);
+  }
+
   // ---- arrival -------------------------------------------------------------------------------
 
   /** Validates a message for this entity without storing it. */
@@ -114,7 +129,10 @@ export class MessageEntity {
   }
 
   /** Stores a message: scheduled when its enqueue time is in the future, else visible now. */
-  accept(parsed: ParsedMessage, extra?: { bodyBytes?: Buffer; deadLetterSource?: string }): StoredMessage {
+  accept(
+    parsed: ParsedMessage,
+    extra?: { bodyBytes?: Buffer; deadLetterSource?: string; deliveryCount?: number },
+  ): StoredMessage {
     const now = this.clock.now();
     const scheduledFor = scheduledTime(parsed.annotations['x-opt-scheduled-enqueue-time']);
     const message: StoredMessage = {
@@ -123,7 +141,7 @@ export class MessageEntity {
       bodyBytes: extra?.bodyBytes,
       enqueuedAt: now,
       expiresAt: Infinity,
-      deliveryCount: 0,
+      deliveryCount: extra?.deliveryCount ?? 0,
       state: 'active',
       scheduleTimer: undefined,
       lock: undefined,
@@ -292,10 +310,9 @@ export class MessageEntity {
 
   /** A delivery that was not settled: count it and make it visible again (or dead-letter it). */
   private redeliverLater(message: StoredMessage): void {
-    message.deliveryCount++;
-    this.hooks.journal?.counted(this.path, message.seq, message.deliveryCount);
+    this.countDelivery(message);
     if (message.state === 'deferred') return;
-    if (message.deliveryCount >= this.settings.maxDeliveryCount && this.hooks.deadLetterTarget() !== undefined) {
+    if (message.deliveryCount >= this.settings.maxDeliveryCount && !this.isDeadLetterQueue) {
       this.deadLetter(
         message,
         'MaxDeliveryCountExceeded',
@@ -329,6 +346,18 @@ export class MessageEntity {
         },
       };
     }
+    if (outcome.kind === 'deadLetter' && this.isDeadLetterQueue) {
+      // Refused as Service Bus refuses it (amqp:not-allowed). The message goes back uncounted, so the
+      // next receive gets it with the same delivery count (batchReceiver.spec.ts in the JS SDK).
+      this.settle(token, { kind: 'release' });
+      return {
+        ok: false,
+        error: {
+          condition: conditions.notAllowed,
+          description: `The message #${String(message.seq)} is in the dead-letter queue '${this.path}' and cannot be dead-lettered again; complete, abandon or defer it.`,
+        },
+      };
+    }
     this.unlock(message);
     switch (outcome.kind) {
       case 'complete':
@@ -342,6 +371,8 @@ export class MessageEntity {
         if (message.state !== 'deferred') this.makeVisible(message);
         break;
       case 'defer':
+        // Counted as an abandon is (Service Bus: received once, deferred, received by sequence number → 1).
+        this.countDelivery(message);
         message.state = 'deferred';
         this.hooks.journal?.deferred(this.path, message.seq);
         break;
@@ -437,6 +468,8 @@ export class MessageEntity {
         extra,
       ),
       deadLetterSource: this.path,
+      // The copy keeps the deliveries counted so far (Service Bus: MaxDeliveryCountExceeded copies show the maximum).
+      deliveryCount: message.deliveryCount,
     });
   }
 

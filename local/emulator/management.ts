@@ -238,7 +238,10 @@ function updateDisposition(entity: MessageEntity, request: Record<string, unknow
   }
   for (const token of tokens) {
     const result = entity.settle(token, outcome);
-    if (!result.ok) return failure(410, result.error.condition, result.error.description);
+    if (!result.ok) {
+      const status = result.error.condition === conditions.notAllowed ? 400 : 410;
+      return failure(status, result.error.condition, result.error.description);
+    }
   }
   return ok();
 }

@@ -43,9 +43,12 @@ export type ParsedSessionId = number | boolean | null;
 
 /**
  * Whether a body's basketId names the session it came in. Text is compared as text; a session id the
- * library parsed is compared with the basketId run through the same parse, which is exact up to what
- * the parse itself merges ("1.5" and "1.50" are one value to it; the store still keys each order by
- * the body's own basketId, so two such baskets never share a record).
+ * library parsed is compared with the basketId run through the same parse (Object.is, so -0 ≠ 0).
+ * That is the strictest check the parsed value allows: the ids the parse merges ("1.5" and "1.50",
+ * "1e309" and "2e309" → Infinity, "1e-400" and "0" → 0, integers past 2^53 that round alike) cannot
+ * be told apart, the others always can. The store keys each order by the body's own basketId, so two
+ * such baskets never share a record. (A session id in JSON quotes, '"b-1"', arrives as b-1: our
+ * producer cannot make one, basket ids have no quotes.)
  */
 export function basketMatchesSession(basketId: string, sessionId: string, parsed?: ParsedSessionId): boolean {
   if (parsed === undefined) return basketId === sessionId;

@@ -48,12 +48,28 @@ const longSchema = z.union([
 ]);
 
 /**
- * The library JSON-parses every string it is handed, so a session or message id that looks like JSON
- * ("1001", "true", "1.50") arrives as a number or boolean: it is turned back into text for logs and
- * records, and the parsed session id is kept too, because only it can be compared exactly with the
- * body's basketId ("1.50" → 1.5 → "1.5" would not match; see domain/inbound basketMatchesSession).
+ * A number as JSON.parse can give it: also ±Infinity ("1e309" overflows) and -0, which z.number()
+ * refuses or JSON.stringify mangles (Infinity → "null").
  */
-const idSchema = z.union([z.string().min(1), z.number().transform(String), z.boolean().transform(String)]);
+const parsedNumberSchema = z.custom<number>((value) => typeof value === 'number' && !Number.isNaN(value));
+
+/** Text for a number the library parsed out of an id: "1.5", "-0", "Infinity". */
+function parsedNumberText(value: number): string {
+  if (Object.is(value, -0)) return '-0';
+  return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * The library JSON-parses every string it is handed, so a session or message id that looks like JSON
+ * ("1001", "true", "1.50", "1e309") arrives as a number, boolean or null: it is turned back into text
+ * for logs and records, and the parsed session id is kept too, because only it can be compared with
+ * the body's basketId ("1.50" → 1.5 → "1.5" would not match; see domain/inbound basketMatchesSession).
+ */
+const idSchema = z.union([
+  z.string().min(1),
+  parsedNumberSchema.transform(parsedNumberText),
+  z.boolean().transform(String),
+]);
 
 /** Every field is optional and never fails the parse: missing facts must not turn a message into a poison loop. */
 const triggerMetadataSchema = z.object({
@@ -67,16 +83,24 @@ const triggerMetadataSchema = z.object({
     .catch(undefined),
 });
 
-const parsedSessionIdSchema = z.object({ sessionId: z.union([z.number(), z.boolean(), z.null()]) });
+const parsedSessionIdSchema = z.object({ sessionId: z.union([parsedNumberSchema, z.boolean(), z.null()]) });
+/** Session id text "[1]" or "{}" arrives as an array or object: no basketId parses to one, so it never matches. */
+const structuredSessionIdSchema = z.object({
+  sessionId: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]),
+});
 
 export function parseTriggerMetadata(triggerMetadata: unknown): MessageFacts {
   const parsed = triggerMetadataSchema.safeParse(triggerMetadata ?? {});
   if (!parsed.success) return {};
   const session = parsedSessionIdSchema.safeParse(triggerMetadata);
-  if (!session.success) return parsed.data;
-  const { sessionId } = session.data;
-  // JSON text of what arrived: "null", "true", "1.5" (-0 shows as "0").
-  return { ...parsed.data, sessionId: JSON.stringify(sessionId), parsedSessionId: sessionId };
+  if (session.success) {
+    const { sessionId } = session.data;
+    const text = typeof sessionId === 'number' ? parsedNumberText(sessionId) : JSON.stringify(sessionId);
+    return { ...parsed.data, sessionId: text, parsedSessionId: sessionId };
+  }
+  const structured = structuredSessionIdSchema.safeParse(triggerMetadata);
+  if (structured.success) return { ...parsed.data, sessionId: JSON.stringify(structured.data.sessionId) };
+  return parsed.data;
 }
 
 /** A ServiceBusQueueHandler whose promise tests can await. */

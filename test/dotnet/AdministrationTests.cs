@@ -116,6 +116,23 @@ public sealed class AdministrationTests(AdministrationEmulator emulator) : IClas
         await foreach (var s in admin.GetSubscriptionsAsync("admin-events")) names.Add(s.SubscriptionName);
         Assert.Equal(["only-a", "every"], names);
 
+        // The rules read back as routing applies them (read-only: Config.json or the default rule).
+        var rule = (await admin.GetRuleAsync("admin-events", "only-a", "only-a")).Value;
+        Assert.Equal("kind = 'a'", Assert.IsType<SqlRuleFilter>(rule.Filter).SqlExpression);
+        var everyRules = new List<RuleProperties>();
+        await foreach (var r in admin.GetRulesAsync("admin-events", "every")) everyRules.Add(r);
+        Assert.Equal("$Default", Assert.Single(everyRules).Name);
+        Assert.IsType<TrueRuleFilter>(everyRules[0].Filter);
+        await admin.CreateSubscriptionAsync(
+            new CreateSubscriptionOptions("admin-events", "by-label"),
+            new CreateRuleOptions("label", new CorrelationRuleFilter { Subject = "A", ApplicationProperties = { ["n"] = 7, ["flag"] = true } }));
+        var correlation = Assert.IsType<CorrelationRuleFilter>((await admin.GetRuleAsync("admin-events", "by-label", "label")).Value.Filter);
+        Assert.Equal("A", correlation.Subject);
+        Assert.Equal(7, correlation.ApplicationProperties["n"]);
+        Assert.Equal(true, correlation.ApplicationProperties["flag"]);
+        await Assert.ThrowsAsync<ArgumentException>(() => admin.CreateRuleAsync("admin-events", "every", new CreateRuleOptions("more")));
+        await admin.DeleteSubscriptionAsync("admin-events", "by-label");
+
         var receiver = client.CreateReceiver("admin-events", "only-a");
         var got = await receiver.ReceiveMessageAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("A", got?.Body.ToString());

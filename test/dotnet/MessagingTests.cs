@@ -138,6 +138,43 @@ public sealed class MessagingTests(EmulatorFixture emulator)
         Assert.Empty(await receiver.ReceiveMessagesAsync(1, TimeSpan.FromMilliseconds(200)));
     }
 
+    /// <summary>
+    /// Service Bus counts a deferral as a delivery and the dead-letter copy keeps the count, which the
+    /// dead-letter queue does not change; a message from it cannot be dead-lettered again
+    /// (docs/emulator.md, delivery counts). The
+    /// .NET client shows received messages' AMQP delivery-count + 1 and peeked ones' as is.
+    /// </summary>
+    [Fact]
+    public async Task DeferralCountsADeliveryAndTheDeadLetterQueueRefusesDeadLettering()
+    {
+        await using var sender = _client.CreateSender("delivery-counts");
+        await sender.SendMessageAsync(new ServiceBusMessage("d") { MessageId = "count-me" });
+        await using var receiver = _client.CreateReceiver("delivery-counts");
+        var first = (await ReceiveAsync(receiver, 1))[0];
+        Assert.Equal(1, first.DeliveryCount);
+        await receiver.DeferMessageAsync(first);
+
+        Assert.Equal(1, (await receiver.PeekMessageAsync(first.SequenceNumber)).DeliveryCount);
+        var deferred = await receiver.ReceiveDeferredMessageAsync(first.SequenceNumber);
+        Assert.Equal(2, deferred.DeliveryCount);
+        await receiver.DeadLetterMessageAsync(deferred, "Checked", "by the suite");
+
+        await using var deadLetters = _client.CreateReceiver("delivery-counts", new ServiceBusReceiverOptions { SubQueue = SubQueue.DeadLetter });
+        var copy = (await ReceiveAsync(deadLetters, 1))[0];
+        Assert.Equal("count-me", copy.MessageId);
+        Assert.Equal(2, copy.DeliveryCount);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => deadLetters.DeadLetterMessageAsync(copy));
+
+        var again = (await ReceiveAsync(deadLetters, 1))[0];
+        Assert.Equal("count-me", again.MessageId);
+        Assert.Equal(2, again.DeliveryCount);
+        await deadLetters.AbandonMessageAsync(again);
+        var abandoned = (await ReceiveAsync(deadLetters, 1))[0];
+        Assert.Equal(2, abandoned.DeliveryCount); // a dead-letter queue counts no deliveries
+        await deadLetters.CompleteMessageAsync(abandoned);
+        Assert.Null(await deadLetters.PeekMessageAsync());
+    }
+
     [Fact]
     public async Task ScheduleDeliversLaterAndCancelRemoves()
     {

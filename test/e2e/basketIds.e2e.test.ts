@@ -8,13 +8,26 @@ import { assertConvoyExact } from './support/convoyAssertions';
 
 /**
  * Basket ids the Functions library turns into numbers or booleans when it JSON-parses the session id
- * ("1.50" → 1.5, 20 digits → a rounded double) go through the whole stack: producer, emulator,
- * local host and the real @azure/functions conversion, fulfillment and the order view.
+ * ("1.50" → 1.5, 20 digits → a rounded double, "1e309" → Infinity, "1e-400" → 0) go through the whole
+ * stack: producer, emulator, local host and the real @azure/functions conversion, fulfillment and the
+ * order view.
  */
 
 const hostJson: unknown = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8'));
 const isFinal = (order: OrderView | undefined): boolean => order !== undefined && finalStatuses.has(order.status);
-const ids = ['1e3', '1.50', '2.0', '0.0', 'true', 'null', '12345678901234567890', '12345678901234567891'];
+const ids = [
+  '1e3',
+  '1.50',
+  '2.0',
+  '0.0',
+  'true',
+  'null',
+  '12345678901234567890',
+  '12345678901234567891',
+  '1e309',
+  '1e-400',
+  '9007199254740993',
+];
 
 describe('basket ids that look like JSON, end to end', { timeout: 120_000 }, () => {
   let stack: Stack | undefined;

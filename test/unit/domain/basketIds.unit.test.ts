@@ -23,7 +23,23 @@ function asTheLibraryHandsItOver(text: string): unknown {
 }
 
 // Ids the contract allows that the library's parse changes, or (20 digits) loses precision on.
-const jsonLookingIds = ['1e3', '1.50', '2.0', '0.0', 'true', 'false', 'null', '12345678901234567890', '1001', '007'];
+// "1e309" overflows to Infinity, "1e-400" underflows to 0, "9007199254740993" (2^53 + 1) rounds to 2^53.
+const jsonLookingIds = [
+  '1e3',
+  '1.50',
+  '2.0',
+  '0.0',
+  'true',
+  'false',
+  'null',
+  '12345678901234567890',
+  '1001',
+  '007',
+  '1e309',
+  '1E309',
+  '1e-400',
+  '9007199254740993',
+];
 
 describe('basket ids the library JSON-parses', () => {
   it('are all allowed by the contract (except "-0": ids start with a letter or digit)', () => {
@@ -46,6 +62,18 @@ describe('basket ids the library JSON-parses', () => {
     assert.equal(basketMatchesSession('0', '0', -0), false, '-0 and 0 are told apart');
     assert.equal(basketMatchesSession('abc', '1', 1), false, 'a basketId that is not JSON never equals a parsed id');
     assert.equal(basketMatchesSession('1.5', '1.50'), false, 'text is compared as text');
+    assert.equal(basketMatchesSession('1e309', '-Infinity', -Infinity), false, '1e309 is not -1e309');
+    assert.equal(basketMatchesSession('1e309', '1e+308', 1e308), false, 'the largest finite double is not Infinity');
+    assert.equal(basketMatchesSession('1e-400', '-0', -0), false, '1e-400 parses to 0, not -0');
+  });
+
+  it('match what the parse merges, and only that: the rule cannot see digits the parse dropped', () => {
+    assert.equal(basketMatchesSession('2e309', 'Infinity', JSON.parse('1e309') as number), true);
+    assert.equal(basketMatchesSession('0', '0', JSON.parse('1e-400') as number), true);
+    assert.equal(
+      basketMatchesSession('9007199254740992', '9007199254740992', JSON.parse('9007199254740993') as number),
+      true,
+    );
   });
 
   for (const id of jsonLookingIds) {
@@ -85,26 +113,15 @@ describe('basket ids the library JSON-parses', () => {
   }
 
   it('a body naming another basket than its parsed session id is quarantined with both ids', async () => {
-    const { orders, quarantine, handler } = handlerOnFakes();
-    const body = {
-      basketId: '2.0',
-      sequence: 1,
-      eventId: eventIdFor('2.0', 1),
-      type: 'ItemAdded',
-      occurredAt: '2026-01-01T10:00:00.000Z',
-      data: { sku: 'SKU-1', quantity: 1, unitPrice: 2 },
-    };
-    await handler(
-      body,
-      new InvocationContext({
-        functionName: processOrderEventName,
-        triggerMetadata: { sessionId: asTheLibraryHandsItOver('2.5'), messageId: '2.0:1', sequenceNumber: 1 },
-        logHandler: () => undefined,
-      }),
-    );
-    const [message] = await quarantine.list(1);
-    assert.match(message?.reason ?? '', /basketId "2\.0" differs from the session id "2\.5"/);
+    const { orders, quarantine, reason } = await firstItemInSession('2.0', '2.5');
+    assert.match(reason, /basketId "2\.0" differs from the session id "2\.5"/);
+    assert.equal(quarantine.size, 1);
     assert.equal(orders.writes.length, 0);
+  });
+
+  it('a session id the library parsed into an array is named in the quarantine reason, not taken for a missing one', async () => {
+    const { reason } = await firstItemInSession('1', '[1]');
+    assert.match(reason, /basketId "1" differs from the session id "\[1\]"/);
   });
 
   it('the producer publishes them, and refuses "-0" with 400 naming the field and the rule', async () => {
@@ -129,6 +146,33 @@ describe('basket ids the library JSON-parses', () => {
     assert.match(JSON.stringify(refused.jsonBody), /baskets\.0\.basketId.*basketId must be 1-100 characters/);
   });
 });
+
+/** Delivers basket `basketId`'s first ItemAdded in session `sessionIdText`, as the library hands it over. */
+async function firstItemInSession(basketId: string, sessionIdText: string) {
+  const fakes = handlerOnFakes();
+  const body = {
+    basketId,
+    sequence: 1,
+    eventId: eventIdFor(basketId, 1),
+    type: 'ItemAdded',
+    occurredAt: '2026-01-01T10:00:00.000Z',
+    data: { sku: 'SKU-1', quantity: 1, unitPrice: 2 },
+  };
+  await fakes.handler(
+    body,
+    new InvocationContext({
+      functionName: processOrderEventName,
+      triggerMetadata: {
+        sessionId: asTheLibraryHandsItOver(sessionIdText),
+        messageId: body.eventId,
+        sequenceNumber: 1,
+      },
+      logHandler: () => undefined,
+    }),
+  );
+  const [quarantined] = await fakes.quarantine.list(1);
+  return { ...fakes, reason: quarantined?.reason ?? '' };
+}
 
 /** The consumer over in-memory ports: what each case inspects afterwards. */
 function handlerOnFakes() {

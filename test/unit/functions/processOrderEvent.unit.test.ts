@@ -444,7 +444,6 @@ describe('processOrderEvent: parsing at the edge', () => {
     assert.deepEqual(
       defined(
         parseTriggerMetadata({
-          sessionId: {},
           messageId: '',
           deliveryCount: { nonsense: true },
           enqueuedTimeUtc: new Date(0),
@@ -462,6 +461,16 @@ describe('processOrderEvent: parsing at the edge', () => {
     });
     assert.deepEqual(defined(parseTriggerMetadata({ sessionId: true })), { sessionId: 'true', parsedSessionId: true });
     assert.deepEqual(defined(parseTriggerMetadata({ sessionId: null })), { sessionId: 'null', parsedSessionId: null });
+    // What JSON.parse makes of ids it cannot keep: "1e309" → Infinity, "-1e309" → -Infinity, "-0" → -0.
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: Infinity, messageId: -Infinity })), {
+      sessionId: 'Infinity',
+      parsedSessionId: Infinity,
+      messageId: '-Infinity',
+    });
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: -0 })), { sessionId: '-0', parsedSessionId: -0 });
+    // Session id text "[1]" or "{}" arrives as an array or object: kept as its JSON text, never dropped.
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: [1] })), { sessionId: '[1]' });
+    assert.deepEqual(defined(parseTriggerMetadata({ sessionId: {} })), { sessionId: '{}' });
     assert.deepEqual(defined(parseTriggerMetadata(undefined)), {});
     assert.deepEqual(defined(parseTriggerMetadata('not an object')), {});
   });
