@@ -1,54 +1,12 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '../../../local/host';
+import { raw, statusOf } from '../../support/rawHttp';
 
 const maxBody = 64 * 1024;
 const idleMs = 300;
-
-/** Sends raw bytes, returns everything the server wrote until it closed the connection. */
-function raw(port: number, chunks: readonly (string | Buffer)[], options: { keepSending?: Buffer } = {}) {
-  return new Promise<{ text: string; sentBytes: number }>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    let sentBytes = 0;
-    let closed = false;
-    socket.on('data', (data) => (text += data.toString('latin1')));
-    socket.on('error', () => undefined); // a reset after the answer is expected when the server stops reading
-    socket.on('close', () => {
-      closed = true;
-      resolve({ text, sentBytes });
-    });
-    socket.on('connect', () => {
-      for (const chunk of chunks) {
-        socket.write(chunk);
-        sentBytes += Buffer.byteLength(chunk);
-      }
-      const more = options.keepSending;
-      if (more === undefined) return;
-      // Keeps pushing a body far past the limit until the server closes the connection.
-      const pump = (): void => {
-        while (!closed && sentBytes < 200 * 1024 * 1024) {
-          sentBytes += more.length;
-          if (!socket.write(more)) {
-            socket.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
-    setTimeout(() => {
-      if (!closed) reject(new Error(`connection still open after 10 s; received so far: ${text}`));
-    }, 10_000).unref();
-  });
-}
-
-function statusOf(text: string): number {
-  return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-}
 
 function bodyOf(text: string): string {
   return text.slice(text.indexOf('\r\n\r\n') + 4);
