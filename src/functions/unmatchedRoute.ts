@@ -14,7 +14,12 @@ import { allowedMethods, knownRoutes, recordHttpRoutes, type KnownRoute } from '
  */
 
 export const unmatchedRouteName = 'z_unmatchedRoute';
-const everyMethod: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT'];
+/**
+ * Every method a Node function can receive. Not TRACE or CONNECT: the library builds each request as a
+ * fetch `Request`, which refuses them, so the invocation would fail (500); unlisted, they fall through
+ * to the host's plain 404.
+ */
+const everyMethod: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
 recordHttpRoutes();
 

@@ -47,7 +47,7 @@ describe('the app behind the local host: platform answers vs app answers', () =>
     assert.ok(real.length >= 9, lines.join('\n'));
     for (const route of real) {
       const path = route.template.replace(/\{[^}]*\}/g, 'x1');
-      const method = ['PATCH', 'PUT', 'DELETE'].find((m) => !route.methods.includes(m)) ?? 'TRACE';
+      const method = ['PATCH', 'PUT', 'DELETE'].find((m) => !route.methods.includes(m)) ?? 'OPTIONS';
       const expected = [...new Set(real.filter((r) => routeMatches(r.template, path)).flatMap((r) => r.methods))];
       const response = await fetch(`${convoy.url}/api/${path}`, { method });
       assert.equal(response.status, 405, `${method} /api/${path}`);
@@ -69,6 +69,42 @@ describe('the app behind the local host: platform answers vs app answers', () =>
       const { text } = await raw(convoy.host.port, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]);
       assert.equal(statusOf(text), 404, `${path}: ${text}`);
       assert.equal(problemIn(text).type, 'urn:convoy:problem:not-found', path);
+    }
+  });
+
+  it("answers issue 20's requests as listed (the table is printed as test diagnostics)", async (t) => {
+    // [method, path, status, answered by the app as problem+json (true) or by the platform, empty (false), Allow]
+    const cases: [string, string, number, boolean, string?][] = [
+      ['GET', '/api/sessions', 405, true, 'POST'],
+      ['PUT', '/api/sessions', 405, true, 'POST'],
+      // A fetch Request cannot carry TRACE, so no Node function takes it: the host's plain 404.
+      ['TRACE', '/api/sessions', 404, false],
+      ['DELETE', '/api/orders/b-1', 405, true, 'GET'],
+      ['POST', '/api/orders/b-1', 405, true, 'GET'],
+      ['GET', '/api/dead-letters/b-1/replay', 405, true, 'POST'],
+      ['GET', '/api/quarantine/m-1/replay', 405, true, 'POST'],
+      ['GET', '/api/inventory/SKU-1/restock', 405, true, 'POST'],
+      ['GET', '/api/nope', 404, true],
+      ['GET', '/api/orders/', 404, true],
+      ['GET', '/api/orders//x', 404, true],
+      ...['/api/sessions', '/api/orders/b-1', '/api/quarantine', '/api/dead-letters', '/api/inventory/SKU-1'].flatMap(
+        (route): [string, string, number, boolean][] => [
+          ['GET', `${route}%00`, 400, false],
+          ['GET', `${route}/..`, 404, true],
+          ['GET', `${route}/%2e%2e`, 404, true],
+        ],
+      ),
+    ];
+    for (const [method, path, status, byApp, allow] of cases) {
+      const { text } = await raw(convoy.host.port, [
+        `${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ]);
+      const type = /content-type: ([^\r]+)/i.exec(text)?.[1] ?? 'empty';
+      t.diagnostic(`${method} ${path} -> ${statusOf(text)} ${type}${allow === undefined ? '' : ` Allow: ${allow}`}`);
+      assert.equal(statusOf(text), status, `${method} ${path}: ${text}`);
+      if (byApp) assert.equal(problemIn(text).status, status);
+      else assert.match(text, /content-length: 0\r\n/i, text);
+      if (allow !== undefined) assert.match(text, new RegExp(`allow: ${allow}\r\n`, 'i'), text);
     }
   });
 
