@@ -5,9 +5,9 @@ import { app, type HttpFunctionOptions, type HttpHandler, type HttpMethod } from
  * (`unmatchedRoute.ts`) can tell "no such route" (404) from "route exists, other method" (405) without a
  * hand-kept list: a function added anywhere in `src/functions` is covered by registering as usual.
  *
- * Recording wraps the library's registration calls (`app.http`, `app.get`, …) once, from `src/index.ts`,
- * which package.json `main` loads before the function files (the worker loads the brace alternatives in
- * order). Route templates are matched the way the host's router does it: literal segments
+ * Recording wraps the library's registration calls (`app.http`, `app.get`, …) once: from `src/index.ts`
+ * (first in package.json `main`) and from `problem.ts`, which every HTTP function imports, so it is in
+ * place before they register whatever order the files load in. Route templates are matched the way the host's router does it: literal segments
  * case-insensitively, `{name}` one non-empty segment, `{name?}` and `{*rest}` optional.
  */
 
