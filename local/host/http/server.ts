@@ -98,10 +98,12 @@ function declaredLength(request: IncomingMessage): number | undefined {
  * none. A declared length over the limit is refused from the header (Kestrel's RequestBodyTooLarge,
  * 413); a body that stalls answers 408 (Kestrel's RequestBodyTimeout).
  */
-function readBody(request: IncomingMessage, limits: HttpLimits): Promise<BodyResult> {
+function readBody(request: IncomingMessage, response: ServerResponse, limits: HttpLimits): Promise<BodyResult> {
   const declared = declaredLength(request);
   if (declared === undefined || !(declared > 0)) return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
   if (declared > limits.maxRequestBodyBytes) return Promise.resolve({ ok: false, status: 413 });
+  // Kestrel sends `100 Continue` when the body is first read, so a refused body is never invited.
+  if (request.headers.expect?.toLowerCase() === '100-continue') response.writeContinue();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -253,7 +255,7 @@ export async function startHttpListener(
   systemRoute: SystemRoute = () => false,
   limits: HttpLimits = defaultHttpLimits,
 ): Promise<HttpListener> {
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     void (async () => {
       const target = parseRequestTarget(request.url ?? '/');
       let url: URL;
@@ -281,7 +283,7 @@ export async function startHttpListener(
         discardRest(request, limits);
         return;
       }
-      const body = await readBody(request, limits);
+      const body = await readBody(request, response, limits);
       if (!body.ok) {
         refuse(request, response, body.status);
         return;
@@ -297,7 +299,10 @@ export async function startHttpListener(
     })().catch(() => {
       answerEmpty(response, 500, false);
     });
-  });
+  };
+  const server = createServer(handle);
+  // With a listener, Node leaves `Expect: 100-continue` to the handler (readBody) instead of inviting every body.
+  server.on('checkContinue', handle);
   // Malformed requests (e.g. bytes past a Content-Length read as a next request): Kestrel's empty rejection.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) {

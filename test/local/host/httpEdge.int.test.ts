@@ -82,6 +82,18 @@ describe('local host HTTP edge: bad paths, unknown routes, body limits', () => {
     assert.equal(events.length, before);
   });
 
+  it('invites a body with 100 Continue only when it will read it (as Kestrel, on the first read)', async () => {
+    const refused = await raw(host.port, [
+      `POST /api/items/1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${maxBody + 1}\r\n\r\n`,
+    ]);
+    assert.doesNotMatch(refused.text, /100 Continue/, refused.text);
+    assertEmptyAnswer(refused.text, 413);
+    const invited = await raw(host.port, [
+      'POST /api/items/1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+    ]);
+    assert.match(invited.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /, invited.text);
+  });
+
   it('hands the function no body for a chunked request (as the host), then stops reading it at the limit', async () => {
     const chunk = Buffer.alloc(16 * 1024, 'a');
     const framed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
