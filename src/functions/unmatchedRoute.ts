@@ -1,9 +1,9 @@
 import { app, type HttpMethod, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { problem } from './http/problem';
-import { allowedMethods, knownRoutes, recordHttpRoutes, type KnownRoute } from './http/routeTable';
+import { allowedMethods, knownRoutes, type KnownRoute } from './http/routeTable';
 
 /**
- * `/api/{*path}`, every method: answers what no other function answers, as problem+json — 404 for a
+ * `/api/{*path}`, every method a Node function can take: answers what no other function answers, as problem+json — 404 for a
  * path no route has, 405 with `Allow` for a route that exists with other methods. Without it the host
  * answers both with a bare 404.
  *
@@ -20,8 +20,6 @@ export const unmatchedRouteName = 'z_unmatchedRoute';
  * to the host's plain 404.
  */
 const everyMethod: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
-
-recordHttpRoutes();
 
 export function makeUnmatchedRoute(
   routes: () => readonly KnownRoute[],

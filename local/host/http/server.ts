@@ -271,9 +271,11 @@ export async function startHttpListener(
       }
       if (systemRoute(request, response, url)) return;
       const method = (request.method ?? 'GET').toUpperCase();
-      const chosen = chooseRoute(functions(), target.path, method);
+      // The host's HomepageMiddleware answers `/` before routing.
+      const home = target.path === '/' && method === 'GET';
+      const chosen = home ? undefined : chooseRoute(functions(), target.path, method);
       if (chosen === undefined) {
-        if (target.path === '/' && method === 'GET') {
+        if (home) {
           response
             .writeHead(200, { 'content-type': 'text/plain' })
             .end('Your Functions 4.0 app is up and running (local host)\n');
