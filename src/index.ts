@@ -1,6 +1,11 @@
 import { app } from '@azure/functions';
 import { getConfig } from './config';
 import { closeDependencies } from './dependencies';
+import { recordHttpRoutes } from './functions/http/routeTable';
+
+// Before any function file registers (package.json `main` loads this file first): the catch-all's 405s
+// come from the routes recorded here.
+recordHttpRoutes();
 
 // HTTP bodies arrive over RPC: the producer's payloads are small and bounded (≤ 1 MiB).
 app.setup({ enableHttpStream: false });

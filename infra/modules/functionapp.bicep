@@ -134,6 +134,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'DEFAULT_STOCK_PER_SKU', value: string(defaultStockPerSku) }
         { name: 'MAX_PARKED_EVENTS', value: string(maxParkedEvents) }
         { name: 'TRANSIENT_HOLD_SECONDS', value: string(transientHoldSeconds) }
+        // The host's own body limit (default 100 MB, buffered in full before the app runs): 4 MiB keeps the
+        // app's 1 MiB limit answerable as problem+json and refuses larger uploads from Content-Length.
+        { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: '4194304' }
         // Telemetry with Entra auth through the same identity.
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }

@@ -110,6 +110,7 @@ describe('registration contract (package.json main loaded as the Node worker loa
       'replayDeadLetters',
       'replayQuarantined',
       'restockInventory',
+      'z_unmatchedRoute',
     ]);
   });
 

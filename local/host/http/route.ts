@@ -1,12 +1,12 @@
 /**
  * HTTP route templates as the Functions host accepts them: literal segments, `{name}`, optional
  * `{name?}`, constrained `{name:int}`, defaults `{name=value}` and catch-all `{*rest}`, matched
- * case-insensitively under the route prefix (`api` by default).
+ * case-insensitively under the route prefix (`api` by default). Paths arrive decoded as Kestrel decodes
+ * them (`requestTarget.ts`), so values are taken as they are. How routes are ORDERED is the router's
+ * business (`server.ts`): the host does not rank templates.
  */
 export interface CompiledRoute {
   template: string;
-  /** Literal segments count first when two routes match the same path. */
-  precedence: number;
   match(path: string): Record<string, string> | undefined;
 }
 
@@ -62,7 +62,6 @@ export function compileRoute(prefix: string, route: string): CompiledRoute {
     .join('/');
   const params: Param[] = [];
   let source = '^';
-  let precedence = 0;
   for (const segment of template.split('/')) {
     if (segment === '') continue;
     const pieces = segment.split(/(\{[^}]+\})/).filter((p) => p !== '');
@@ -74,7 +73,6 @@ export function compileRoute(prefix: string, route: string): CompiledRoute {
         params.push(param);
         segmentSource += `(${pattern})${param.optional && !whole ? '?' : ''}`;
       } else {
-        precedence++;
         segmentSource += escape(piece);
       }
     }
@@ -84,14 +82,13 @@ export function compileRoute(prefix: string, route: string): CompiledRoute {
   const regExp = new RegExp(`${source}/?$`, 'i');
   return {
     template,
-    precedence,
     match(path) {
       const found = regExp.exec(path);
       if (found === null) return undefined;
       const values: Record<string, string> = {};
       params.forEach((param, index) => {
         const value = found[index + 1];
-        if (value !== undefined && value !== '') values[param.name] = decodeURIComponent(value);
+        if (value !== undefined && value !== '') values[param.name] = value;
         else if (param.defaultValue !== undefined) values[param.name] = param.defaultValue;
       });
       return values;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { RpcHttpData, RpcNullableString } from '../invoke';
+import { parseRequestTarget } from './requestTarget';
 import type { CompiledRoute } from './route';
 
 export interface HttpFunction {
@@ -56,111 +57,79 @@ function nullableMap(values: Record<string, string>): Record<string, RpcNullable
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }]));
 }
 
-/** Problem details (RFC 9457) for what the host itself refuses, the same shape the app's HTTP functions use. */
-function problemBody(status: number, title: string, detail: string): string {
-  return JSON.stringify({ type: 'about:blank', title, status, detail });
-}
-
-function sendProblem(
-  response: ServerResponse,
-  status: number,
-  title: string,
-  detail: string,
-  headers: Record<string, string> = {},
-): void {
+/**
+ * What the host's web server answers itself (Kestrel's rejections, ASP.NET Core's unmatched request):
+ * a status with an empty body. `close` for rejections, which Kestrel answers with `Connection: close`.
+ */
+function answerEmpty(response: ServerResponse, status: number, close: boolean): void {
   if (response.headersSent) {
     response.end();
     return;
   }
-  const body = problemBody(status, title, detail);
-  response.writeHead(status, {
-    'content-type': 'application/problem+json',
-    'content-length': String(Buffer.byteLength(body)),
-    ...headers,
-  });
-  response.end(body);
+  response.writeHead(status, { 'content-length': '0', ...(close ? { connection: 'close' } : {}) });
+  response.end();
 }
 
 export interface HttpLimits {
-  /** Largest request body; larger ones answer 413 as soon as the limit is crossed. */
+  /** FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: a larger declared Content-Length answers 413 before a byte is read. */
   maxRequestBodyBytes: number;
-  /** A body that stops arriving for this long (shorter than its Content-Length) answers 400. */
+  /** A body that stops arriving for this long (shorter than its Content-Length) answers 408. */
   bodyIdleTimeoutMs: number;
 }
 
-/** FUNCTIONS_REQUEST_BODY_SIZE_LIMIT's default on the Functions host (100 MB). */
+/** Kestrel's MaxRequestBodySize as the Functions host sets it (ScriptConstants.DefaultMaxRequestBodySize, 100 MB). */
 export const defaultMaxRequestBodyBytes = 104_857_600;
 export const defaultHttpLimits: HttpLimits = {
   maxRequestBodyBytes: defaultMaxRequestBodyBytes,
   bodyIdleTimeoutMs: 30_000,
 };
 
-type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413; title: string; detail: string };
+type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 408 | 413 };
+
+/** The declared Content-Length, or undefined for a chunked (or bodiless) request. */
+function declaredLength(request: IncomingMessage): number | undefined {
+  const text = request.headers['content-length'];
+  return text === undefined || request.headers['transfer-encoding'] !== undefined ? undefined : Number(text);
+}
 
 /**
- * Reads the body within the limit and stops reading the moment it is crossed, so an oversized upload
- * is never buffered. A body that stalls before its Content-Length, or a connection that ends early,
- * is refused rather than waited on forever.
+ * The body the host hands the worker. The host converts a request to RPC only `if (request.ContentLength
+ * > 0)` (GrpcMessageConversionExtensions.ToRpcHttp): a chunked body is never read and the worker gets
+ * none. A declared length over the limit is refused from the header (Kestrel's RequestBodyTooLarge,
+ * 413); a body that stalls answers 408 (Kestrel's RequestBodyTimeout).
  */
-function readBody(request: IncomingMessage, limits: HttpLimits): Promise<BodyResult> {
-  const max = limits.maxRequestBodyBytes;
-  const tooLarge: BodyResult = {
-    ok: false,
-    status: 413,
-    title: 'Payload too large',
-    detail: `The request body must be at most ${max} bytes.`,
-  };
-  const declaredText = request.headers['content-length'];
-  const declared = declaredText === undefined ? undefined : Number(declaredText);
-  if (declared !== undefined && declared > max) {
-    request.pause();
-    return Promise.resolve(tooLarge);
-  }
+function readBody(request: IncomingMessage, response: ServerResponse, limits: HttpLimits): Promise<BodyResult> {
+  const declared = declaredLength(request);
+  if (declared === undefined || !(declared > 0)) return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
+  if (declared > limits.maxRequestBodyBytes) return Promise.resolve({ ok: false, status: 413 });
+  // Kestrel sends `100 Continue` when the body is first read, so a refused body is never invited.
+  if (request.headers.expect?.toLowerCase() === '100-continue') response.writeContinue();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    let received = 0;
     let timer: NodeJS.Timeout | undefined;
-    const expected = declared === undefined ? '' : ` of the ${declared} its Content-Length announced`;
     const finish = (result: BodyResult): void => {
       clearTimeout(timer);
       request.off('data', onData);
       request.off('end', onEnd);
       request.off('aborted', onAborted);
       request.off('error', onAborted);
-      if (!result.ok) request.pause();
       resolve(result);
     };
     const arm = (): void => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        finish({
-          ok: false,
-          status: 400,
-          title: 'Incomplete request body',
-          detail: `The request body stopped after ${received} bytes${expected} (nothing arrived for ${limits.bodyIdleTimeoutMs} ms).`,
-        });
+        finish({ ok: false, status: 408 });
       }, limits.bodyIdleTimeoutMs);
     };
     const onData = (chunk: Buffer | string): void => {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-      received += buffer.length;
-      if (received > max) {
-        finish(tooLarge);
-        return;
-      }
-      chunks.push(buffer);
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
       arm();
     };
     const onEnd = (): void => {
       finish({ ok: true, body: Buffer.concat(chunks) });
     };
     const onAborted = (): void => {
-      finish({
-        ok: false,
-        status: 400,
-        title: 'Incomplete request body',
-        detail: `The connection closed after ${received} bytes of the request body${expected}.`,
-      });
+      finish({ ok: false, status: 400 });
     };
     request.on('data', onData);
     request.on('end', onEnd);
@@ -170,33 +139,35 @@ function readBody(request: IncomingMessage, limits: HttpLimits): Promise<BodyRes
   });
 }
 
-/** Answers a refused body and closes the connection: the rest of the body must not be read as a next request. */
-function refuseBody(
-  request: IncomingMessage,
-  response: ServerResponse,
-  result: Exclude<BodyResult, { ok: true }>,
-): void {
+/** Answers a refused request and closes the connection: the rest of its body must not be read as a next request. */
+function refuse(request: IncomingMessage, response: ServerResponse, status: number): void {
+  request.pause();
   response.on('finish', () => {
     // Half-close first so the client can read the answer; drop the socket if it keeps sending.
     request.socket.end();
     setTimeout(() => request.socket.destroy(), 1000).unref();
   });
-  sendProblem(response, result.status, result.title, result.detail, { connection: 'close' });
+  answerEmpty(response, status, true);
 }
 
-function decodablePath(pathname: string): boolean {
-  try {
-    decodeURIComponent(pathname);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * After the answer, the unread rest of a body is read and discarded (Kestrel consumes it to keep the
+ * connection), never past the body limit: then the connection is dropped. Nothing is buffered.
+ */
+function discardRest(request: IncomingMessage, limits: HttpLimits): void {
+  if (request.readableEnded) return;
+  let discarded = 0;
+  request.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > limits.maxRequestBodyBytes) request.socket.destroy();
+  });
+  request.resume();
 }
 
 /** The RPC request the host builds: lower-case headers without empty values, non-empty query values, route params. */
 export function toRpcHttp(
   request: IncomingMessage,
-  url: URL,
+  url: { href: string; query: URLSearchParams },
   body: Buffer,
   params: Record<string, string>,
 ): RpcHttpData {
@@ -206,8 +177,8 @@ export function toRpcHttp(
     if (text !== undefined && text !== '') headers[key.toLowerCase()] = text;
   }
   const query: Record<string, string> = {};
-  for (const key of new Set(url.searchParams.keys())) {
-    const text = url.searchParams.getAll(key).join(',');
+  for (const key of new Set(url.query.keys())) {
+    const text = url.query.getAll(key).join(',');
     if (text !== '') query[key] = text;
   }
   return {
@@ -221,6 +192,31 @@ export function toRpcHttp(
     nullableParams: nullableMap(params),
     ...(body.length > 0 ? { body: { bytes: new Uint8Array(body) } } : {}),
   };
+}
+
+/** `a` before `b` as .NET's StringComparer.OrdinalIgnoreCase orders them (upper-cased, by code unit). */
+function ordinalIgnoreCase(a: string, b: string): number {
+  const [x, y] = [a.toUpperCase(), b.toUpperCase()];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The host's route table: one route per HTTP function, in the order of the function names
+ * (FunctionMetadataManager sorts the metadata by name, OrdinalIgnoreCase; WebScriptHostHttpRoutesManager
+ * maps the routes in that order into a RouteCollection), and the first route whose template fits and
+ * whose method constraint (HttpMethodRouteConstraint) accepts the request wins. Templates are not ranked.
+ */
+export function chooseRoute(
+  functions: readonly HttpFunction[],
+  path: string,
+  method: string,
+): { fn: HttpFunction; params: Record<string, string> } | undefined {
+  for (const fn of [...functions].sort((a, b) => ordinalIgnoreCase(a.name, b.name))) {
+    if (fn.methods !== undefined && !fn.methods.includes(method)) continue;
+    const params = fn.route.match(path);
+    if (params !== undefined) return { fn, params };
+  }
+  return undefined;
 }
 
 function writeResult(response: ServerResponse, returnValue: unknown): void {
@@ -259,92 +255,65 @@ export async function startHttpListener(
   systemRoute: SystemRoute = () => false,
   limits: HttpLimits = defaultHttpLimits,
 ): Promise<HttpListener> {
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     void (async () => {
+      const target = parseRequestTarget(request.url ?? '/');
       let url: URL;
       try {
         url = new URL(request.url ?? '/', `http://${request.headers.host ?? `localhost:${String(port)}`}`);
       } catch {
-        refuseBody(request, response, {
-          ok: false,
-          status: 400,
-          title: 'Bad request',
-          detail: `The request target ${JSON.stringify(request.url)} is not a valid URL.`,
-        });
+        refuse(request, response, 400);
         return;
       }
-      if (!decodablePath(url.pathname)) {
-        refuseBody(request, response, {
-          ok: false,
-          status: 400,
-          title: 'Bad request',
-          detail: `The path ${url.pathname} has an invalid percent-encoding.`,
-        });
+      if (!target.ok) {
+        refuse(request, response, 400);
         return;
       }
       if (systemRoute(request, response, url)) return;
       const method = (request.method ?? 'GET').toUpperCase();
-      const matching = functions()
-        .map((fn) => ({ fn, params: fn.route.match(url.pathname) }))
-        .filter((c): c is { fn: HttpFunction; params: Record<string, string> } => c.params !== undefined);
-      const candidates = matching
-        .filter((c) => c.fn.methods === undefined || c.fn.methods.includes(method))
-        .sort((a, b) => b.fn.route.precedence - a.fn.route.precedence);
-      const chosen = candidates[0];
+      // The host's HomepageMiddleware answers `/` before routing.
+      const home = target.path === '/' && method === 'GET';
+      const chosen = home ? undefined : chooseRoute(functions(), target.path, method);
       if (chosen === undefined) {
-        const body = await readBody(request, limits);
-        if (!body.ok) {
-          refuseBody(request, response, body);
-        } else if (url.pathname === '/' && method === 'GET') {
+        if (home) {
           response
             .writeHead(200, { 'content-type': 'text/plain' })
             .end('Your Functions 4.0 app is up and running (local host)\n');
-        } else if (matching.length > 0) {
-          const allow = [...new Set(matching.flatMap((c) => c.fn.methods ?? []))].sort().join(', ');
-          sendProblem(
-            response,
-            405,
-            'Method not allowed',
-            `${method} is not allowed on ${url.pathname}; allowed: ${allow}.`,
-            { allow },
-          );
         } else {
-          sendProblem(response, 404, 'Not found', `No function answers ${url.pathname}.`);
+          answerEmpty(response, 404, false);
         }
+        discardRest(request, limits);
         return;
       }
-      const body = await readBody(request, limits);
+      const body = await readBody(request, response, limits);
       if (!body.ok) {
-        refuseBody(request, response, body);
+        refuse(request, response, body.status);
         return;
       }
+      // The host's RPC url is built from the DECODED path (scheme://host + Request.Path + QueryString).
+      const rpcUrl = { href: `${url.protocol}//${url.host}${target.path}${target.query}`, query: url.searchParams };
       try {
-        writeResult(response, await invoke(chosen.fn, toRpcHttp(request, url, body.body, chosen.params)));
+        writeResult(response, await invoke(chosen.fn, toRpcHttp(request, rpcUrl, body.body, chosen.params)));
       } catch {
-        if (!response.headersSent) response.writeHead(500);
-        response.end();
+        answerEmpty(response, 500, false);
       }
+      discardRest(request, limits);
     })().catch(() => {
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
+      answerEmpty(response, 500, false);
     });
-  });
-  // Malformed requests (e.g. bytes past a Content-Length read as a next request) get problem+json too.
+  };
+  const server = createServer(handle);
+  // With a listener, Node leaves `Expect: 100-continue` to the handler (readBody) instead of inviting every body.
+  server.on('checkContinue', handle);
+  // Malformed requests (e.g. bytes past a Content-Length read as a next request): Kestrel's empty rejection.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) {
       socket.destroy();
       return;
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = problemBody(
-      status,
-      'Bad request',
-      `The request could not be parsed (${error.code ?? error.message}).`,
-    );
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
-        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

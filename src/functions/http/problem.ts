@@ -1,5 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
+import { recordHttpRoutes } from './routeTable';
+
+// Every HTTP function imports this module before it registers, so its route is recorded for the
+// catch-all's 405s whatever order the worker loads the files in (src/index.ts starts it too).
+recordHttpRoutes();
 
 /**
  * HTTP errors as RFC 9457 problem details (application/problem+json), shared by every HTTP function,
@@ -24,6 +29,8 @@ export interface ProblemInit {
   /** A short slug naming the kind of problem; becomes `urn:convoy:problem:<slug>`. */
   type?: string;
   errors?: readonly FieldError[];
+  /** Extra response headers, e.g. `allow` on a 405. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface ProblemBody {
@@ -42,7 +49,7 @@ export function problem(init: ProblemInit): HttpResponseInit {
     detail: init.detail,
     ...(init.errors === undefined ? {} : { errors: init.errors }),
   };
-  return { status: init.status, headers: { 'content-type': problemContentType }, jsonBody: body };
+  return { status: init.status, headers: { ...init.headers, 'content-type': problemContentType }, jsonBody: body };
 }
 
 export function fieldErrors(error: z.ZodError): FieldError[] {
@@ -85,8 +92,9 @@ function invalidJson(detail: string): JsonBodyResult {
 export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; response: HttpResponseInit };
 
 /**
- * Reads a JSON body within `maxBytes`: 413 when larger (by Content-Length or by what arrived),
- * 400 when empty or not JSON. Content-Type is not enforced so `curl -d` works as people expect.
+ * Reads a JSON body within `maxBytes`: 413 when larger (by Content-Length, before reading, or by what
+ * arrived), 411 for a chunked body the platform did not pass on, 400 when empty or not JSON.
+ * Content-Type is not enforced so `curl -d` works as people expect.
  */
 export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes): Promise<JsonBodyResult> {
   const tooLarge: JsonBodyResult = {
@@ -102,6 +110,7 @@ export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes
   if (Number.isFinite(declared) && declared > maxBytes) return tooLarge;
   const bytes = new Uint8Array(await request.arrayBuffer());
   if (bytes.byteLength > maxBytes) return tooLarge;
+  if (bytes.byteLength === 0 && request.headers.has('transfer-encoding')) return lengthRequired(maxBytes);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === '') return invalidJson('The request body is empty; send a JSON document.');
   try {
@@ -110,4 +119,21 @@ export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes
   } catch (error) {
     return invalidJson(`The request body is not valid JSON: ${errorMessage(error)}`);
   }
+}
+
+/**
+ * The Functions host hands the worker a body only when the request declares a Content-Length
+ * (GrpcMessageConversionExtensions.ToRpcHttp reads it `if (request.ContentLength > 0)`): a chunked one
+ * arrives empty, however large it was. Saying so beats "the body is empty".
+ */
+function lengthRequired(maxBytes: number): JsonBodyResult {
+  return {
+    ok: false,
+    response: problem({
+      status: 411,
+      type: 'length-required',
+      title: 'Length required',
+      detail: `The request body was sent chunked (Transfer-Encoding) and the Functions host passes such bodies on empty; send it with a Content-Length of at most ${maxBytes} bytes.`,
+    }),
+  };
 }

@@ -1,61 +1,23 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '../../../local/host';
+import { raw, statusOf } from '../../support/rawHttp';
 
 const maxBody = 64 * 1024;
 const idleMs = 300;
 
-/** Sends raw bytes, returns everything the server wrote until it closed the connection. */
-function raw(port: number, chunks: readonly (string | Buffer)[], options: { keepSending?: Buffer } = {}) {
-  return new Promise<{ text: string; sentBytes: number }>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    let sentBytes = 0;
-    let closed = false;
-    socket.on('data', (data) => (text += data.toString('latin1')));
-    socket.on('error', () => undefined); // a reset after the answer is expected when the server stops reading
-    socket.on('close', () => {
-      closed = true;
-      resolve({ text, sentBytes });
-    });
-    socket.on('connect', () => {
-      for (const chunk of chunks) {
-        socket.write(chunk);
-        sentBytes += Buffer.byteLength(chunk);
-      }
-      const more = options.keepSending;
-      if (more === undefined) return;
-      // Keeps pushing a body far past the limit until the server closes the connection.
-      const pump = (): void => {
-        while (!closed && sentBytes < 200 * 1024 * 1024) {
-          sentBytes += more.length;
-          if (!socket.write(more)) {
-            socket.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
-    setTimeout(() => {
-      if (!closed) reject(new Error(`connection still open after 10 s; received so far: ${text}`));
-    }, 10_000).unref();
-  });
+function bodyOf(text: string): string {
+  return text.slice(text.indexOf('\r\n\r\n') + 4);
 }
 
-function statusOf(text: string): number {
-  return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-}
-
-function problemOf(text: string): { status: number; title: string; detail: string } {
-  const [head = '', body = ''] = text.split('\r\n\r\n');
-  assert.match(head, /content-type: application\/problem\+json/i, text);
-  const parsed: unknown = JSON.parse(body);
-  assert.ok(typeof parsed === 'object' && parsed !== null && 'status' in parsed && 'detail' in parsed, body);
-  return parsed as { status: number; title: string; detail: string };
+/** What the Functions host's web server answers itself: a status, `Content-Length: 0`, nothing else. */
+function assertEmptyAnswer(text: string, status: number): void {
+  assert.equal(statusOf(text), status, text);
+  assert.match(text, /content-length: 0\r\n/i, text);
+  assert.doesNotMatch(text, /content-type/i, text);
+  assert.equal(bodyOf(text), '', text);
 }
 
 describe('local host HTTP edge: bad paths, unknown routes, body limits', () => {
@@ -75,42 +37,64 @@ describe('local host HTTP edge: bad paths, unknown routes, body limits', () => {
     await host.stop();
   });
 
-  it('answers an undecodable path with 400 problem+json, without invoking anything', async () => {
+  it('answers %00 in the path with 400 and no body before routing, as Kestrel does', async () => {
     const before = events.length;
-    const { text } = await raw(host.port, ['GET /api/items/%zz HTTP/1.1\r\nHost: x\r\n\r\n']);
-    assert.equal(statusOf(text), 400, text);
-    assert.match(problemOf(text).detail, /%zz has an invalid percent-encoding/);
+    for (const path of ['/api/items/1%00', '/api/items/%00/x', '/api/nowhere%00']) {
+      const { text } = await raw(host.port, [`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`]);
+      assertEmptyAnswer(text, 400);
+      assert.match(text, /connection: close/i);
+    }
     assert.equal(events.length, before);
   });
 
-  it('answers unknown routes 404 and wrong methods 405 with Allow, as problem+json', async () => {
-    const missing = await fetch(`${host.url}/api/nowhere`);
-    assert.equal(missing.status, 404);
-    assert.equal(missing.headers.get('content-type'), 'application/problem+json');
-    assert.match(((await missing.json()) as { detail: string }).detail, /No function answers \/api\/nowhere/);
-
-    const wrong = await fetch(`${host.url}/api/broken`, { method: 'POST' });
-    assert.equal(wrong.status, 405);
-    assert.equal(wrong.headers.get('allow'), 'GET');
-    assert.equal(wrong.headers.get('content-type'), 'application/problem+json');
-    // items/{id} is served by two functions: Allow lists both.
-    const put = await fetch(`${host.url}/api/items/5`, { method: 'PUT' });
-    assert.equal(put.status, 405);
-    assert.equal(put.headers.get('allow'), 'DELETE, GET, POST');
-    await put.arrayBuffer();
+  it('removes dot segments (plain or %2e-encoded) before routing, and passes invalid escapes through', async () => {
+    for (const path of ['/api/items/5/../7', '/api/items/5/%2e%2E/7', '/api/./items/7']) {
+      const response = await fetch(`${host.url}${path}`.replace('/./', '/%2e/'));
+      assert.equal(response.status, 200, path);
+      assert.deepEqual(((await response.json()) as { params: unknown }).params, { id: '7' }, path);
+    }
+    // `..` that climbs to a path no route has: the host's plain 404.
+    const { text } = await raw(host.port, ['GET /api/items/.. HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+    assertEmptyAnswer(text, 404);
+    // Kestrel keeps an escape that decodes to nothing valid as written: routing sees `%zz`.
+    const invalid = await fetch(`${host.url}/api/items/%zz`, { method: 'DELETE' });
+    assert.equal(invalid.status, 204);
   });
 
-  it('answers 413 at once for a declared length over the limit, reading none of the body', async () => {
+  it('answers unknown routes and wrong methods 404 with no body (no catch-all in this app)', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/nowhere'],
+      ['POST', '/api/broken'],
+      ['PUT', '/api/items/5'],
+      ['TRACE', '/api/broken'],
+    ]) {
+      const { text } = await raw(host.port, [`${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]);
+      assertEmptyAnswer(text, 404);
+    }
+  });
+
+  it('answers 413 with no body for a declared length over the limit, reading none of it, invoking nothing', async () => {
     const before = events.length;
     const { text } = await raw(host.port, [
       `POST /api/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n`,
     ]);
-    assert.equal(statusOf(text), 413, text);
-    assert.match(problemOf(text).detail, new RegExp(`at most ${maxBody} bytes`));
+    assertEmptyAnswer(text, 413);
     assert.equal(events.length, before);
   });
 
-  it('stops reading a chunked body as soon as it crosses the limit and closes the connection', async () => {
+  it('invites a body with 100 Continue only when it will read it (as Kestrel, on the first read)', async () => {
+    const refused = await raw(host.port, [
+      `POST /api/items/1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${maxBody + 1}\r\n\r\n`,
+    ]);
+    assert.doesNotMatch(refused.text, /100 Continue/, refused.text);
+    assertEmptyAnswer(refused.text, 413);
+    const invited = await raw(host.port, [
+      'POST /api/items/1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+    ]);
+    assert.match(invited.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /, invited.text);
+  });
+
+  it('hands the function no body for a chunked request (as the host), then stops reading it at the limit', async () => {
     const chunk = Buffer.alloc(16 * 1024, 'a');
     const framed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
     const { text, sentBytes } = await raw(
@@ -118,29 +102,28 @@ describe('local host HTTP edge: bad paths, unknown routes, body limits', () => {
       ['POST /api/items/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'],
       { keepSending: framed },
     );
-    assert.equal(statusOf(text), 413, text);
+    assert.equal(statusOf(text), 201, text);
+    // The echo function saw no body at all (its JSON says `"body":null`).
+    assert.match(text, /"method":"POST".*"body":null/, text);
     // The client was cut off long before its 200 MB: only socket buffers past the limit were accepted.
     assert.ok(sentBytes < 64 * 1024 * 1024, `client managed to send ${sentBytes} bytes`);
   });
 
-  it('answers 400 and closes when the body is shorter than its Content-Length and stalls', async () => {
+  it('answers 408 and closes when the body is shorter than its Content-Length and stalls', async () => {
     const { text } = await raw(host.port, [
       'POST /api/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":',
     ]);
-    assert.equal(statusOf(text), 400, text);
-    assert.match(problemOf(text).detail, /stopped after 5 bytes of the 100 its Content-Length announced/);
+    assertEmptyAnswer(text, 408);
   });
 
-  it('answers 400 problem+json and closes when bytes follow the Content-Length body', async () => {
+  it('answers 400 with no body and closes when bytes follow the Content-Length body', async () => {
     const { text } = await raw(host.port, [
       'POST /api/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}garbage that is not a request\r\n\r\n',
     ]);
     // Node parses the trailing bytes as a pipelined request: a parse error answers 400 and ends the connection.
     const at = text.lastIndexOf('HTTP/1.1 ');
     assert.ok(at >= 0, text);
-    const last = text.slice(at);
-    assert.equal(statusOf(last), 400, text);
-    assert.match(problemOf(last).detail, /could not be parsed/);
+    assertEmptyAnswer(text.slice(at), 400);
   });
 
   it('still serves a body within the limit on a kept-alive connection', async () => {
@@ -163,5 +146,41 @@ describe('local host HTTP edge: bad paths, unknown routes, body limits', () => {
       req.end(body);
     });
     assert.equal(status, 201);
+  });
+});
+
+describe('local host route order: function-name order, first fit wins, as the Functions host', () => {
+  let host: LocalHost;
+
+  before(async () => {
+    host = await startLocalHost({
+      appRoot: join(__dirname, 'fixtures', 'routeOrderApp'),
+      port: 0,
+      log: () => undefined,
+    });
+  });
+  after(async () => {
+    await host.stop();
+  });
+
+  async function chosen(method: string, path: string): Promise<{ name: string; params: Record<string, string> }> {
+    const response = await fetch(`${host.url}${path}`, { method });
+    assert.equal(response.status, 200, `${method} ${path}`);
+    return (await response.json()) as { name: string; params: Record<string, string> };
+  }
+
+  it('a catch-all whose name sorts last never takes a path or method another route takes', async () => {
+    assert.deepEqual(await chosen('GET', '/api/orders/b-1'), { name: 'getOrder', params: { basketId: 'b-1' } });
+    assert.equal((await chosen('GET', '/api/ZEBRA')).name, 'Zebra');
+    assert.deepEqual(await chosen('DELETE', '/api/orders/b-1'), {
+      name: 'z_unmatched',
+      params: { path: 'orders/b-1' },
+    });
+    assert.deepEqual(await chosen('GET', '/api/orders//x'), { name: 'z_unmatched', params: { path: 'orders//x' } });
+    assert.equal((await chosen('GET', '/api/orders/')).name, 'z_unmatched');
+  });
+
+  it('does not rank templates: getOrder (orders/{basketId}) sorts before listAll (orders/all) and takes its path', async () => {
+    assert.deepEqual(await chosen('GET', '/api/orders/all'), { name: 'getOrder', params: { basketId: 'all' } });
   });
 });

@@ -1,0 +1,63 @@
+import { connect } from 'node:net';
+
+export interface RawOptions {
+  /** Sent again and again after `chunks` (a body far past a limit) until `upTo` bytes or the server closes. */
+  keepSending?: Buffer;
+  /** Default 200 MB. */
+  upTo?: number;
+  /** Sent once `upTo` is reached (e.g. the last chunk `0\r\n\r\n`). */
+  finish?: string;
+  /** Default 10 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Speaks HTTP/1.1 as raw bytes, so a test can send what fetch will not (%00, `..`, a lying Content-Length,
+ * a body the server should stop reading). Resolves with everything the server wrote until it closed.
+ */
+export function raw(
+  port: number,
+  chunks: readonly (string | Buffer)[],
+  options: RawOptions = {},
+): Promise<{ text: string; sentBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let sentBytes = 0;
+    let closed = false;
+    socket.on('data', (data) => (text += data.toString('latin1')));
+    socket.on('error', () => undefined); // a reset after the answer is expected when the server stops reading
+    socket.on('close', () => {
+      closed = true;
+      resolve({ text, sentBytes });
+    });
+    socket.on('connect', () => {
+      for (const chunk of chunks) {
+        socket.write(chunk);
+        sentBytes += Buffer.byteLength(chunk);
+      }
+      const more = options.keepSending;
+      if (more === undefined) return;
+      const upTo = options.upTo ?? 200 * 1024 * 1024;
+      const pump = (): void => {
+        while (!closed && sentBytes < upTo) {
+          sentBytes += more.length;
+          if (!socket.write(more)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+        if (!closed && options.finish !== undefined) socket.write(options.finish);
+      };
+      pump();
+    });
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    setTimeout(() => {
+      if (!closed) reject(new Error(`connection still open after ${timeoutMs} ms; received so far: ${text}`));
+    }, timeoutMs).unref();
+  });
+}
+
+export function statusOf(text: string): number {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+}
