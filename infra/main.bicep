@@ -98,6 +98,8 @@ param heldRetriesAlertThreshold int = 50
 @description('Failed invocations of one function in 5 minutes above which the function-failures alert fires (0: any failure).')
 @minValue(0)
 param failedInvocationsAlertThreshold int = 0
+@description('Whether POST /api/sessions publishes test baskets (app setting TEST_PRODUCER_ENABLED). Switch it off in production: it answers 403 then.')
+param testProducerEnabled bool = true
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -204,6 +206,7 @@ module functionApp 'modules/functionapp.bicep' = {
     nodeVersion: nodeVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    testProducerEnabled: testProducerEnabled
   }
   // The host reads its storage and the queue the moment it starts: roles first.
   dependsOn: [
