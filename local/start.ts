@@ -71,6 +71,10 @@ function readyTarget(convoy: Convoy): string {
   return convoy.url;
 }
 
+// Read at load, not once the stack is up: a parent killed during start-up (or right at "ready", before
+// the next line ran on a busy machine) would otherwise be taken for the parent.
+const parentAtStart = process.ppid;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -139,7 +143,7 @@ async function main(): Promise<void> {
   });
 
   // npm (or whatever started us) died, even by SIGKILL: we were re-parented, so stop as on SIGTERM.
-  const parent = process.ppid;
+  const parent = parentAtStart;
   const orphaned = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(orphaned);
