@@ -200,7 +200,7 @@ function reportAzurite(event: AzuriteEvent, dataDir: string | undefined, stop: (
       : `its last save of the tables was taken ${String(Date.now() - event.lastSave.snapshotAt)} ms ago`;
   const back = event.gaveBack;
   console.error(
-    `${what}; ${saved}. Gave back to the queue the ${String(back?.messages ?? 0)} message(s) completed since then and the ${String(back?.inFlight ?? 0)} in flight (their events are applied again; what Azurite kept counts as duplicate). Restarting it on the same ports with its data in ${dataDir}.`,
+    `${what}; ${saved}. Gave back to the queue the ${String(back?.messages ?? 0)} message(s) completed since then and the ${String(back?.inFlight ?? 0)} in flight (their events are applied again; what Azurite kept counts as duplicate); restarting it on the same ports with its data in ${dataDir}.`,
   );
 }
 
