@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startEmulator, type RunningEmulator } from '../../../local/emulator';
+import { startEmulator } from '../../../local/emulator';
 import { EmulatorConnection, emulatorEndpointOf } from '../../../local/host/serviceBus/amqp/connection';
 import { EmulatorSessionReceiver, type SessionReceiverLike } from '../../../local/host/serviceBus/amqp/sessionReceiver';
 import { emptyServiceBusStats } from '../../../local/host/serviceBus/dispatch';
@@ -35,24 +35,20 @@ function recording(receiver: SessionReceiverLike, record: string[]): SessionRece
   };
 }
 
-describe('SessionPump.stop', { timeout: 60_000 }, () => {
-  let emulator: RunningEmulator;
-  let client: ServiceBusClient;
-  let connection: EmulatorConnection;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-    client = new ServiceBusClient(emulator.connectionString);
-    const endpoint = emulatorEndpointOf(emulator.connectionString);
-    assert.ok(endpoint);
-    connection = new EmulatorConnection(endpoint, 10_000);
-  });
-  after(async () => {
-    await connection.close();
-    await client.close();
-    await emulator.close();
-  });
+/** The emulator, an SDK client to send with, and the rhea connection the host's receivers use. */
+async function emulatorWithRhea(t: TestContext) {
+  const emulator = await startEmulator({ port: 0 });
+  t.after(() => emulator.close());
+  const client = new ServiceBusClient(emulator.connectionString);
+  t.after(() => client.close());
+  const connection = new EmulatorConnection(emulatorEndpointOf(emulator.connectionString) ?? assert.fail(), 10_000);
+  t.after(() => connection.close());
+  return { emulator, client, connection };
+}
 
-  it('settles every call in flight before closing any receiver', async () => {
+describe('SessionPump.stop', { timeout: 60_000 }, () => {
+  it('settles every call in flight before closing any receiver', async (t) => {
+    const { emulator, client, connection } = await emulatorWithRhea(t);
     const sessions = [...fast, ...slow];
     await client
       .createSender(queue)
