@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 
 /** Azurite's well-known development account: public, documented, not a secret. */
 export const devAccountName = 'devstoreaccount1';
@@ -24,6 +25,19 @@ export interface AzuriteHandle {
   close(): Promise<void>;
 }
 
+/** One save of an Azurite database file (reported by the child's save reporter, below). */
+export interface AzuriteSave {
+  /** The database file's name, e.g. `__azurite_db_table__.json` (all tables). */
+  file: string;
+  /** When the saved copy was taken (ms since epoch): writes answered before this are in the file. */
+  snapshotAt: number;
+  /** How long serialising and writing the file took. */
+  durationMs: number;
+}
+
+/** The file Azurite keeps every table and entity in (LokiJS), under --location. */
+export const azuriteTableDbFile = '__azurite_db_table__.json';
+
 export interface AzuriteExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -38,6 +52,8 @@ export interface AzuriteOptions {
   verbose?: boolean;
   /** Keep blobs, queues and tables in this directory (Azurite --location); absent = in memory. */
   location?: string;
+  /** Each save Azurite makes of a database file under `location` (it saves every 5 s while changed). */
+  onSave?: (save: AzuriteSave) => void;
 }
 
 /**
@@ -61,6 +77,39 @@ if (typeof process.send === 'function') {
   if (process.channel) process.channel.unref();
 }
 `;
+
+/**
+ * Preloaded into Azurite with --location. Azurite keeps tables in LokiJS, which saves the whole
+ * database every 5 s (not configurable): what was written since the last save is lost if Azurite is
+ * killed. Each save is reported to the parent with the time its copy was taken (Loki serialises
+ * synchronously before writing the file, then renames it into place), so the parent knows which
+ * acknowledged writes the file holds. Hooks Loki's internal save, so a Loki upgrade may need a look:
+ * test/e2e/azuriteKill.e2e.test.ts fails if no save is reported.
+ */
+const saveReporter = `'use strict';
+const path = require('node:path');
+let Loki;
+try {
+  Loki = require(require.resolve('lokijs', { paths: [path.dirname(process.argv[1])] }));
+} catch {}
+const save = Loki && Loki.prototype.saveDatabaseInternal;
+if (typeof save === 'function' && typeof process.send === 'function') {
+  Loki.prototype.saveDatabaseInternal = function (callback) {
+    const snapshotAt = Date.now();
+    const file = path.basename(String(this.filename));
+    return save.call(this, (error) => {
+      if (!error && process.connected)
+        process.send({ convoyAzuriteSave: { file, snapshotAt, durationMs: Date.now() - snapshotAt } }, () => undefined);
+      if (typeof callback === 'function') callback(error);
+      else if (error) throw error;
+    });
+  };
+}
+`;
+
+const saveMessageSchema = z.object({
+  convoyAzuriteSave: z.object({ file: z.string(), snapshotAt: z.number(), durationMs: z.number() }),
+});
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -89,6 +138,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const workspace = mkdtempSync(join(tmpdir(), 'convoy-azurite-'));
   const watch = join(workspace, 'parent-watch.cjs');
   writeFileSync(watch, parentWatch);
+  const reporter = join(workspace, 'save-reporter.cjs');
+  writeFileSync(reporter, saveReporter);
   if (options.location !== undefined) mkdirSync(options.location, { recursive: true });
   const entry = require.resolve('azurite/dist/src/azurite.js');
   const child: ChildProcess = spawn(
@@ -96,6 +147,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     [
       '--require',
       watch,
+      ...(options.location === undefined ? [] : ['--require', reporter]),
       entry,
       ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
       '--skipApiVersionCheck',
@@ -124,7 +176,14 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       resolveExit({ code, signal, expected: closing });
     });
   });
-  // The channel is only the parent-death signal; it must not keep this process alive either.
+  const onSave = options.onSave;
+  if (onSave !== undefined) {
+    child.on('message', (message: unknown) => {
+      const parsed = saveMessageSchema.safeParse(message);
+      if (parsed.success) onSave(parsed.data.convoyAzuriteSave);
+    });
+  }
+  // The channel is the parent-death signal and the save reports; it must not keep this process alive.
   child.channel?.unref();
   child.on('error', () => undefined);
 

@@ -1,8 +1,11 @@
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startAzurite, type AzuriteHandle } from './azurite';
+import type { AzuriteHandle } from './azurite';
+import { AzuriteKeeper, type AzuriteEvent } from './azuriteRecovery';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './emulator';
 import { startLocalHost, type LocalHost } from './host';
+
+export type { AzuriteEvent } from './azuriteRecovery';
 
 export interface ConvoyOptions {
   /** The app folder (package.json, host.json, local.settings.json). Default: the repository root. */
@@ -24,8 +27,11 @@ export interface ConvoyOptions {
   /**
    * Keep state on disk so a restart loses nothing: Azurite in <dataDir>/azurite, the emulator's
    * journal in <dataDir>/servicebus, the durable backend in <dataDir>/durable. Absent = in memory.
+   * With it, an Azurite that dies is restarted and what it had not saved is given back to the queue.
    */
   dataDir?: string;
+  /** What happens to Azurite when it dies unexpectedly (the caller reports it). */
+  onAzurite?: (event: AzuriteEvent) => void;
 }
 
 export interface Convoy {
@@ -62,7 +68,7 @@ export interface BackingServices {
 
 export type BackingServicesOptions = Pick<
   ConvoyOptions,
-  'emulatorPort' | 'emulatorConfig' | 'emulatorLog' | 'dataDir'
+  'emulatorPort' | 'emulatorConfig' | 'emulatorLog' | 'dataDir' | 'onAzurite'
 > & {
   /** The emulator's journal only, with Azurite in memory (dataDir puts both on disk). */
   emulatorDataDir?: string;
@@ -83,9 +89,16 @@ export async function startBackingServices(options: BackingServicesOptions = {})
     ...(emulatorDataDir === undefined ? {} : { dataDir: emulatorDataDir }),
     ...(options.emulatorConfig === undefined ? {} : { config: options.emulatorConfig }),
     ...(options.emulatorLog === undefined ? {} : { log: options.emulatorLog }),
+    // What Azurite had not saved when it died is given back from here (azuriteRecovery.ts).
+    ...(location === undefined ? {} : { retainCompletions: true }),
   });
+  let emulator: RunningEmulator | undefined;
   const [azuriteResult, emulatorResult] = await Promise.allSettled([
-    startAzurite(location === undefined ? {} : { location }),
+    AzuriteKeeper.start({
+      location,
+      ledger: () => emulator?.completions,
+      onEvent: (event: AzuriteEvent) => options.onAzurite?.(event),
+    }),
     startEmulator(emulatorOptions(options.emulatorPort ?? 0)),
   ]);
   if (azuriteResult.status === 'rejected' || emulatorResult.status === 'rejected') {
@@ -94,40 +107,33 @@ export async function startBackingServices(options: BackingServicesOptions = {})
     await Promise.all(started.map((service) => service.close().catch(() => undefined)));
     throw results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []))[0];
   }
-  let azurite = azuriteResult.value;
-  let emulator = emulatorResult.value;
+  const keeper = azuriteResult.value;
+  let running = emulatorResult.value;
+  emulator = running;
   return {
     get azurite() {
-      return azurite;
+      return keeper.azurite;
     },
     get emulator() {
-      return emulator;
+      return running;
     },
     connectionSettings: {
-      AzureWebJobsStorage: azurite.connectionString,
-      OrderStoreConnection: azurite.connectionString,
-      ServiceBusConnection: emulator.connectionString,
+      AzureWebJobsStorage: keeper.azurite.connectionString,
+      OrderStoreConnection: keeper.azurite.connectionString,
+      ServiceBusConnection: running.connectionString,
     },
-    async restartAzurite() {
-      await azurite.close();
-      azurite = await startAzurite({
-        blobPort: azurite.blobPort,
-        queuePort: azurite.queuePort,
-        tablePort: azurite.tablePort,
-        ...(location === undefined ? {} : { location }),
-      });
-      return azurite;
-    },
+    restartAzurite: () => keeper.restart(),
     async restartEmulator(downMs = 0) {
-      const port = emulator.port;
-      await emulator.close();
+      const port = running.port;
+      await running.close();
       await sleep(downMs);
-      emulator = await startEmulator(emulatorOptions(port));
-      return emulator;
+      running = await startEmulator(emulatorOptions(port));
+      emulator = running;
+      return running;
     },
     async close() {
-      await emulator.close();
-      await azurite.close();
+      await running.close();
+      await keeper.close();
     },
   };
 }

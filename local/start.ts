@@ -10,6 +10,7 @@ import './crashReport';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AzuriteExit } from './azurite';
+import type { AzuriteEvent } from './azuriteRecovery';
 import { deadLetterDepth } from './emulator/statsView';
 import type { HostStats } from './host';
 import { startConvoy, type Convoy } from './stack';
@@ -87,7 +88,16 @@ async function main(): Promise<void> {
   const dataDir = values['data-dir'] === undefined ? undefined : resolve(values['data-dir']);
   if (dataDir === '') throw new Error('--data-dir needs a directory.');
   console.log(`starting Azurite, the Service Bus emulator and the Functions host (pid ${process.pid})...`);
+  // Bound once convoy is up (Azurite cannot die unnoticed before: startConvoy would fail).
+  let stopForAzurite = (code: number): void => {
+    process.exit(code);
+  };
   const convoy = await startConvoy({
+    onAzurite: (event) => {
+      reportAzurite(event, dataDir, (code) => {
+        stopForAzurite(code);
+      });
+    },
     port: port(values.port, '--port', 7071),
     emulatorPort: port(values['emulator-port'], '--emulator-port', 0),
     ...(values['app-root'] === undefined ? {} : { appRoot: values['app-root'] }),
@@ -151,13 +161,13 @@ async function main(): Promise<void> {
   }, 500);
   orphaned.unref();
 
-  superviseAzurite(convoy, dataDir, (code) => {
+  stopForAzurite = (code) => {
     clearInterval(progress);
     stoppingSince = Date.now();
     const forced = setTimeout(() => process.exit(code), 5_000);
     forced.unref();
     void convoy.stop().finally(() => process.exit(code));
-  });
+  };
 }
 
 function describeExit(exit: AzuriteExit): string {
@@ -165,50 +175,37 @@ function describeExit(exit: AzuriteExit): string {
 }
 
 /**
- * A dead Azurite is reported at once. With --data-dir its data is on disk, so it is restarted on the
- * same ports (at most 3 times a minute); in memory its data is gone with it, so convoy stops (exit 1)
- * rather than run on against empty tables.
+ * A dead Azurite is reported at once. With --data-dir the stack gives back to the queue what Azurite
+ * had not saved and restarts it (azuriteRecovery.ts); in memory its data is gone with it, so convoy
+ * stops (exit 1) rather than run on against empty tables.
  */
-function superviseAzurite(convoy: Convoy, dataDir: string | undefined, stop: (code: number) => void): void {
-  const restarts: number[] = [];
-  const watch = (): void => {
-    const azurite = convoy.azurite;
-    void azurite.exited.then((exit) => {
-      if (exit.expected) return;
-      const what = `Azurite (pid ${azurite.pid}) exited unexpectedly (${describeExit(exit)})`;
-      const now = Date.now();
-      while (restarts.length > 0 && (restarts[0] ?? now) < now - 60_000) restarts.shift();
-      if (dataDir === undefined) {
-        console.error(
-          `${what}. It kept its data in memory, so the order records and durable state stored there are gone; stopping convoy (exit 1). Run npm start again; add --data-dir <dir> to keep data across such crashes.`,
-        );
-        stop(1);
-        return;
-      }
-      if (restarts.length >= 3) {
-        console.error(`${what} for the 4th time in a minute; stopping convoy (exit 1). Its data stays in ${dataDir}.`);
-        stop(1);
-        return;
-      }
-      restarts.push(now);
-      console.error(
-        `${what}; restarting it on the same ports with its data in ${dataDir} (Azurite saves to disk every 5 s: writes of its last seconds may be gone).`,
-      );
-      convoy.restartAzurite().then(
-        (next) => {
-          console.error(`Azurite is back (pid ${next.pid}).`);
-          watch();
-        },
-        (error: unknown) => {
-          console.error(
-            `Azurite could not be restarted (${error instanceof Error ? error.message : String(error)}); stopping convoy (exit 1).`,
-          );
-          stop(1);
-        },
-      );
-    });
-  };
-  watch();
+function reportAzurite(event: AzuriteEvent, dataDir: string | undefined, stop: (code: number) => void): void {
+  if (event.kind === 'back') {
+    console.error(`Azurite is back (pid ${String(event.pid)}).`);
+    return;
+  }
+  if (event.kind === 'gaveUp') {
+    console.error(`${event.reason}; stopping convoy (exit 1). Its data stays in ${dataDir ?? '(memory)'}.`);
+    stop(1);
+    return;
+  }
+  const what = `Azurite (pid ${String(event.pid)}) exited unexpectedly (${describeExit(event.exit)})`;
+  if (dataDir === undefined) {
+    console.error(
+      `${what}. It kept its data in memory, so the order records stored there are gone; stopping convoy (exit 1). Run npm start again; add --data-dir <dir> to keep data across such crashes.`,
+    );
+    stop(1);
+    return;
+  }
+  if (!event.restarting) return;
+  const saved =
+    event.lastSave === undefined
+      ? 'no save reported'
+      : `its last save of the tables was taken ${String(Date.now() - event.lastSave.snapshotAt)} ms ago`;
+  const back = event.gaveBack;
+  console.error(
+    `${what}; ${saved}. Gave back to the queue the ${String(back?.messages ?? 0)} message(s) completed since then and the ${String(back?.inFlight ?? 0)} in flight (their events are applied again; what Azurite kept counts as duplicate); restarting it on the same ports with its data in ${dataDir}.`,
+  );
 }
 
 main().catch((error: unknown) => {

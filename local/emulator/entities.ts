@@ -28,6 +28,8 @@ export interface StoredMessage {
   deadLetterSource: string | undefined;
   /** Set once the message left the entity (completed, expired, dead-lettered, cancelled). */
   gone: boolean;
+  /** Its completion makes it visible again instead of removing it (CompletionLedger.giveBackSince). */
+  giveBackOnComplete?: boolean;
 }
 
 export interface MessageLock {
@@ -67,6 +69,8 @@ export interface EntityHooks {
   log(line: string): void;
   /** Write-ahead journal (--data-dir); absent = in memory only. */
   journal?: JournalSink | undefined;
+  /** A message was completed (the namespace's CompletionLedger, when it keeps them). */
+  completed?: (entity: MessageEntity, message: StoredMessage) => void;
 }
 
 export class MessageEntity {
@@ -300,6 +304,7 @@ export class MessageEntity {
     lock.session?.locked.delete(message);
     this.locks.delete(lock.token);
     message.lock = undefined;
+    message.giveBackOnComplete = undefined;
   }
 
   private lockExpired(message: StoredMessage): void {
@@ -358,10 +363,17 @@ export class MessageEntity {
         },
       };
     }
+    const giveBack = message.giveBackOnComplete === true;
     this.unlock(message);
     switch (outcome.kind) {
       case 'complete':
+        if (giveBack) {
+          this.hooks.log(`completion of ${this.path} #${message.seq} given back: it is delivered again`);
+          if (message.state !== 'deferred') this.makeVisible(message);
+          break;
+        }
         this.remove(message);
+        this.hooks.completed?.(this, message);
         break;
       case 'abandon':
         this.redeliverLater(message);
@@ -385,6 +397,26 @@ export class MessageEntity {
       }
     }
     return { ok: true };
+  }
+
+  /**
+   * Puts a completed message back with its own sequence number (CompletionLedger): visible again, in
+   * its place before later messages of its session. False when the entity still has it.
+   */
+  reinstate(completed: StoredMessage): boolean {
+    if (this.messages.has(completed.seq)) return false;
+    const message: StoredMessage = { ...completed, lock: undefined, scheduleTimer: undefined, gone: false };
+    this.messages.set(message.seq, message);
+    if (this.requiresSession && message.parsed.sessionId !== undefined) this.session(message.parsed.sessionId).total++;
+    this.hooks.journal?.accepted(this.path, message);
+    if (message.state !== 'deferred') this.makeVisible(message);
+    return true;
+  }
+
+  /** Marks every locked message so that its completion gives it back; returns how many. */
+  giveBackLockedOnComplete(): number {
+    for (const message of this.locks.values()) message.giveBackOnComplete = true;
+    return this.locks.size;
   }
 
   /** receive-by-sequence-number in receiveAndDelete mode. */

@@ -2,6 +2,7 @@ import { createAdminServer, listenShared } from './adminHttp';
 import type { SharedAccessKey } from './cbs';
 import { realClock, type Clock } from './clock';
 import { loadEmulatorConfig, type EmulatorConfigFile } from './config';
+import type { CompletionLedger } from './completionLedger';
 import { Journal, type JournalRecord } from './journal';
 import { Namespace, type NamespaceStats } from './namespace';
 import { Broker } from './server';
@@ -9,6 +10,7 @@ import { Broker } from './server';
 export type { Clock } from './clock';
 export { ManualClock, realClock } from './clock';
 export type { EmulatorConfigFile } from './config';
+export type { CompletionLedger, GiveBack } from './completionLedger';
 
 export interface StartEmulatorOptions {
   /** 0 or absent = a free port. */
@@ -29,6 +31,11 @@ export interface StartEmulatorOptions {
   journalSyncMs?: number;
   /** The journal is rewritten to its live records once this much was appended (default 64 MiB). */
   journalCompactBytes?: number;
+  /**
+   * Keep completed messages until told they are safe, so they can be given back when the store their
+   * consumer wrote to lost its last writes (the local stack's Azurite; completionLedger.ts).
+   */
+  retainCompletions?: boolean;
 }
 
 export interface RunningEmulator {
@@ -37,6 +44,8 @@ export interface RunningEmulator {
   port: number;
   /** Entity counts, active/DLQ/scheduled depth, sessions and their owners. */
   stats(): EmulatorStats;
+  /** Present with `retainCompletions`: completed messages that can still be given back. */
+  completions: CompletionLedger | undefined;
   /** Closes every connection and the listener. */
   close(): Promise<void>;
 }
@@ -106,6 +115,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     connectionString: emulatorConnectionString(port),
     port,
     stats: () => ({ ...namespace.stats(), connections: broker.connectionCount() }),
+    completions: options.retainCompletions === true ? namespace.retainCompletions() : undefined,
     close: () => {
       closed ??= (async () => {
         await broker.close();

@@ -10,7 +10,8 @@ import type {
   TopicDefinition,
 } from './config';
 import { quotas } from './config';
-import { MessageEntity, type EntityStats } from './entities';
+import { CompletionLedger } from './completionLedger';
+import { MessageEntity, type EntityStats, type StoredMessage } from './entities';
 import {
   acceptedRecord,
   recoveredEntities,
@@ -160,6 +161,7 @@ export class Namespace {
   private readonly topics = new Map<string, Subscription[]>();
   private readonly scheduledOnTopics = new Map<string, Map<number, { entity: MessageEntity; seq: number }[]>>();
   private nextTopicSeq = 1;
+  private ledger: CompletionLedger | undefined;
 
   constructor(
     readonly definition: NamespaceDefinition,
@@ -310,7 +312,7 @@ export class Namespace {
         deadLetterOnExpiration: false,
       },
       this.clock,
-      { deadLetterTarget: () => undefined, log: this.log, journal: this.journal },
+      { deadLetterTarget: () => undefined, log: this.log, journal: this.journal, completed: this.completed },
     );
     const entity = new MessageEntity(path, settings, this.clock, {
       deadLetterTarget: () =>
@@ -319,6 +321,7 @@ export class Namespace {
           : (this.forwardTarget(settings.forwardDeadLetteredTo) ?? deadLetter),
       log: this.log,
       journal: this.journal,
+      completed: this.completed,
     });
     this.receivables.set(path.toLowerCase(), entity);
     this.receivables.set(deadLetterPath.toLowerCase(), deadLetter);
@@ -480,6 +483,16 @@ export class Namespace {
     }
     return this.receivables.get(key)?.cancelScheduled(seq) ?? false;
   }
+
+  /** Keeps completed messages so they can be given back (completionLedger.ts); off unless asked for. */
+  retainCompletions(): CompletionLedger {
+    this.ledger ??= new CompletionLedger(this.clock, () => this.allEntities(), this.log);
+    return this.ledger;
+  }
+
+  private readonly completed = (entity: MessageEntity, message: StoredMessage): void => {
+    this.ledger?.completed(entity, message);
+  };
 
   allEntities(): MessageEntity[] {
     return [...this.receivables.values()];

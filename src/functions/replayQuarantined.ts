@@ -13,7 +13,8 @@ import { dependencyUnavailable, notFoundProblem, problem, readJsonBody, validati
 /**
  * POST /api/quarantine/{messageId}/replay — applies a quarantined message (its stored body and
  * session id, or the operator's correction in the body: `{ "sessionId"?, "body"? }`) through the
- * convoy core; the row is removed once the order recorded it.
+ * convoy core; the row is removed once the order recorded it. A body whose eventId is not the stored
+ * message id answers 409 and changes nothing (applied, it would block the order).
  */
 
 export const replayQuarantinedName = 'replayQuarantined';
@@ -80,6 +81,13 @@ export function makeReplayQuarantined(deps: ReplayQuarantinedDeps): ReplayQuaran
             type: 'body-cut',
             title: 'Stored body incomplete',
             detail: `Quarantined message ${messageId} was stored cut to fit Table Storage; send the whole body as { "body": ... } to replay it.`,
+          });
+        case 'eventIdMismatch':
+          return problem({
+            status: 409,
+            type: 'event-id-mismatch',
+            title: 'eventId differs from the message id',
+            detail: `The body's eventId "${result.eventId}" differs from the quarantined message id "${result.messageId}". A replay keeps the message id (Service Bus duplicate detection and the order's log key on it), so the body must carry eventId "${result.messageId}"; a different event must be published by its producer.`,
           });
         case 'replayed': {
           const { kind: _kind, ...answer } = result;

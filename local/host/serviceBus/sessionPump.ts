@@ -6,7 +6,8 @@ import { dispatchAndSettle, receiverOptions, type PumpOptions } from './settle';
 
 interface HeldSession {
   receiver: SessionReceiverLike;
-  busy: boolean;
+  /** The batch being handled (calls in flight and their settlement); undefined while waiting. */
+  batch: Promise<unknown> | undefined;
   done: Promise<void>;
 }
 
@@ -22,6 +23,8 @@ export class SessionPump {
   readonly #held = new Set<HeldSession>();
   #slots: Promise<void>[] = [];
   #stopping = false;
+  /** Resolves once stop() saw every call in flight settle: receivers close only after that. */
+  #settled: Promise<void> = Promise.resolve();
   /** Accept failures shared by every slot, so an outage is logged once, not once per slot and retry. */
   #outage: { since: number; attempts: number; reported: string; reportedAt: number } | undefined;
 
@@ -41,16 +44,27 @@ export class SessionPump {
   }
 
   /**
-   * Stops accepting, lets in-flight calls finish and settle, then closes every session. A pending
-   * acceptNextSession ignores its abort signal, so it ends only when the client closes: await
-   * `settled()` after that.
+   * The extension's stop order: no new session or message is taken, the calls in flight finish and
+   * settle, and only then does every receiver close (a session closing while another one still
+   * settles races on the shared connection). A message that reaches a waiting receiver meanwhile is
+   * handed back unprocessed. A pending acceptNextSession ignores its abort signal, so it ends only
+   * when the client closes: await `settled()` after that.
    */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#abort.abort();
+    let settledNow: () => void = () => undefined;
+    this.#settled = new Promise((resolve) => (settledNow = resolve));
+    for (let batches = this.#batches(); batches.length > 0; batches = this.#batches()) await Promise.all(batches);
+    settledNow();
     const held = [...this.#held];
-    await Promise.all(held.filter((h) => !h.busy).map((h) => h.receiver.close().catch(() => undefined)));
+    this.#held.clear();
+    await Promise.all(held.map((h) => h.receiver.close().catch(() => undefined)));
     await Promise.all(held.map((h) => h.done));
+  }
+
+  #batches(): Promise<unknown>[] {
+    return [...this.#held].flatMap((h) => (h.batch === undefined ? [] : [h.batch]));
   }
 
   /** A crash: every session is dropped at once; in-flight calls can no longer settle their messages. */
@@ -92,20 +106,25 @@ export class SessionPump {
         continue;
       }
       if (this.#isStopping()) {
+        // Accepted while stopping: closed once the calls in flight elsewhere have settled.
+        await this.#settled;
         await receiver.close().catch(() => undefined);
         return;
       }
       this.#o.stats.sessionsActive++;
       this.#o.stats.sessionsAccepted++;
       this.#o.log(`session ${receiver.sessionId} accepted by ${this.#o.target.functionName}`);
-      const held: HeldSession = { receiver, busy: false, done: Promise.resolve() };
+      const held: HeldSession = { receiver, batch: undefined, done: Promise.resolve() };
       held.done = (async () => {
         try {
           await this.#runSession(held);
         } finally {
           this.#o.stats.sessionsActive--;
-          this.#held.delete(held);
-          await receiver.close().catch(() => undefined);
+          // While stopping, stop() closes every receiver once all calls in flight have settled.
+          if (!this.#isStopping()) {
+            this.#held.delete(held);
+            await receiver.close().catch(() => undefined);
+          }
         }
       })();
       this.#held.add(held);
@@ -164,13 +183,14 @@ export class SessionPump {
         return;
       }
       stats.messagesReceived += batch.length;
-      held.busy = true;
+      const handling = this.#handleBatch(receiver, batch);
+      held.batch = handling.catch(() => undefined);
       try {
-        const lost = await this.#handleBatch(receiver, batch);
+        const lost = await handling;
         handled += batch.length;
         if (lost) return;
       } finally {
-        held.busy = false;
+        held.batch = undefined;
       }
     }
   }

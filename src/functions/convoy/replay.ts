@@ -235,6 +235,8 @@ export interface QuarantineCorrection {
 export type QuarantineReplay =
   | { kind: 'notFound' }
   | { kind: 'bodyCut'; message: QuarantinedMessage }
+  /** The body's eventId names another event than the stored message id: refused, nothing applied. */
+  | { kind: 'eventIdMismatch'; messageId: string; eventId: string }
   | {
       kind: 'replayed';
       messageId: string;
@@ -271,6 +273,12 @@ export async function replayQuarantined(
   };
   const body = correction.body ?? stored.body;
   const message = convoyMessage(body, facts, stored.messageId, deps.now());
+  // Applied, it would block the order (messageId ≠ eventId is a producer bug); the replay keeps the
+  // message id, so a body naming another event is the operator's mistake to fix, not the order's.
+  const eventId = message.inbound.kind === 'invalidEvent' ? message.inbound.invalid.eventId : undefined;
+  if (eventId !== undefined && eventId !== stored.messageId) {
+    return { kind: 'eventIdMismatch', messageId: stored.messageId, eventId };
+  }
   const outcome = await applyWithRetry(deps, message);
   const { level, line } = outcomeLine(outcome, message.where);
   context[level](`${logName} ${line}`);

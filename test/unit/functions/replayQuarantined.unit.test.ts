@@ -99,6 +99,31 @@ describe('replayQuarantined', () => {
     assert.equal(t.orders.peek('b-1')?.lastAppliedSequence, 1);
   });
 
+  it('refuses (409, both ids named) a body whose eventId is not the stored message id; the order is untouched', async () => {
+    const t = setup();
+    await t.quarantine.add(quarantined());
+    const second = { ...first, sequence: 2, eventId: eventIdFor('b-1', 2) };
+    const corrected = await t.replay('b-1:1', JSON.stringify({ sessionId: 'b-1', body: second }));
+    assert.equal(corrected.status, 409);
+    assert.match(JSON.stringify(corrected.body), /event-id-mismatch/);
+    assert.match(
+      JSON.stringify(corrected.body),
+      /eventId \\"b-1:2\\" differs from the quarantined message id \\"b-1:1\\"/,
+    );
+    assert.equal(t.orders.peek('b-1'), undefined, 'no order blocked or created');
+    assert.equal(t.quarantine.size, 1, 'the row stays for a right correction');
+
+    // A row stored under another id (a message that had none: the invocation id stood in) is refused as stored too.
+    await t.quarantine.add(quarantined({ messageId: 'invocation-7', sessionId: 'b-1' }));
+    const asStored = await t.replay('invocation-7');
+    assert.equal(asStored.status, 409);
+    assert.equal(t.orders.peek('b-1'), undefined);
+
+    const right = await t.replay('b-1:1', JSON.stringify({ sessionId: 'b-1', body: first }));
+    assert.equal(right.status, 200);
+    assert.equal(t.orders.peek('b-1')?.lastAppliedSequence, 1);
+  });
+
   it('answers 404 for an unknown id, 400 for a malformed correction, 503 when the store is down', async () => {
     const t = setup();
     assert.equal((await t.replay('nope')).status, 404);
