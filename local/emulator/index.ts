@@ -37,6 +37,8 @@ export interface RunningEmulator {
   port: number;
   /** Entity counts, active/DLQ/scheduled depth, sessions and their owners. */
   stats(): EmulatorStats;
+  /** Each AMQP protocol error that ended a client's connection (printed too); none is expected. */
+  protocolErrors(): string[];
   /** Closes every connection and the listener. */
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     connectionString: emulatorConnectionString(port),
     port,
     stats: () => ({ ...namespace.stats(), connections: broker.connectionCount() }),
+    protocolErrors: () => broker.protocolErrors(),
     close: () => {
       closed ??= (async () => {
         await broker.close();

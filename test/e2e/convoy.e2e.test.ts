@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { InvocationEvent } from '../../local/host';
 import { fulfillmentInstanceId, fulfillOrderOrchestration } from '../../src/adapters/durableFulfillment';
 import { quantitiesBySku } from '../../src/domain/order';
@@ -30,6 +30,10 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
   };
   before(async () => {
     stack = await startStack({ hostJson });
+  });
+  // A protocol error drops every session on its connection: the test in which the stack printed one fails.
+  afterEach(() => {
+    stack?.assertNoProtocolErrors();
   });
   after(async () => {
     await stack?.stop();

@@ -100,7 +100,7 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
         clearTimeout(timer);
         unwatch();
         link.removeAllListeners();
-        session.close();
+        endSession(session, link);
         reject(error instanceof Error ? error : new Error(String(error)));
       }
       link.once('receiver_open', () => {
@@ -131,6 +131,9 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       const { delivery, message } = context;
       if (delivery === undefined || message === undefined) return;
       this.#credit = Math.max(0, this.#credit - 1);
+      // Closing: the session's end may be on the wire already, and nothing may follow it on its
+      // channel. The broker returns what is unsettled when the link goes.
+      if (this.#closing !== undefined) return;
       const pending = this.#pending;
       if (pending === undefined || this.#lost !== undefined) {
         delivery.release();
@@ -271,8 +274,19 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
         clearTimeout(timer);
         resolve();
       });
-      this.#session.close();
+      endSession(this.#session, this.#link);
     });
     return this.#closing;
   }
+}
+
+/**
+ * Detach, then end. Ending alone leaves rhea to answer a broker's detach a tick later, after the
+ * end: a frame on a channel the broker has already closed, which it must treat as a protocol
+ * error (rhea's broker drops the whole connection). Closing the link first puts its detach ahead
+ * of the end in the same write, and stops rhea's own late answer.
+ */
+function endSession(session: rhea.Session, link: rhea.Receiver): void {
+  link.close();
+  session.close();
 }
