@@ -219,6 +219,7 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     const viaSdk = await client.acceptSession(queue, 'end-1');
     const [two] = await viaSdk.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
     assert.equal(two?.messageId, 'end-1:2', 'the message that met the close is still there');
+    assert.equal(two.deliveryCount, 0, 'released by the drain before the detach: not a delivery attempt');
     await viaSdk.completeMessage(two);
     await viaSdk.close();
   });

@@ -52,6 +52,8 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   #renewTimer: NodeJS.Timeout | undefined;
   #unwatch: () => void = () => undefined;
   #connectionGone = false;
+  /** close() has written the detach and the end. */
+  #ended = false;
   /** Credit granted and not yet used by a delivery. */
   #credit = 0;
 
@@ -131,9 +133,9 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       const { delivery, message } = context;
       if (delivery === undefined || message === undefined) return;
       this.#credit = Math.max(0, this.#credit - 1);
-      // Closing: the session's end may be on the wire already, and nothing may follow it on its
-      // channel. The broker returns what is unsettled when the link goes.
-      if (this.#closing !== undefined) return;
+      // The detach and end are written: nothing may follow them on this channel (the broker counts
+      // the delivery when it takes the session back; the drain in close() keeps this from happening).
+      if (this.#ended) return;
       const pending = this.#pending;
       if (pending === undefined || this.#lost !== undefined) {
         delivery.release();
@@ -259,24 +261,46 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     return this.#settle(message, 'abandon');
   }
 
-  /** Detach and end: the broker unlocks the session; a delivery still unsettled goes back to it. */
+  /**
+   * Drain, detach and end: the broker unlocks the session. Credit still out (a wait that timed out)
+   * is drained first, so a message already on its way is released while the link is open — not a
+   * delivery attempt, as with the extension — instead of counted when the broker takes the session back.
+   */
   close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => {
+    this.#closing ??= (async () => {
       clearTimeout(this.#renewTimer);
-      this.#unwatch();
       this.#lose(new ServiceBusError(`The receiver for session ${this.sessionId} is closed.`, 'SessionLockLost'));
-      if (this.#connectionGone || this.#session.is_closed()) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(resolve, 5_000);
-      this.#session.once('session_close', () => {
-        clearTimeout(timer);
-        resolve();
+      if (this.#credit > 0 && !this.#connectionGone && this.#link.is_open()) await this.#drain();
+      this.#unwatch();
+      if (this.#connectionGone || this.#session.is_closed()) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        this.#session.once('session_close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        this.#ended = true;
+        endSession(this.#session, this.#link);
       });
-      endSession(this.#session, this.#link);
-    });
+    })();
     return this.#closing;
+  }
+
+  /** Asks the broker to use up or return the credit; resolves on its answer, a detach, or after 2 s. */
+  #drain(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#link.removeListener('receiver_drained', done);
+        this.#link.removeListener('receiver_close', done);
+        this.#credit = 0;
+        resolve();
+      };
+      const timer = setTimeout(done, 2_000);
+      this.#link.once('receiver_drained', done);
+      this.#link.once('receiver_close', done);
+      this.#link.drain_credit();
+    });
   }
 }
 
