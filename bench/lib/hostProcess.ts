@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { InvocationEvent, ServiceBusStats } from '../../local/host';
 import { parseParentMessage, type ChildConfig, type ParentMessage } from './hostProtocol';
+import { ProtocolErrorScanner } from './protocolErrors';
 
 /** The parent's handle on a local host running in its own process (bench/lib/hostChild.ts). */
 export interface HostProcess {
@@ -18,6 +19,8 @@ export interface HostProcess {
   stop(): Promise<void>;
   /** Abrupt: SIGKILL, as when a worker crashes; resolves once the process is gone. */
   kill(): Promise<void>;
+  /** Every line of its stderr that reports an AMQP protocol error (see protocolErrors.ts). */
+  protocolErrors(): string[];
   /** Called when the process ends without stop() or kill(): how it ended and its last stderr. */
   onUnexpectedExit(listener: (how: string, stderrTail: string) => void): void;
 }
@@ -33,7 +36,9 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
   const pid = child.pid;
   if (pid === undefined) throw new Error('Could not spawn the host process.');
   let stderr = '';
+  const protocolErrors = new ProtocolErrorScanner();
   child.stderr?.on('data', (chunk: Buffer) => {
+    protocolErrors.push(chunk.toString());
     stderr = (stderr + chunk.toString()).slice(-8_000);
     if (config.verbose === true) process.stderr.write(chunk);
   });
@@ -121,6 +126,7 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
       })();
       return ended;
     },
+    protocolErrors: () => protocolErrors.lines(),
     onUnexpectedExit(listener) {
       unexpectedExit.add(listener);
     },

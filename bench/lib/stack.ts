@@ -5,6 +5,7 @@ import { startBackingServices } from '../../local/stack';
 import { startFaultProxy, type FaultProxy } from './faultProxy';
 import type { Fault } from './hostProtocol';
 import { spawnHost, type HostProcess } from './hostProcess';
+import { assertNoProtocolErrors } from './protocolErrors';
 
 /**
  * Azurite + the Service Bus emulator (in this process) + the local host (its own process) on
@@ -45,6 +46,11 @@ export interface Stack {
   storageProxy: StorageProxy | undefined;
   /** Starts a new host process (after kill() or stop() of the previous one). */
   restartHost(options?: Partial<Pick<StackOptions, 'faults' | 'handlerCostMs'>>): Promise<HostProcess>;
+  /** AMQP protocol errors so far: the emulator's, and those printed by any host process this stack ran. */
+  protocolErrors(): string[];
+  /** Throws if the stack printed a protocol error (the e2e tests call it after each test). */
+  assertNoProtocolErrors(): void;
+  /** Stops everything, then throws if a protocol error was printed (one at shutdown included). */
   stop(): Promise<void>;
 }
 
@@ -68,8 +74,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...services.connectionSettings,
     ...storageSettings,
   };
-  const launch = (overrides: Partial<Pick<StackOptions, 'faults' | 'handlerCostMs'>> = {}): Promise<HostProcess> =>
-    spawnHost({
+  const hosts: HostProcess[] = [];
+  const launch = async (
+    overrides: Partial<Pick<StackOptions, 'faults' | 'handlerCostMs'>> = {},
+  ): Promise<HostProcess> => {
+    const host = await spawnHost({
       appRoot: options.appRoot ?? appRoot,
       settings,
       hostJson: options.hostJson,
@@ -77,6 +86,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       faults: overrides.faults ?? options.faults ?? [],
       verbose: options.verbose ?? false,
     });
+    hosts.push(host);
+    return host;
+  };
+  const protocolErrors = (): string[] => [
+    ...services.emulator.protocolErrors(),
+    ...hosts.flatMap((h) => h.protocolErrors()),
+  ];
   let host: HostProcess;
   try {
     host = await launch();
@@ -94,10 +110,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stack.host = await launch(overrides);
       return stack.host;
     },
+    protocolErrors,
+    assertNoProtocolErrors() {
+      assertNoProtocolErrors(protocolErrors());
+    },
     async stop() {
       await stack.host.stop();
       await storageProxy?.close();
       await services.close();
+      assertNoProtocolErrors(protocolErrors());
     },
   };
   return stack;

@@ -46,6 +46,8 @@ export interface RunningEmulator {
   stats(): EmulatorStats;
   /** Present with `retainCompletions`: completed messages that can still be given back. */
   completions: CompletionLedger | undefined;
+  /** Each AMQP protocol error that ended a client's connection (printed too); none is expected. */
+  protocolErrors(): string[];
   /** Closes every connection and the listener. */
   close(): Promise<void>;
 }
@@ -116,6 +118,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     port,
     stats: () => ({ ...namespace.stats(), connections: broker.connectionCount() }),
     completions: options.retainCompletions === true ? namespace.retainCompletions() : undefined,
+    protocolErrors: () => broker.protocolErrors(),
     close: () => {
       closed ??= (async () => {
         await broker.close();

@@ -184,3 +184,54 @@ export function answerDisposition(delivery: rhea.Delivery, state: unknown): void
   delivery.update(true, state);
   (delivery as unknown as { remote_settled: boolean }).remote_settled = true;
 }
+
+interface ChannelFrame {
+  channel: number;
+}
+
+type FrameHandler = (frame: ChannelFrame) => void;
+
+const sessionFrames = ['attach', 'detach', 'transfer', 'disposition', 'flow', 'end'] as const;
+
+type ConnectionInternals = {
+  remote_channel_map: Partial<Record<number, unknown>>;
+  remove_session(session: { remote: { channel?: number; end?: unknown } }): void;
+  on_begin: FrameHandler;
+} & Record<`on_${(typeof sessionFrames)[number]}`, FrameHandler>;
+
+/**
+ * rhea forgets a session's channel once both ends were exchanged and takes any later frame on it as
+ * a ProtocolError that ends the whole connection, with every session on it. A client that sends a
+ * frame after its own end (a detach or disposition a tick late) is sloppy but must not cost the
+ * other sessions their connection: discard frames on a channel the client ended, until it begins a
+ * new session there, and report each. A frame on a channel that was never begun stays an error.
+ */
+export function discardLateFrames(
+  connection: rhea.Connection,
+  onDiscard: (performative: string, channel: number) => void,
+): void {
+  const c = connection as unknown as ConnectionInternals;
+  const ended = new Set<number>();
+  const remove = c.remove_session.bind(c);
+  c.remove_session = (session) => {
+    const channel = session.remote.channel;
+    if (session.remote.end !== undefined && channel !== undefined && c.remote_channel_map[channel] === session)
+      ended.add(channel);
+    remove(session);
+  };
+  const begin = c.on_begin.bind(c);
+  c.on_begin = (frame) => {
+    ended.delete(frame.channel);
+    begin(frame);
+  };
+  for (const performative of sessionFrames) {
+    const handle = c[`on_${performative}`].bind(c);
+    c[`on_${performative}`] = (frame) => {
+      if (c.remote_channel_map[frame.channel] === undefined && ended.has(frame.channel)) {
+        onDiscard(performative, frame.channel);
+        return;
+      }
+      handle(frame);
+    };
+  }
+}

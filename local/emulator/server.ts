@@ -22,6 +22,7 @@ import { LinkConsumer, type DispositionEvent } from './consumerLink';
 import { handleManagement } from './management';
 import type { Namespace } from './namespace';
 import {
+  discardLateFrames,
   holdAttach,
   outcome,
   keepRawPayloads,
@@ -71,6 +72,8 @@ export class Broker {
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private nextConnectionId = 1;
+  /** Protocol errors that ended a connection (rhea would only print them): for tests to assert none. */
+  private readonly protocolErrorLog: string[] = [];
 
   constructor(private readonly options: BrokerOptions) {
     keepRawPayloads();
@@ -123,6 +126,10 @@ export class Broker {
     return this.connections.size;
   }
 
+  protocolErrors(): string[] {
+    return [...this.protocolErrorLog];
+  }
+
   async close(): Promise<void> {
     for (const [connection, state] of this.connections) {
       this.dropConnection(state);
@@ -164,6 +171,17 @@ export class Broker {
     c.on('connection_open', (ctx: rhea.EventContext) => {
       const state = this.stateOf(ctx.connection);
       this.log(`connection ${state.id} open`);
+      discardLateFrames(ctx.connection, (performative, channel) => {
+        this.log(
+          `connection ${state.id}: discarded a ${performative} on channel ${channel}, which the client had ended`,
+        );
+      });
+    });
+    // rhea ends the connection on a protocol error and, unhandled, prints it; keep it and print it.
+    c.on('protocol_error', (error: unknown) => {
+      const line = `emulator: AMQP ${String(error)}; the connection was closed`;
+      this.protocolErrorLog.push(line);
+      console.error(line);
     });
     const gone = (ctx: rhea.EventContext) => {
       const state = this.connections.get(ctx.connection);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
 import { appRoot, startStack, type Stack } from '../../bench/lib/stack';
 import { assertConvoyExact } from './support/convoyAssertions';
@@ -33,6 +33,10 @@ describe('basket ids that look like JSON, end to end', { timeout: 120_000 }, () 
   let stack: Stack | undefined;
   before(async () => {
     stack = await startStack({ hostJson });
+  });
+  // A protocol error drops every session on its connection: the test in which the stack printed one fails.
+  afterEach(() => {
+    stack?.assertNoProtocolErrors();
   });
   after(async () => {
     await stack?.stop();

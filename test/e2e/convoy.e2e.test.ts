@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { InvocationEvent } from '../../local/host';
 import { fulfillmentInstanceId, fulfillOrderOrchestration } from '../../src/adapters/durableFulfillment';
 import { quantitiesBySku } from '../../src/domain/order';
@@ -11,7 +11,12 @@ import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '..
 import type { Fault } from '../../bench/lib/hostProtocol';
 import { sequenceOfMessageId } from '../../bench/lib/invocations';
 import { appRoot, startStack, type Stack } from '../../bench/lib/stack';
-import { assertConvoyExact, assertSessionDiscipline, consumer } from './support/convoyAssertions';
+import {
+  assertConvoyExact,
+  assertDeliveriesAccounted,
+  assertSessionDiscipline,
+  consumer,
+} from './support/convoyAssertions';
 
 /**
  * The whole convoy on one machine: Azurite + the Service Bus emulator + the local host running the
@@ -31,6 +36,10 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
   before(async () => {
     stack = await startStack({ hostJson });
   });
+  // A protocol error drops every session on its connection: the test in which the stack printed one fails.
+  afterEach(() => {
+    stack?.assertNoProtocolErrors();
+  });
   after(async () => {
     await stack?.stop();
   });
@@ -44,17 +53,18 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     const orders = await waitForOrders(host.url, [...published.keys()], isFinal, drainTimeoutMs);
     assertConvoyExact(orders, published);
     const mine = host.events.filter((e) => e.sessionId !== undefined && published.has(e.sessionId));
-    assert.equal(
-      mine.filter((e) => e.functionName === consumer).length,
-      50 * 6,
-      'one invocation per event, no retries',
-    );
+    // One call per event, unless a session lock was lost (a starved machine): then its redeliveries
+    // must be recorded duplicates. A redelivery without a lost lock is a bug.
+    const { sessionsLockLost } = await host.serviceBusStats();
+    const redelivered = assertDeliveriesAccounted(mine, orders, published, { sessionsLockLost });
     const parallel = assertSessionDiscipline(mine, 4);
     assert.ok(parallel <= 16, `${String(parallel)} sessions at once exceeds maxConcurrentSessions 16`);
-    t.diagnostic(`up to ${String(parallel)} sessions ran at once`);
+    t.diagnostic(
+      `up to ${String(parallel)} sessions ran at once; ${String(redelivered)} redelivery(ies) after ${String(sessionsLockLost)} lost session lock(s)`,
+    );
   });
 
-  it('keeps the order when a handler throws once (before and after saving)', async () => {
+  it('keeps the order when a handler throws once (before and after saving)', async (t) => {
     const s = running();
     const run = planRun(runPrefix('fault'), 20, 3);
     const ids = [...run.published.keys()];
@@ -72,6 +82,14 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
     assertConvoyExact(orders, run.published);
     const mine = host.events.filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
     assertSessionDiscipline(mine);
+    const { sessionsLockLost } = await host.serviceBusStats();
+    const unplanned = assertDeliveriesAccounted(mine, orders, run.published, {
+      sessionsLockLost,
+      causedRetries: faults.length,
+    });
+    t.diagnostic(
+      `${String(unplanned)} redelivery(ies) beyond the faults, after ${String(sessionsLockLost)} lost lock(s)`,
+    );
 
     for (const fault of faults) {
       const basketId = fault.messageId.slice(0, fault.messageId.lastIndexOf(':'));
@@ -88,21 +106,27 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
         fault.messageId,
         `after the failure of ${fault.messageId} the session went on with ${retry?.messageId ?? 'nothing'}`,
       );
-      assert.equal(retry.deliveryCount, 2);
+      // 2, or more if a session lock was also lost in between (a starved machine).
+      const retryCount = retry.deliveryCount ?? 0;
+      assert.ok(retryCount >= 2, `the retry of ${fault.messageId} is not a redelivery`);
       assert.equal(retry.outcome, 'succeeded');
 
       const order = orders.get(basketId);
       const applied = order?.applied.find((a) => a.sequence === sequence);
       const duplicates = order?.duplicates.filter((d) => d.sequence === sequence) ?? [];
+      // Any duplicate beyond the one below is a later redelivery (a lost lock), checked above.
       if (fault.when === 'before') {
-        assert.equal(applied?.deliveryCount, 2, `${fault.messageId} should be applied by its redelivery`);
-        assert.deepEqual(duplicates, []);
+        assert.equal(applied?.deliveryCount, retryCount, `${fault.messageId} should be applied by its retry`);
+        assert.ok(
+          duplicates.every((d) => d.deliveryCount > retryCount),
+          `${fault.messageId} recorded a duplicate before it was applied`,
+        );
       } else {
         assert.equal(applied?.deliveryCount, 1, `${fault.messageId} should be applied by its first delivery`);
-        assert.deepEqual(
-          duplicates.map((d) => d.deliveryCount),
-          [2],
-          `the redelivery of ${fault.messageId} should be recorded as a duplicate`,
+        assert.equal(
+          duplicates[0]?.deliveryCount,
+          retryCount,
+          `the retry of ${fault.messageId} should be recorded as a duplicate`,
         );
       }
     }

@@ -9,6 +9,7 @@ export function failures(result: SoakResult): string[] {
   if (result.outOfOrder > 0) out.push(`${String(result.outOfOrder)} out of order`);
   if (result.stuck > 0) out.push(`${String(result.stuck)} stuck`);
   if (result.hostCrashes > 0) out.push(`${String(result.hostCrashes)} host process(es) ended on their own`);
+  if (result.protocolErrors > 0) out.push(`${String(result.protocolErrors)} AMQP protocol error(s)`);
   return out;
 }
 
@@ -61,6 +62,7 @@ export function table(result: SoakResult): string {
     ['host stop length', `${seconds(result.hostStopMs)} (lock duration ${seconds(result.lockDurationMs)})`],
     ['host processes', String(result.hostLaunches)],
     ['host processes that ended on their own', String(result.hostCrashes)],
+    ['AMQP protocol errors', String(result.protocolErrors)],
     ['fulfillments resumed by the soak', String(result.fulfillmentsResumed)],
     ['wall time', seconds(result.wallMs)],
   ];

@@ -76,6 +76,8 @@ export interface SoakResult {
   hostLaunches: number;
   /** Host processes that ended without the soak killing them (each a defect: fails the soak). */
   hostCrashes: number;
+  /** AMQP protocol errors the emulator or a host printed (each one dropped a connection: fails the soak). */
+  protocolErrors: number;
   wallMs: number;
   /** When each disruptive fault hit, and how much work was in flight then. */
   faultLog: string[];
@@ -418,6 +420,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       lockDurationMs: options.lockDurationMs,
       hostLaunches: stack.launches,
       hostCrashes: stack.unexpectedExits.length,
+      protocolErrors: stack.protocolErrors().length,
       wallMs: Date.now() - startedAt,
       faultLog:
         sendRetries === 0
@@ -425,7 +428,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           : [...faultLog, `publisher: ${String(sendRetries)} send(s) retried after a failure`],
       failedCalls: stack.events.filter((e) => e.functionName === consumer && e.outcome === 'failed').length,
       redeliveries: stack.events.filter((e) => e.functionName === consumer && (e.deliveryCount ?? 1) > 1).length,
-      problems: [...stack.unexpectedExits, ...problems].slice(0, 10),
+      problems: [...stack.unexpectedExits, ...stack.protocolErrors(), ...problems].slice(0, 10),
     };
   } finally {
     await client.close().catch(() => undefined);

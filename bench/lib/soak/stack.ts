@@ -29,6 +29,8 @@ export interface SoakStack {
   readonly launches: number;
   /** Host processes that ended on their own (a crash the soak did not inject), each with its stderr tail. */
   readonly unexpectedExits: readonly string[];
+  /** AMQP protocol errors printed so far by any emulator or host process of this run. */
+  protocolErrors(): string[];
   cutStorage(): void;
   restoreStorage(): void;
   /** SIGKILL the host, then start a new one with the faults not yet fired. */
@@ -85,11 +87,15 @@ export async function startSoakStack(options: {
     let launches = 0;
     let stopping = false;
     const unexpectedExits: string[] = [];
+    const hosts: HostProcess[] = [];
+    /** Those of emulators already replaced by a restart. */
+    const earlierEmulatorErrors: string[] = [];
     const launch = async (): Promise<HostProcess> => {
       // A fault fires on a first delivery only; the ones already fired are not handed on.
       const faults = options.faults.filter((f) => !fired.has(f.messageId));
       const host = await spawnHost({ appRoot, settings, hostJson, faults, verbose: options.verbose, durableDataDir });
       launches++;
+      hosts.push(host);
       const number = launches;
       // A host that dies on its own is a defect to report; the soak starts another, as the platform would.
       host.onUnexpectedExit((how, stderrTail) => {
@@ -127,6 +133,11 @@ export async function startSoakStack(options: {
         return launches;
       },
       unexpectedExits,
+      protocolErrors: () => [
+        ...earlierEmulatorErrors,
+        ...running.emulator.protocolErrors(),
+        ...hosts.flatMap((h) => h.protocolErrors()),
+      ],
       cutStorage() {
         for (const proxy of proxies) proxy.cut();
       },
@@ -138,7 +149,9 @@ export async function startSoakStack(options: {
         stack.host = await launch();
       },
       async restartEmulator(downMs) {
+        const replaced = running.emulator;
         await running.restartEmulator(downMs);
+        earlierEmulatorErrors.push(...replaced.protocolErrors());
       },
       dlqDepth() {
         return running.emulator

@@ -69,3 +69,43 @@ export function assertSessionDiscipline(events: readonly InvocationEvent[], minP
   );
   return parallel;
 }
+
+/**
+ * Every event had exactly one first delivery, and every later call of an event (a redelivery) is
+ * accounted for. `causedRetries` are the redeliveries the test provoked (a handler that throws once);
+ * any other is legitimate only after a lost session lock — on a starved machine the host can miss a
+ * renewal, and the broker then gives the session's messages out again — and a bug otherwise. Each
+ * redelivery that succeeded either applied its event (nothing applied it before) or is recorded on
+ * the order as a duplicate. Returns how many redeliveries the test did not cause.
+ */
+export function assertDeliveriesAccounted(
+  calls: readonly InvocationEvent[],
+  orders: ReadonlyMap<string, OrderView | undefined>,
+  published: ReadonlyMap<string, number>,
+  { sessionsLockLost, causedRetries = 0 }: { sessionsLockLost: number; causedRetries?: number },
+): number {
+  const mine = calls.filter((e) => e.functionName === consumer);
+  const isFirst = (e: InvocationEvent): boolean => (e.deliveryCount ?? 1) === 1;
+  assert.deepEqual(
+    mine
+      .filter(isFirst)
+      .map((e) => e.messageId)
+      .sort(),
+    [...published].flatMap(([basketId, events]) => expectedEventIds(basketId, events)).sort(),
+    'one first delivery per event',
+  );
+  const redeliveries = mine.filter((e) => !isFirst(e));
+  const unplanned = redeliveries.length - causedRetries;
+  assert.ok(
+    unplanned <= 0 || sessionsLockLost > 0,
+    `${String(unplanned)} redelivery(ies) beyond the ${String(causedRetries)} the test caused, and no session lock was lost: ${redeliveries.map(describeInvocation).join('; ')}`,
+  );
+  for (const call of redeliveries.filter((e) => e.outcome === 'succeeded')) {
+    const order = orders.get(call.sessionId ?? '');
+    const recorded =
+      order?.applied.some((a) => a.eventId === call.messageId && a.deliveryCount === call.deliveryCount) === true ||
+      order?.duplicates.some((d) => d.eventId === call.messageId && d.deliveryCount === call.deliveryCount) === true;
+    assert.ok(recorded, `${describeInvocation(call)}: neither applied by this delivery nor recorded as a duplicate`);
+  }
+  return Math.max(0, unplanned);
+}

@@ -1,19 +1,28 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as rhea from 'rhea';
 import { appRoot, startStack, type Stack } from '../../../bench/lib/stack';
+import { amqpFrame, lateDetach } from '../../local/emulator/amqpBytes';
 
 /**
  * The soak counts a host process that dies on its own as a failure (it was silent once): the
  * parent must hear of an exit it did not cause, with how it ended, and not of the ones it caused.
  */
 
+/** The stack around bench/lib/nullApp: its host starts fast and its handler does nothing. */
+function startNullAppStack(): Promise<Stack> {
+  const hostJson: unknown = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8'));
+  return startStack({ appRoot: join(appRoot, 'bench/lib/nullApp'), hostJson });
+}
+
 describe('host process: exits the parent did not cause are reported', { timeout: 120_000 }, () => {
   let stack: Stack;
   before(async () => {
-    const hostJson: unknown = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8'));
-    stack = await startStack({ appRoot: join(appRoot, 'bench/lib/nullApp'), hostJson });
+    stack = await startNullAppStack();
   });
   after(async () => {
     await stack.stop();
@@ -42,5 +51,32 @@ describe('host process: exits the parent did not cause are reported', { timeout:
     await third.stop();
     assert.equal(reports.length, 1);
     // stack.stop() stops the stopped third host again: a no-op.
+  });
+});
+
+describe('stack: the protocol-error guard of the e2e tests', { timeout: 120_000 }, () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startNullAppStack();
+  });
+  after(async () => {
+    await assert.rejects(stack.stop(), /printed 1 AMQP protocol error/);
+  });
+
+  it('fails once the emulator had to close a connection for a protocol error', async (t) => {
+    stack.assertNoProtocolErrors();
+    // The emulator prints it; keep this test's deliberate one out of the test output.
+    t.mock.method(console, 'error', () => undefined);
+    const connection = rhea
+      .create_container()
+      .connect({ host: '127.0.0.1', port: stack.emulator.port, reconnect: false });
+    await once(connection, 'connection_open');
+    const dropped = once(connection, 'disconnected');
+    // A detach on a channel no session was ever begun on.
+    (connection as unknown as { socket: Socket }).socket.write(amqpFrame(40, lateDetach));
+    await dropped;
+    assert.throws(() => {
+      stack.assertNoProtocolErrors();
+    }, /printed 1 AMQP protocol error\(s\):\n.*ProtocolError: detach received on invalid channel 40/);
   });
 });

@@ -262,3 +262,25 @@ export class RandomMessages {
     return Buffer.concat(parts);
   }
 }
+
+/** One AMQP frame as a peer writes it: size, data offset 2, type 0 (AMQP), channel, performative. */
+export function amqpFrame(channel: number, performative: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(8 + performative.length, 0);
+  header[4] = 2;
+  header.writeUInt16BE(channel, 6);
+  return Buffer.concat([header, performative]);
+}
+
+/** detach(handle 0, closed) and disposition(receiver, delivery 0, settled, released): what a client settles late. */
+export const lateDetach = amqp.described(amqp.smallUlong(0x16), amqp.list([amqp.uint0(), amqp.bool(true)]));
+export const lateDisposition = amqp.described(
+  amqp.smallUlong(0x15),
+  amqp.list([
+    amqp.bool(true),
+    amqp.uint0(),
+    amqp.null(),
+    amqp.bool(true),
+    amqp.described(amqp.smallUlong(0x26), amqp.list([])),
+  ]),
+);

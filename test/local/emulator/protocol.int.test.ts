@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type * as rhea from 'rhea';
+import { amqpFrame, lateDetach, lateDisposition } from './amqpBytes';
 import { entityStats, eventually, single, startHarness, type Harness } from './helpers';
-import { connectRaw, waitFor } from './rawClient';
+import { connectRaw, waitFor, type RawClient } from './rawClient';
+
+/** Bytes straight onto the client's socket: rhea itself never writes on a channel it has ended. */
+function writeRaw(connection: rhea.Connection, bytes: Buffer): void {
+  (connection as unknown as { socket: Socket }).socket.write(bytes);
+}
+
+/** A put-token round trip on the raw client's connection, failing at once if the emulator drops it. */
+async function stillConnected(raw: RawClient): Promise<void> {
+  const dropped = waitFor(raw.connection, 'disconnected').then(() => {
+    throw new Error('the emulator dropped the connection');
+  });
+  await Promise.race([raw.authorize('plain'), dropped]);
+}
 
 /** Protocol corners the SDK cannot provoke on demand, driven by a bare rhea client. */
 describe('emulator AMQP protocol corners', () => {
@@ -46,6 +61,47 @@ describe('emulator AMQP protocol corners', () => {
     await eventually(() => entityStats(h, 'orders').waitingAcceptors === 1, 'accept parked');
     await raw.close();
     await eventually(() => entityStats(h, 'orders').waitingAcceptors === 0, 'parked accept forgotten');
+  });
+
+  it('discards a detach and a disposition sent on a session the client already ended, and keeps the connection', async () => {
+    const raw = await connectRaw(h.emulator.port);
+    await raw.authorize('plain');
+    const session = raw.connection.create_session();
+    session.begin();
+    const receiver = session.attach_receiver({ source: { address: 'plain' }, credit_window: 0, autoaccept: false });
+    await waitFor(receiver, 'receiver_open');
+    const channel = (session as unknown as { local: { channel: number } }).local.channel;
+    const ended = waitFor(session, 'session_close');
+    session.close();
+    // The emulator answered the end, so it has forgotten the channel when the late frames arrive.
+    await ended;
+    writeRaw(raw.connection, Buffer.concat([amqpFrame(channel, lateDetach), amqpFrame(channel, lateDisposition)]));
+    await stillConnected(raw);
+    assert.deepEqual(h.emulator.protocolErrors(), []);
+    // A new session on the same channel number is served as usual.
+    const next = raw.connection.create_session();
+    next.begin();
+    const again = next.attach_receiver({ source: { address: 'plain' }, credit_window: 0, autoaccept: false });
+    await waitFor(again, 'receiver_open');
+    assert.equal((next as unknown as { local: { channel: number } }).local.channel, channel);
+    await raw.close();
+  });
+
+  it('still ends a connection that sends on a channel it never began, and records the protocol error', async (t) => {
+    const printed = t.mock.method(console, 'error', () => undefined);
+    const earlier = h.emulator.protocolErrors().length;
+    const raw = await connectRaw(h.emulator.port);
+    const dropped = waitFor(raw.connection, 'disconnected');
+    writeRaw(raw.connection, amqpFrame(40, lateDetach));
+    await dropped;
+    const errors = h.emulator.protocolErrors().slice(earlier);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /ProtocolError: detach received on invalid channel 40/);
+    assert.deepEqual(
+      printed.mock.calls.map((c) => c.arguments[0] as unknown),
+      errors,
+      'the emulator prints what it records',
+    );
   });
 
   it('lists sessions with messages or state through get-message-sessions', async () => {

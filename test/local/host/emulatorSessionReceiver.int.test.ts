@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isServiceBusError, ServiceBusClient } from '@azure/service-bus';
+import type * as rhea from 'rhea';
 import { startEmulator, type RunningEmulator } from '../../../local/emulator';
 import { EmulatorConnection, emulatorEndpointOf } from '../../../local/host/serviceBus/amqp/connection';
 import { EmulatorSessionReceiver } from '../../../local/host/serviceBus/amqp/sessionReceiver';
@@ -16,6 +19,38 @@ const acceptOptions = { timeoutMs: 3_000, maxAutoLockRenewalDurationMs: 60_000 }
 
 function codeOf(error: unknown): string {
   return isServiceBusError(error) ? error.code : String(error);
+}
+
+/** Records each frame the host writes on `amqp` as [channel, performative] (rhea 3.0.5's _write_frame). */
+function recordFrames(amqp: rhea.Connection): { frames: [number, string][]; stop(): void } {
+  type WriteFrame = (channel?: number, frame?: object, payload?: unknown) => void;
+  const internals = amqp as unknown as { _write_frame: WriteFrame };
+  const write = internals._write_frame;
+  const frames: [number, string][] = [];
+  internals._write_frame = function (this: unknown, channel, frame, payload) {
+    // A performative's constructor prints as "detach#16"; a heartbeat has no frame.
+    if (channel !== undefined && frame !== undefined)
+      frames.push([channel, String(frame.constructor).split('#')[0] ?? '']);
+    write.call(this, channel, frame, payload);
+  };
+  return {
+    frames,
+    stop: () => {
+      internals._write_frame = write;
+    },
+  };
+}
+
+/** Frames written on a channel after its end and before a new begin there: AMQP forbids them. */
+function framesAfterEnd(frames: readonly [number, string][]): string[] {
+  const ended = new Set<number>();
+  const late: string[] = [];
+  for (const [channel, performative] of frames) {
+    if (performative === 'begin') ended.delete(channel);
+    else if (ended.has(channel)) late.push(`${performative} on channel ${String(channel)}`);
+    if (performative === 'end') ended.add(channel);
+  }
+  return late;
 }
 
 describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
@@ -145,5 +180,47 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     assert.equal(redelivered?.messageId, 'gone-1:1');
     await again.completeMessage(redelivered);
     await again.close();
+  });
+
+  it('writes nothing on a session after its end: a refused accept, a close with a message on its way', async () => {
+    const amqp = await connection.connectionFor(queue);
+    const socket = (amqp as unknown as { socket: Socket }).socket;
+    const recorder = recordFrames(amqp);
+    try {
+      // The broker refuses with attach + detach; the answering detach must precede the end.
+      await assert.rejects(
+        EmulatorSessionReceiver.acceptNext(connection, queue, { ...acceptOptions, timeoutMs: 300 }),
+        (error) => codeOf(error) === 'ServiceTimeout',
+      );
+      const sender = client.createSender(queue);
+      await sender.sendMessages({ sessionId: 'end-1', messageId: 'end-1:1', body: 'one' });
+      const receiver = await EmulatorSessionReceiver.acceptNext(connection, queue, acceptOptions);
+      const [one] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+      assert.ok(one);
+      await receiver.completeMessage(one);
+      assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 50 }), []);
+      // The credit of that wait is still out. Hold the host's reads so that the broker's transfer of
+      // the next message is on its way, unread, when the host ends the session.
+      socket.pause();
+      await sender.sendMessages({ sessionId: 'end-1', messageId: 'end-1:2', body: 'two' });
+      const closed = receiver.close();
+      await new Promise(setImmediate);
+      socket.resume();
+      await closed;
+      await sleep(300);
+      assert.deepEqual(framesAfterEnd(recorder.frames), []);
+      assert.ok(
+        recorder.frames.some(([, performative]) => performative === 'end'),
+        'the recorder saw the sessions end',
+      );
+    } finally {
+      recorder.stop();
+    }
+    const viaSdk = await client.acceptSession(queue, 'end-1');
+    const [two] = await viaSdk.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+    assert.equal(two?.messageId, 'end-1:2', 'the message that met the close is still there');
+    assert.equal(two.deliveryCount, 0, 'released by the drain before the detach: not a delivery attempt');
+    await viaSdk.completeMessage(two);
+    await viaSdk.close();
   });
 });

@@ -52,6 +52,8 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   #renewTimer: NodeJS.Timeout | undefined;
   #unwatch: () => void = () => undefined;
   #connectionGone = false;
+  /** close() has written the detach and the end. */
+  #ended = false;
   /** Credit granted and not yet used by a delivery. */
   #credit = 0;
 
@@ -100,7 +102,7 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
         clearTimeout(timer);
         unwatch();
         link.removeAllListeners();
-        session.close();
+        endSession(session, link);
         reject(error instanceof Error ? error : new Error(String(error)));
       }
       link.once('receiver_open', () => {
@@ -131,6 +133,9 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       const { delivery, message } = context;
       if (delivery === undefined || message === undefined) return;
       this.#credit = Math.max(0, this.#credit - 1);
+      // The detach and end are written: nothing may follow them on this channel (the broker counts
+      // the delivery when it takes the session back; the drain in close() keeps this from happening).
+      if (this.#ended) return;
       const pending = this.#pending;
       if (pending === undefined || this.#lost !== undefined) {
         delivery.release();
@@ -256,23 +261,56 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     return this.#settle(message, 'abandon');
   }
 
-  /** Detach and end: the broker unlocks the session; a delivery still unsettled goes back to it. */
+  /**
+   * Drain, detach and end: the broker unlocks the session. Credit still out (a wait that timed out)
+   * is drained first, so a message already on its way is released while the link is open — not a
+   * delivery attempt, as with the extension — instead of counted when the broker takes the session back.
+   */
   close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => {
+    this.#closing ??= (async () => {
       clearTimeout(this.#renewTimer);
-      this.#unwatch();
       this.#lose(new ServiceBusError(`The receiver for session ${this.sessionId} is closed.`, 'SessionLockLost'));
-      if (this.#connectionGone || this.#session.is_closed()) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(resolve, 5_000);
-      this.#session.once('session_close', () => {
-        clearTimeout(timer);
-        resolve();
+      if (this.#credit > 0 && !this.#connectionGone && this.#link.is_open()) await this.#drain();
+      this.#unwatch();
+      if (this.#connectionGone || this.#session.is_closed()) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        this.#session.once('session_close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        this.#ended = true;
+        endSession(this.#session, this.#link);
       });
-      this.#session.close();
-    });
+    })();
     return this.#closing;
   }
+
+  /** Asks the broker to use up or return the credit; resolves on its answer, a detach, or after 2 s. */
+  #drain(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#link.removeListener('receiver_drained', done);
+        this.#link.removeListener('receiver_close', done);
+        this.#credit = 0;
+        resolve();
+      };
+      const timer = setTimeout(done, 2_000);
+      this.#link.once('receiver_drained', done);
+      this.#link.once('receiver_close', done);
+      this.#link.drain_credit();
+    });
+  }
+}
+
+/**
+ * Detach, then end. Ending alone leaves rhea to answer a broker's detach a tick later, after the
+ * end: a frame on a channel the broker has already closed, which it must treat as a protocol
+ * error (rhea's broker drops the whole connection). Closing the link first puts its detach ahead
+ * of the end in the same write, and stops rhea's own late answer.
+ */
+function endSession(session: rhea.Session, link: rhea.Receiver): void {
+  link.close();
+  session.close();
 }
