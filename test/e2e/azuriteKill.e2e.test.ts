@@ -66,5 +66,6 @@ describe('Azurite killed under --data-dir', { timeout: 300_000 }, () => {
     assertConvoyExact(orders, plan.published);
     const stock = await stockViolations(convoy.url, plan, orders, 1000);
     assert.deepEqual(stock.violations, []);
+    assert.deepEqual(convoy.emulator.protocolErrors(), [], 'no AMQP protocol error ended a connection');
   });
 });
