@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { InvocationEvent, ServiceBusStats } from '../../local/host';
+import type { HttpTally } from './httpTally';
 import { parseParentMessage, type ChildConfig, type ParentMessage } from './hostProtocol';
 
 /** The parent's handle on a local host running in its own process (bench/lib/hostChild.ts). */
@@ -14,6 +15,8 @@ export interface HostProcess {
   recentLog(): Promise<string[]>;
   /** The host's Service Bus counters (sessions accepted, idle-closed, messages settled). */
   serviceBusStats(): Promise<ServiceBusStats>;
+  /** The host's outgoing HTTP requests so far (Azurite tables, durable client), by target and operation. */
+  httpTally(): Promise<HttpTally>;
   /** Graceful: drain in-flight calls, close receivers, exit. */
   stop(): Promise<void>;
   /** Abrupt: SIGKILL, as when a worker crashes; resolves once the process is gone. */
@@ -77,6 +80,13 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
       });
     });
 
+  const stats = async (): Promise<Extract<ParentMessage, { kind: 'stats' }>> => {
+    child.send({ kind: 'stats' });
+    const message = await next('stats', 5_000);
+    if (message.kind !== 'stats') throw new Error('unexpected reply to a stats request');
+    return message;
+  };
+
   const ready = await next('ready', readyTimeoutMs).catch(async (error: unknown) => {
     child.kill('SIGKILL');
     await exited;
@@ -99,10 +109,10 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
       return message?.kind === 'log' ? message.lines : [];
     },
     async serviceBusStats() {
-      child.send({ kind: 'stats' });
-      const message = await next('stats', 5_000);
-      if (message.kind !== 'stats') throw new Error('unexpected reply to a stats request');
-      return message.serviceBus;
+      return (await stats()).serviceBus;
+    },
+    async httpTally() {
+      return (await stats()).http;
     },
     stop() {
       ended ??= (async () => {
