@@ -27,9 +27,18 @@ export interface HostProcess {
 
 const childEntry = join(__dirname, 'hostChild.ts');
 
+/**
+ * CONVOY_HOST_CPU_PROF_DIR=<dir>: the host process writes a V8 CPU profile there when it exits
+ * (node --cpu-prof; NODE_OPTIONS may not carry it). Open it in Chrome DevTools or speedscope.
+ */
+function profileArgs(): string[] {
+  const dir = process.env.CONVOY_HOST_CPU_PROF_DIR;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): Promise<HostProcess> {
   const child: ChildProcess = fork(childEntry, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profileArgs()],
     env: { ...process.env, CONVOY_HOST_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
