@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeIdle } from './lib/hostJson';
-import { markdown, printRow, svgChart } from './lib/report';
+import { markdown, printRow, sideBySide, svgChart } from './lib/report';
 import { runScenario, type AppMode, type ScenarioResult } from './lib/scenario';
 import { runStall, type StallResult } from './lib/stall';
 
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  for (const line of sideBySide(rows)) console.log(line);
   // Scheduling check: P large next to the per-event CPU overhead, so the bound is reachable.
   const checks: ScenarioResult[] = [];
   if (!quick && !values['no-check']) {

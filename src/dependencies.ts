@@ -3,6 +3,7 @@ import { getConfig } from './config';
 import type { DeadLetterQueue, EventPublisher, OrderStore, QuarantineStore } from './adapters/ports';
 import { ServiceBusDeadLetterQueue, SharedDeadLetterScan } from './adapters/serviceBusDeadLetters';
 import { ServiceBusEventPublisher, serviceBusClientFor } from './adapters/serviceBusPublisher';
+import { OrderCache } from './adapters/orderCache';
 import { tableClientFor } from './adapters/tableClient';
 import { TableOrderStore } from './adapters/tableOrderStore';
 import { TableQuarantineStore } from './adapters/tableQuarantineStore';
@@ -23,6 +24,19 @@ export function orderStore(): OrderStore {
   const config = getConfig();
   orderStoreInstance ??= new TableOrderStore(tableClientFor(config.orderStore, config.ordersTable));
   return orderStoreInstance;
+}
+
+/**
+ * The convoy's cache of order records and ETags (adapters/orderCache.ts). 10,000 baskets is far
+ * above the sessions one instance holds at once (maxConcurrentSessions), and a minute of idleness
+ * is longer than a session stays open without a message (sessionIdleTimeout).
+ */
+export const orderCacheLimits = { maxEntries: 10_000, idleMs: 60_000 };
+let orderCacheInstance: OrderCache | undefined;
+
+export function orderCache(): OrderCache {
+  orderCacheInstance ??= new OrderCache(orderCacheLimits);
+  return orderCacheInstance;
 }
 
 export function quarantineStore(): QuarantineStore {

@@ -2,6 +2,7 @@ import '../../local/crashReport';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '../../local/host';
 import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
 import { costHook, faultHook } from './hooks';
+import { tablePortOf, tallyOutgoingHttp } from './httpTally';
 
 /**
  * Runs the local host in its own process, so a test can SIGKILL it mid-run like a crashed
@@ -41,6 +42,7 @@ function report(event: InvocationEvent): void {
 
 async function main(): Promise<void> {
   const config = parseChildConfig(process.env.CONVOY_HOST_CONFIG);
+  const httpTally = tallyOutgoingHttp(tablePortOf(config.settings.OrderStoreConnection));
   const lines: string[] = [];
   const host: LocalHost = await startLocalHost({
     appRoot: config.appRoot,
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     } else if (command?.kind === 'dumpLog') {
       send(toParentMessage({ kind: 'log', lines: [...lines] }));
     } else if (command?.kind === 'stats') {
-      send(toParentMessage({ kind: 'stats', serviceBus: host.stats().serviceBus }));
+      send(toParentMessage({ kind: 'stats', serviceBus: host.stats().serviceBus, http: httpTally() }));
     }
   });
   // The parent is gone (or we disconnected after stop): never outlive it holding sessions.

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { InvocationEvent, ServiceBusStats } from '../../local/host';
+import type { HttpTally } from './httpTally';
 import { parseParentMessage, type ChildConfig, type ParentMessage } from './hostProtocol';
 import { ProtocolErrorScanner } from './protocolErrors';
 
@@ -15,6 +16,8 @@ export interface HostProcess {
   recentLog(): Promise<string[]>;
   /** The host's Service Bus counters (sessions accepted, idle-closed, messages settled). */
   serviceBusStats(): Promise<ServiceBusStats>;
+  /** The host's outgoing HTTP requests so far (Azurite tables, durable client), by target and operation. */
+  httpTally(): Promise<HttpTally>;
   /** Graceful: drain in-flight calls, close receivers, exit. */
   stop(): Promise<void>;
   /** Abrupt: SIGKILL, as when a worker crashes; resolves once the process is gone. */
@@ -27,9 +30,18 @@ export interface HostProcess {
 
 const childEntry = join(__dirname, 'hostChild.ts');
 
+/**
+ * CONVOY_HOST_CPU_PROF_DIR=<dir>: the host process writes a V8 CPU profile there when it exits
+ * (node --cpu-prof; NODE_OPTIONS may not carry it). Open it in Chrome DevTools or speedscope.
+ */
+function profileArgs(): string[] {
+  const dir = process.env.CONVOY_HOST_CPU_PROF_DIR;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): Promise<HostProcess> {
   const child: ChildProcess = fork(childEntry, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profileArgs()],
     env: { ...process.env, CONVOY_HOST_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
@@ -82,6 +94,13 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
       });
     });
 
+  const stats = async (): Promise<Extract<ParentMessage, { kind: 'stats' }>> => {
+    child.send({ kind: 'stats' });
+    const message = await next('stats', 5_000);
+    if (message.kind !== 'stats') throw new Error('unexpected reply to a stats request');
+    return message;
+  };
+
   const ready = await next('ready', readyTimeoutMs).catch(async (error: unknown) => {
     child.kill('SIGKILL');
     await exited;
@@ -104,10 +123,10 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
       return message?.kind === 'log' ? message.lines : [];
     },
     async serviceBusStats() {
-      child.send({ kind: 'stats' });
-      const message = await next('stats', 5_000);
-      if (message.kind !== 'stats') throw new Error('unexpected reply to a stats request');
-      return message.serviceBus;
+      return (await stats()).serviceBus;
+    },
+    async httpTally() {
+      return (await stats()).http;
     },
     stop() {
       ended ??= (async () => {

@@ -60,7 +60,12 @@ const parentMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('invocations'), events: z.array(invocationEventSchema) }),
   z.object({ kind: z.literal('stopped') }),
   z.object({ kind: z.literal('log'), lines: z.array(z.string()) }),
-  z.object({ kind: z.literal('stats'), serviceBus: serviceBusStatsSchema }),
+  z.object({
+    kind: z.literal('stats'),
+    serviceBus: serviceBusStatsSchema,
+    /** Outgoing HTTP requests of the host process so far, by target and operation (bench/lib/httpTally.ts). */
+    http: z.record(z.string(), z.number()),
+  }),
 ]);
 /** What the child sends to the parent. */
 export type ParentMessage = z.infer<typeof parentMessageSchema>;

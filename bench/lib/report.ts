@@ -24,10 +24,13 @@ export const columns = [
   'slot use',
   'sessions/basket',
   'CPU/call host · emulator · Azurite',
+  'storage/event (order read · order write · index+metrics · other)',
+  'durable calls/event (start · other)',
 ] as const;
 
 export function rowCells(r: ScenarioResult): string[] {
   const b = r.breakdown;
+  const e = b.perEvent;
   return [
     r.params.mode === 'app' ? 'convoy' : 'null',
     String(r.params.maxConcurrentSessions),
@@ -44,7 +47,24 @@ export function rowCells(r: ScenarioResult): string[] {
     `${num(b.slotUtilization * 100, 0)} %`,
     num(b.sessionsPerBasket),
     `${num(b.cpuPerCall.hostMs, 1)} · ${num(b.cpuPerCall.emulatorMs, 1)} · ${num(b.cpuPerCall.azuriteMs, 1)} ms`,
+    `${num(e.storageRoundTrips)} (${num(e.orderReads)} · ${num(e.orderWrites)} · ${num(e.indexMetricsWrites)} · ${num(e.otherTable + e.otherStorage)})`,
+    `${num(e.durableStarts)} · ${num(e.durableOther)}`,
   ];
+}
+
+/** Convoy against the empty handler at the same maxConcurrentSessions, measured in the same run. */
+export function sideBySide(rows: readonly ScenarioResult[]): string[] {
+  return rows
+    .filter((r) => r.params.mode === 'app')
+    .flatMap((convoy) => {
+      const empty = rows.find(
+        (r) => r.params.mode === 'null' && r.params.maxConcurrentSessions === convoy.params.maxConcurrentSessions,
+      );
+      if (empty === undefined) return [];
+      return [
+        `convoy (idle ${describeIdle(convoy.params.sessionIdleTimeoutMs)}) / null at ${String(convoy.params.maxConcurrentSessions)} sessions: drain ${num(convoy.drainMs / empty.drainMs)}×, host CPU/call ${num(convoy.breakdown.cpuPerCall.hostMs / empty.breakdown.cpuPerCall.hostMs)}×, storage round trips/event ${num(convoy.breakdown.perEvent.storageRoundTrips)}`,
+      ];
+    });
 }
 
 export function printRow(r: ScenarioResult): void {
@@ -79,7 +99,11 @@ export function markdown(
     ``,
     `S = ${String(info.baskets)} baskets × E = ${String(info.eventsPerBasket)} events (E−3 ItemAdded, BasketCheckedOut, PaymentMade, and the InventoryUpdated the fulfillment publishes), handler cost P = ${String(info.handlerCostMs)} ms injected by a preInvocation hook. All events are published in one burst; drain = first publish → last event applied. Lower bound = max(E×P, S×E×P / maxConcurrentSessions); ratio = drain / lower bound. Latency = publish → applied per event. Ordering violations = baskets whose applied log is not exactly 1..E + out-of-sequence deliveries + overlapping calls of one session (must be 0). "convoy" is the built app (Azurite, durable fulfillment); "null" is the same trigger with an empty handler (bench/lib/nullApp), which leaves only the host, emulator and SDK.`,
     ``,
+    ``,
+    `Storage and durable calls are counted on the host process's wire: every HTTP request its Node http client starts (diagnostics channel \`http.client.request.start\`, bench/lib/httpTally.ts), classified by table and verb, over publish + drain, divided by the consumer calls that succeeded. "index+metrics" = writes to the console's in-flight index and live-metrics tables; orchestration starts are counted apart from the other durable client calls.`,
+    ``,
     table(columns, rows.map(rowCells)),
+    ...(sideBySide(rows).length > 0 ? [``, ...sideBySide(rows).map((line) => `- ${line}`)] : []),
   ];
   if (checks.length > 0) {
     const first = checks[0]?.params;

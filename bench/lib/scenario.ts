@@ -6,6 +6,8 @@ import { getOrders, publishBaskets, type OrderView } from './convoyClient';
 import { describeIdle, hostJsonWith, type SessionSettings } from './hostJson';
 import { bySession, deliveryOrderViolations, sameSessionOverlaps, sequenceOfMessageId } from './invocations';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from './cpu';
+import { eventCost, type EventCost } from './eventCost';
+import { tallyDelta, type HttpTally } from './httpTally';
 import { publishDirect } from './publishDirect';
 import { startStack, type Stack } from './stack';
 import { mean, percentile } from './stats';
@@ -63,6 +65,8 @@ export interface ScenarioResult {
     slotUtilization: number;
     /** CPU milliseconds per consumer call, by process, over publish + drain. */
     cpuPerCall: CpuSnapshot;
+    /** Storage and durable client requests per applied event, counted on the host's wire (eventCost.ts). */
+    perEvent: EventCost;
   };
 }
 
@@ -102,6 +106,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     }
     const drain = watchDrain(host, run.published, params.eventsPerBasket);
     const acceptedBefore = (await host.serviceBusStats()).sessionsAccepted;
+    const httpBefore = await host.httpTally();
     const cpuBefore = cpuSnapshot(host.pid);
     const startedAt = performance.timeOrigin + performance.now();
     if (params.mode === 'null') await publishDirect(stack.emulator.connectionString, ids, params.eventsPerBasket);
@@ -130,6 +135,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     }
     const drainMs = drain.lastEnd() - startedAt;
     const cpu = cpuDelta(cpuBefore, cpuSnapshot(host.pid));
+    const http = tallyDelta(httpBefore, await host.httpTally());
 
     const events = host.events.filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
     const lowerBoundMs = lowerBound(params);
@@ -153,6 +159,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
         drainMs,
         ((await host.serviceBusStats()).sessionsAccepted - acceptedBefore) / ids.length,
         cpu,
+        http,
       ),
     };
   } finally {
@@ -233,6 +240,7 @@ function breakdown(
   drainMs: number,
   sessionsPerBasket: number,
   cpu: CpuSnapshot,
+  http: HttpTally,
 ): ScenarioResult['breakdown'] {
   const calls = events.filter((e) => e.functionName === consumer);
   const gaps: number[] = [];
@@ -257,5 +265,6 @@ function breakdown(
       emulatorMs: cpu.emulatorMs / calls.length,
       azuriteMs: cpu.azuriteMs / calls.length,
     },
+    perEvent: eventCost(http, calls.filter((e) => e.outcome === 'succeeded').length),
   };
 }

@@ -3,8 +3,9 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
 import type { FulfillmentStarter, OrderStore, QuarantineStore } from '../adapters/ports';
+import type { OrderCache } from '../adapters/orderCache';
 import { getConfig, settingNames } from '../config';
-import { orderStore, now, quarantineStore } from '../dependencies';
+import { orderCache, orderStore, now, quarantineStore } from '../dependencies';
 import { liveMetrics, orderProgress } from '../consoleDependencies';
 import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { applyOrderEvent, convoyMessage, outcomeLine, type MessageFacts } from './convoy/applyOrderEvent';
@@ -30,6 +31,8 @@ export const processOrderEventName = 'processOrderEvent';
 
 export interface ProcessOrderEventDeps {
   orderStore: () => OrderStore;
+  /** Records and ETags this instance last saw (adapters/orderCache.ts); absent = read every event. */
+  orderCache?: () => OrderCache;
   quarantineStore: () => QuarantineStore;
   fulfillmentStarterFor: (context: InvocationContext) => FulfillmentStarter;
   now: () => Date;
@@ -144,6 +147,7 @@ function describe(error: unknown): string {
 
 export const processOrderEvent = makeProcessOrderEvent({
   orderStore,
+  orderCache,
   quarantineStore,
   fulfillmentStarterFor,
   now,

@@ -1,4 +1,6 @@
+import type { OrderCache } from '../../adapters/orderCache';
 import {
+  ConcurrencyConflictError,
   PermanentStoreError,
   RecordTooLargeError,
   type FulfillmentStarter,
@@ -25,6 +27,8 @@ export interface ApplyOrderEventDeps {
   fulfillmentStarter: () => FulfillmentStarter;
   now: () => Date;
   maxParkedEvents: () => number;
+  /** The records this instance last saw, to save without reading first; absent = read every time. */
+  orderCache?: () => OrderCache;
   /** Told after every saved step (the console's in-flight index and live counts); absent = nobody listens. */
   progress?: () => OrderProgressSink;
 }
@@ -114,9 +118,10 @@ export async function applyOrderEvent(deps: ApplyOrderEventDeps, message: Convoy
 }
 
 /**
- * load → decide → save, guarded by the ETag read with the record. A record too large to store is
- * permanent (retries would end in the dead-letter queue): the order is blocked at this sequence
- * instead, with the reason, and that much smaller record is saved.
+ * load → decide → save, guarded by the ETag read with the record. With an order cache, "load" is
+ * first a guess: the record and ETag this instance last saw, or "no record yet" for a basket's
+ * first event. The ETag check turns a wrong guess into a ConcurrencyConflictError; then the entry
+ * is forgotten and the step runs again from a fresh read, so the outcome never depends on the cache.
  */
 async function advanceConvoy(
   deps: ApplyOrderEventDeps,
@@ -124,15 +129,61 @@ async function advanceConvoy(
   delivery: Delivery,
 ): Promise<ConvoyResult> {
   const store = deps.orderStore();
+  const cache = deps.orderCache?.();
   const subject: InvalidEvent = inbound.kind === 'event' ? subjectOf(inbound.event) : inbound.invalid;
-  const stored = await store.get(subject.basketId);
+  const step = { deps, store, cache, inbound, delivery, subject };
+  const guess = cache === undefined ? undefined : guessStored(cache, inbound, subject.basketId);
+  try {
+    if (guess !== undefined) {
+      try {
+        return await decideAndSave(step, guess.stored);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyConflictError)) throw error;
+      }
+    }
+    return await decideAndSave(step, await store.get(subject.basketId));
+  } catch (error) {
+    // The write may have landed or not: the next event of this basket reads.
+    cache?.forget(subject.basketId);
+    throw error;
+  }
+}
+
+/** The cached record, or "none" for sequence 1 (a basket's first event creates its row); else read. */
+function guessStored(
+  cache: OrderCache,
+  inbound: Exclude<InboundMessage, { kind: 'unattributable' }>,
+  basketId: string,
+): { stored: StoredOrder | undefined } | undefined {
+  const cached = cache.get(basketId);
+  if (cached !== undefined) return { stored: cached };
+  return inbound.kind === 'event' && inbound.event.sequence === 1 ? { stored: undefined } : undefined;
+}
+
+interface Step {
+  deps: ApplyOrderEventDeps;
+  store: OrderStore;
+  cache: OrderCache | undefined;
+  inbound: Exclude<InboundMessage, { kind: 'unattributable' }>;
+  delivery: Delivery;
+  subject: InvalidEvent;
+}
+
+/**
+ * decide → save. A record too large to store is permanent (retries would end in the dead-letter
+ * queue): the order is blocked at this sequence instead, with the reason, and that much smaller
+ * record is saved.
+ */
+async function decideAndSave(step: Step, stored: StoredOrder | undefined): Promise<ConvoyResult> {
+  const { deps, store, cache, inbound, delivery, subject } = step;
   const limits = { maxParkedEvents: deps.maxParkedEvents() };
   const result =
     inbound.kind === 'event'
       ? receive(stored?.record, inbound.event, delivery, delivery.receivedAt, limits)
       : rejectInvalid(stored?.record, inbound.invalid, inbound.reason, delivery, delivery.receivedAt, limits);
   const saveAndTell = async (record: OrderRecord): Promise<void> => {
-    await save(store, stored, record);
+    const etag = stored === undefined ? await store.create(record) : await store.replace(record, stored.etag);
+    cache?.set(record.basketId, { record, etag });
     await deps.progress?.().saved(stored?.record, record, delivery);
   };
   try {
@@ -149,11 +200,6 @@ async function advanceConvoy(
 
 function subjectOf(event: { basketId: string; sequence: number; type: string; eventId: string }): InvalidEvent {
   return { basketId: event.basketId, sequence: event.sequence, type: event.type, eventId: event.eventId };
-}
-
-async function save(store: OrderStore, stored: StoredOrder | undefined, record: OrderRecord): Promise<void> {
-  if (stored === undefined) await store.create(record);
-  else await store.replace(record, stored.etag);
 }
 
 function quarantined(reason: string, message: ConvoyMessage): QuarantinedMessage {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ConcurrencyConflictError } from '../../../src/adapters/ports';
 import { paidBasket, paidBasketLines } from './support/basket';
 import { orderView, startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
-import { racingStores } from './support/racingStores';
+import { countingReads, racingStores } from './support/racingStores';
 import type { Delivery } from './support/serviceBusDelivery';
 
 /**
@@ -27,11 +27,15 @@ describe(
     });
 
     /** Runs `winner` and `loser` concurrently, both on the same read; `winner` writes first. */
-    async function race(winner: Delivery, loser: Delivery): Promise<{ winner: unknown; loser: unknown }> {
+    async function race(
+      winner: Delivery,
+      loser: Delivery,
+      options: { cached?: boolean } = {},
+    ): Promise<{ winner: unknown; loser: unknown }> {
       const stores = racingStores(h.orders);
       const [won, lost] = await Promise.allSettled([
-        h.deliver(winner, h.handlerWith(stores.first)),
-        h.deliver(loser, h.handlerWith(stores.second)),
+        h.deliver(winner, h.handlerWith(stores.first, undefined, options)),
+        h.deliver(loser, h.handlerWith(stores.second, undefined, options)),
       ]);
       return {
         winner: won.status === 'fulfilled' ? 'completed' : won.reason,
@@ -91,9 +95,10 @@ describe(
       });
     });
 
-    it('a new basket created by two consumers at once: one insert wins, the other conflicts and its retry is a duplicate', async () => {
+    it('a new basket created by two reading consumers at once: one insert wins, the other conflicts and its retry is a duplicate', async () => {
       const first = h.send(paidBasket('b-race-new')[0]);
-      assertConflict(await race(first, h.redelivery(first)));
+      // Without an order cache both read "no order" (the racing stores hold both reads until both are done).
+      assertConflict(await race(first, h.redelivery(first), { cached: false }));
       await h.deliver(h.redelivery(h.redelivery(first)));
       const view = await orderView(h, 'b-race-new');
       assert.deepEqual(
@@ -103,6 +108,19 @@ describe(
       assert.deepEqual(
         view.duplicates.map((entry) => entry.sequence),
         [1],
+      );
+    });
+
+    it('a new basket created by two caching consumers: both decide on "no order yet" without reading; the second insert conflicts, it reads and records a duplicate in the same call', async () => {
+      const first = h.send(paidBasket('b-race-new-cached')[0]);
+      const loserOrders = countingReads(h.orders);
+      await h.deliver(first, h.handlerWith(h.orders));
+      await h.deliver(h.redelivery(first), h.handlerWith(loserOrders));
+      assert.deepEqual(loserOrders.reads, ['b-race-new-cached'], 'the refused insert made the loser read once');
+      const view = await orderView(h, 'b-race-new-cached');
+      assert.deepEqual(
+        [view.applied.map((entry) => entry.sequence), view.duplicates.map((entry) => entry.sequence)],
+        [[1], [1]],
       );
     });
 

@@ -1,11 +1,13 @@
 import { TableClient } from '@azure/data-tables';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startAzurite, type AzuriteHandle } from '../../../../local/azurite';
+import { OrderCache } from '../../../../src/adapters/orderCache';
 import type { DeadLetterQueue, OrderStore, QuarantineStore } from '../../../../src/adapters/ports';
 import { tableClientFor } from '../../../../src/adapters/tableClient';
 import { TableOrderStore } from '../../../../src/adapters/tableOrderStore';
 import { TableQuarantineStore } from '../../../../src/adapters/tableQuarantineStore';
 import type { TableConnectionConfig } from '../../../../src/config';
+import { orderCacheLimits } from '../../../../src/dependencies';
 import { eventIdFor } from '../../../../src/domain/events';
 import { makeGetOrder } from '../../../../src/functions/getOrder';
 import { makeListQuarantine } from '../../../../src/functions/listQuarantine';
@@ -39,8 +41,15 @@ export interface ConvoyHarness {
   logs: LogLine[];
   /** The handler exactly as the app builds it, over the real stores. */
   handler: ProcessOrderEventHandler;
-  /** The same handler over other stores (a decorated one that interleaves calls, or a dead endpoint). */
-  handlerWith(orders: OrderStore, quarantine?: QuarantineStore): ProcessOrderEventHandler;
+  /**
+   * The same handler over other stores (a decorated one that interleaves calls, or a dead endpoint),
+   * with its own order cache as another instance would have; `cached: false` reads before every save.
+   */
+  handlerWith(
+    orders: OrderStore,
+    quarantine?: QuarantineStore,
+    options?: { cached?: boolean },
+  ): ProcessOrderEventHandler;
   /** Enqueues a body: the first delivery of a new broker message. */
   send(body: unknown, overrides?: Partial<Delivery>): Delivery;
   /** The host invoking processOrderEvent for a delivery (1 s after the previous one). */
@@ -109,14 +118,22 @@ export async function startConvoyHarness(): Promise<ConvoyHarness> {
   const logs: LogLine[] = [];
   let brokerSequence = 1000;
 
-  const handlerWith = (store: OrderStore, quarantineStore = quarantine): ProcessOrderEventHandler =>
-    makeProcessOrderEvent({
+  // Each handler has its own order cache, as each instance of the app does.
+  const handlerWith = (
+    store: OrderStore,
+    quarantineStore = quarantine,
+    { cached = true }: { cached?: boolean } = {},
+  ): ProcessOrderEventHandler => {
+    const cache = new OrderCache(orderCacheLimits);
+    return makeProcessOrderEvent({
       orderStore: () => store,
+      ...(cached ? { orderCache: () => cache } : {}),
       quarantineStore: () => quarantineStore,
       fulfillmentStarterFor: () => fulfillment,
       now: clock.now,
       maxParkedEvents: () => maxParkedEvents,
     });
+  };
   const handler = handlerWith(orders);
 
   return {

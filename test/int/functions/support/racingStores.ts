@@ -60,3 +60,17 @@ export function racingStores(inner: OrderStore): RacingStores {
     },
   };
 }
+
+/** The same store, listing the basket of every read (to show when a consumer read and when it did not). */
+export function countingReads(store: OrderStore): OrderStore & { reads: string[] } {
+  const reads: string[] = [];
+  return {
+    reads,
+    get(basketId: string): Promise<StoredOrder | undefined> {
+      reads.push(basketId);
+      return store.get(basketId);
+    },
+    create: (record: OrderRecord) => store.create(record),
+    replace: (record: OrderRecord, etag: string) => store.replace(record, etag),
+  };
+}

@@ -1,0 +1,55 @@
+import type { HttpTally } from './httpTally';
+
+/**
+ * What one applied event costs on the wire, from the host's outgoing HTTP tally over the measured
+ * burst (bench/lib/httpTally.ts), divided by the consumer calls that succeeded. Table names are
+ * src/config.ts's defaults, which the bench does not override.
+ */
+export interface EventCost {
+  appliedEvents: number;
+  /** Every table request (all tables, all kinds): the storage round trips. */
+  storageRoundTrips: number;
+  orderReads: number;
+  /** create, replace, delete of order rows. */
+  orderWrites: number;
+  /** Writes to the console's in-flight index and live-metrics tables. */
+  indexMetricsWrites: number;
+  /** Every other table request: queries, table creation, quarantine, batches. */
+  otherTable: number;
+  /** Blob and queue requests (the durable backend and host use none in the bench; counted to show it). */
+  otherStorage: number;
+  durableStarts: number;
+  /** Durable client calls other than starts (status reads, …). */
+  durableOther: number;
+}
+
+const tables = { orders: 'orders', inFlight: 'inflight', metrics: 'consolemetrics' };
+
+export function eventCost(tally: HttpTally, appliedEvents: number): EventCost {
+  const sum = { storage: 0, reads: 0, writes: 0, index: 0, other: 0, otherStorage: 0, starts: 0, durable: 0 };
+  for (const [key, count] of Object.entries(tally)) {
+    const [target, table, op] = key.split(':');
+    if (target === 'table') {
+      sum.storage += count;
+      if (table === tables.orders && op === 'read') sum.reads += count;
+      else if (table === tables.orders && op !== 'query') sum.writes += count;
+      else if ((table === tables.inFlight || table === tables.metrics) && op !== 'read' && op !== 'query')
+        sum.index += count;
+      else sum.other += count;
+    } else if (target === 'storage') sum.otherStorage += count;
+    else if (key === 'durable:start') sum.starts += count;
+    else if (target === 'durable') sum.durable += count;
+  }
+  const per = (n: number): number => (appliedEvents === 0 ? Number.NaN : n / appliedEvents);
+  return {
+    appliedEvents,
+    storageRoundTrips: per(sum.storage),
+    orderReads: per(sum.reads),
+    orderWrites: per(sum.writes),
+    indexMetricsWrites: per(sum.index),
+    otherTable: per(sum.other),
+    otherStorage: per(sum.otherStorage),
+    durableStarts: per(sum.starts),
+    durableOther: per(sum.durable),
+  };
+}
