@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './emulator';
-import { startLocalHost, type LocalHost } from './host';
+import { startLocalHost, type LocalHost, type LocalHostOptions } from './host';
 
 export interface ConvoyOptions {
   /** The app folder (package.json, host.json, local.settings.json). Default: the repository root. */
@@ -26,6 +26,8 @@ export interface ConvoyOptions {
    * journal in <dataDir>/servicebus, the durable backend in <dataDir>/durable. Absent = in memory.
    */
   dataDir?: string;
+  /** Minimum level of the host's function lines (LocalHostOptions.logLevel). */
+  logLevel?: LocalHostOptions['logLevel'];
 }
 
 export interface Convoy {
@@ -145,6 +147,7 @@ export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> 
       settings,
       ...(options.hostJson === undefined ? {} : { hostJson: options.hostJson }),
       ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
       // The durable backend's on-disk state (LocalHostOptions.dataDir).
       ...(options.dataDir === undefined ? {} : { dataDir: join(resolve(options.dataDir), 'durable') }),
     };

@@ -1,6 +1,9 @@
+// First: tracing is set up before the modules whose calls it follows are loaded (docs/tracing.md).
+import './telemetry/register';
 import { app } from '@azure/functions';
 import { getConfig } from './config';
 import { closeDependencies } from './dependencies';
+import { shutdownTelemetry } from './telemetry/setup';
 
 // HTTP bodies arrive over RPC: the producer's payloads are small and bounded (≤ 1 MiB).
 app.setup({ enableHttpStream: false });
@@ -12,6 +15,8 @@ app.hook.appStart(() => {
 });
 
 // Close the AMQP connection when the host stops the worker, so shutdown is not held up by it.
+// Spans still buffered are flushed last, so those of the closing calls are exported too.
 app.hook.appTerminate(async () => {
   await closeDependencies();
+  await shutdownTelemetry();
 });

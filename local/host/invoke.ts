@@ -6,8 +6,11 @@ import {
   runHooks,
   type AppRegistry,
   type FunctionCallback,
+  type LogCategory,
+  type LogLevel,
   type RegisteredFunction,
 } from './coreApi';
+import type { HostTraceContext } from './trace';
 import { triggerOf } from './triggers';
 import type { InvokeFunction, TypedData } from './types';
 
@@ -33,6 +36,8 @@ export interface RpcHttpData {
 export interface InvocationRequest {
   inputData: { name: string; data: RpcTypedData }[];
   triggerMetadata: Record<string, RpcTypedData>;
+  /** The host's span for the call (./trace.ts); absent: a fresh unsampled context. */
+  traceContext?: HostTraceContext;
 }
 
 export interface InvocationResult {
@@ -126,6 +131,8 @@ export async function invokeRegistered(
   fn: RegisteredFunction,
   request: InvocationRequest,
   invocationId: string = randomUUID(),
+  /** Takes the call's log lines it wants (returns true); the rest go to the registry's log. */
+  collect?: (level: LogLevel, category: LogCategory, message: string) => boolean,
 ): Promise<InvocationResult> {
   const functionName = fn.info.name;
   const coreCtx: Record<string, unknown> = {
@@ -135,7 +142,7 @@ export async function invokeRegistered(
       functionId: functionName,
       inputData: request.inputData,
       triggerMetadata: request.triggerMetadata,
-      traceContext: {
+      traceContext: request.traceContext ?? {
         traceParent: `00-${randomHex(16)}-${randomHex(8)}-00`,
         traceState: '',
         attributes: { OperationName: functionName },
@@ -144,7 +151,10 @@ export async function invokeRegistered(
     metadata: functionMetadata(fn),
     state: undefined,
     log(level: unknown, category: unknown, message: unknown): void {
-      registry.log(parseLevel(level), category === 'user' ? 'user' : 'system', String(message), functionName);
+      const parsed = parseLevel(level);
+      const kind = category === 'user' ? 'user' : 'system';
+      if (collect?.(parsed, kind, String(message)) === true) return;
+      registry.log(parsed, kind, String(message), functionName);
     },
   };
 

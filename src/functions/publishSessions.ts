@@ -12,6 +12,7 @@ import {
   type EventEnvelope,
   type ItemAddedData,
 } from '../domain/events';
+import { traced } from '../telemetry/tracing';
 import { dependencyUnavailable, readJsonBody, validationProblem } from './http/problem';
 
 /**
@@ -212,7 +213,8 @@ export function makePublishSessions(
   };
 }
 
-export const publishSessions = makePublishSessions({ publisher: eventPublisher, now, runId: randomRunId });
+// Continues the request's trace (the host's span for the call) or starts one; each message carries it.
+export const publishSessions = traced(makePublishSessions({ publisher: eventPublisher, now, runId: randomRunId }));
 
 app.http(publishSessionsName, {
   route: 'sessions',

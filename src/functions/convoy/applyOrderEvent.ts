@@ -6,6 +6,7 @@ import {
   type QuarantineStore,
   type StoredOrder,
 } from '../../adapters/ports';
+import { inSpan, SpanKind } from '../../telemetry/tracing';
 import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../../domain/convoy';
 import { classifyMessage, type InboundMessage, type ParsedSessionId } from '../../domain/inbound';
 import type { Delivery, OrderRecord, QuarantinedMessage } from '../../domain/orderRecord';
@@ -36,6 +37,8 @@ export interface MessageFacts {
   /** The broker's 64-bit sequence number, as decimal text. */
   sequenceNumber?: string | undefined;
   enqueuedTimeUtc?: string | undefined;
+  /** The trace id of the receiving call (its active span), recorded with what the message applies. */
+  traceId?: string | undefined;
 }
 
 /** The body as a receiver hands it over: already-parsed JSON, a string, or bytes. */
@@ -76,6 +79,7 @@ export function convoyMessage(
     deliveryCount: facts.deliveryCount ?? 0,
     serviceSequenceNumber: facts.sequenceNumber ?? 'unknown',
     receivedAt: receivedAt.toISOString(),
+    ...(facts.traceId === undefined ? {} : { traceId: facts.traceId }),
   };
   const decoded = decodeBody(body);
   const inbound = classifyMessage(decoded.value, facts.sessionId, facts.messageId, facts.parsedSessionId);
@@ -122,7 +126,7 @@ async function advanceConvoy(
 ): Promise<ConvoyResult> {
   const store = deps.orderStore();
   const subject: InvalidEvent = inbound.kind === 'event' ? subjectOf(inbound.event) : inbound.invalid;
-  const stored = await store.get(subject.basketId);
+  const stored = await storeCall('load order', subject.basketId, () => store.get(subject.basketId));
   const limits = { maxParkedEvents: deps.maxParkedEvents() };
   const result =
     inbound.kind === 'event'
@@ -145,8 +149,15 @@ function subjectOf(event: { basketId: string; sequence: number; type: string; ev
 }
 
 async function save(store: OrderStore, stored: StoredOrder | undefined, record: OrderRecord): Promise<void> {
-  if (stored === undefined) await store.create(record);
-  else await store.replace(record, stored.etag);
+  await storeCall('save order', record.basketId, async () => {
+    if (stored === undefined) await store.create(record);
+    else await store.replace(record, stored.etag);
+  });
+}
+
+/** A Table call as a span of the handler's trace (in Azure the SDK's own HTTP spans nest under it). */
+function storeCall<T>(name: string, basketId: string, call: () => Promise<T>): Promise<T> {
+  return inSpan(name, { kind: SpanKind.CLIENT, attributes: { 'convoy.basket_id': basketId } }, call);
 }
 
 function quarantined(reason: string, message: ConvoyMessage): QuarantinedMessage {
@@ -174,8 +185,28 @@ function describe(inbound: InboundMessage, facts: MessageFacts, delivery: Delive
   return `${subject}session=${facts.sessionId ?? '-'} messageId=${delivery.messageId} deliveryCount=${delivery.deliveryCount} serviceSequence=${delivery.serviceSequenceNumber} enqueued=${facts.enqueuedTimeUtc ?? '-'}`;
 }
 
-/** One line per outcome, as the trigger and the replay log it. */
-export function outcomeLine(outcome: ApplyOutcome, where: string): { level: 'log' | 'warn' | 'error'; line: string } {
+/**
+ * Milliseconds from publish (the broker's enqueued time; the event's occurredAt without it) to `appliedAt`.
+ * The host hands enqueuedTimeUtc over without a zone designator: it is UTC.
+ */
+export function publishToAppliedMs(
+  facts: MessageFacts,
+  occurredAt: string | undefined,
+  appliedAt: Date,
+): number | undefined {
+  const enqueued = facts.enqueuedTimeUtc;
+  const published =
+    enqueued === undefined ? occurredAt : /(?:Z|[+-]\d\d:?\d\d)$/i.test(enqueued) ? enqueued : `${enqueued}Z`;
+  const ms = published === undefined ? Number.NaN : appliedAt.getTime() - Date.parse(published);
+  return Number.isFinite(ms) ? Math.max(0, Math.round(ms)) : undefined;
+}
+
+/** One line per outcome, as the trigger and the replay log it; `latencyMs` goes on the applied line. */
+export function outcomeLine(
+  outcome: ApplyOutcome,
+  where: string,
+  latencyMs?: number,
+): { level: 'log' | 'warn' | 'error'; line: string } {
   if (outcome.kind === 'quarantined') {
     return {
       level: outcome.cause === 'unattributable' ? 'warn' : 'error',
@@ -186,7 +217,10 @@ export function outcomeLine(outcome: ApplyOutcome, where: string): { level: 'log
   const line = `${where} status=${record.status}`;
   switch (convoy.kind) {
     case 'applied':
-      return { level: 'log', line: `outcome=applied ${line} applied=${convoy.applied.join(',')}` };
+      return {
+        level: 'log',
+        line: `outcome=applied ${line} applied=${convoy.applied.join(',')}${latencyMs === undefined ? '' : ` latencyMs=${String(latencyMs)}`}`,
+      };
     case 'parked':
       return { level: 'log', line: `outcome=parked ${line} waitingFor=${convoy.waitingFor}` };
     case 'duplicate':
