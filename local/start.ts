@@ -13,8 +13,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AzuriteExit } from './azurite';
 import { deadLetterDepth } from './emulator/statsView';
-import type { HostStats } from './host';
 import { parseLogLevel } from './host/log';
+import { progressReporter } from './progress';
 import { startConvoy, type Convoy } from './stack';
 
 function port(value: string | undefined, flag: string, fallback: number): number {
@@ -23,25 +23,6 @@ function port(value: string | undefined, flag: string, fallback: number): number
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535)
     throw new Error(`${flag} must be a port number (0-65535), got "${value}".`);
   return parsed;
-}
-
-function progressLine(stats: HostStats, deadLettered: number): string {
-  const sb = stats.serviceBus;
-  const parts = [
-    `sessions active ${sb.sessionsActive}`,
-    `messages processed ${sb.messagesCompleted}${sb.messagesAbandoned > 0 ? ` (abandoned ${sb.messagesAbandoned})` : ''}`,
-    `dead-lettered ${deadLettered}`,
-  ];
-  if (stats.durable !== undefined) {
-    parts.push(`orders fulfilled ${stats.durable.orchestrations.Completed ?? 0}`);
-    const failed = stats.durable.orchestrations.Failed ?? 0;
-    if (failed > 0) parts.push(`orchestrations failed ${failed}`);
-    if (stats.durable.pendingWork > 0) parts.push(`durable work pending ${stats.durable.pendingWork}`);
-  }
-  parts.push(
-    `invocations ${stats.invocations.total} (${stats.invocations.failed} failed, ${stats.invocations.inFlight} in flight)`,
-  );
-  return `progress: ${parts.join(' · ')}`;
 }
 
 function printEndpoints(convoy: Convoy): void {
@@ -108,14 +89,11 @@ async function main(): Promise<void> {
   );
   console.log(`convoy is ready: ${readyTarget(convoy)}`);
 
-  let last = '';
+  const report = progressReporter((line) => {
+    console.log(line);
+  });
   const progress = setInterval(() => {
-    const stats = convoy.host.stats();
-    const line = progressLine(stats, deadLetterDepth(convoy.emulator.stats()));
-    const busy =
-      stats.invocations.inFlight > 0 || stats.serviceBus.sessionsActive > 0 || (stats.durable?.pendingWork ?? 0) > 0;
-    if (line !== last && (busy || last !== '')) console.log(line);
-    last = line;
+    report(convoy.host.stats(), deadLetterDepth(convoy.emulator.stats()));
   }, 2_000);
 
   let stoppingSince: number | undefined;

@@ -23,7 +23,7 @@ import {
 } from './http/server';
 import { functionInvoker, registeredFunction, type RpcTypedData } from './invoke';
 import { loadApp } from './loadApp';
-import { appLogLine, isSessionChatter, shows, stamp } from './log';
+import { appLogLine, isHostChatter, shows, stamp } from './log';
 import { acceptWindowMs, createClient, describeConnection, resolveConnection } from './serviceBus/client';
 import { tuneClientSocketsForAmqp } from './serviceBus/clientSockets';
 import { emptyServiceBusStats, type MessageFacts } from './serviceBus/dispatch';
@@ -164,7 +164,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     });
   const logLevel = options.logLevel ?? 'information';
   const log = (line: string): void => {
-    if (!shows('information', logLevel) && isSessionChatter(line)) return;
+    if (!shows('information', logLevel) && isHostChatter(line)) return;
     print(`[${stamp()}] ${line}`);
   };
   const config = readHostJson(appRoot, options.hostJson);

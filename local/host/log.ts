@@ -69,7 +69,13 @@ export function appLogLine(
   return `  [${source}] ${label}${message}`;
 }
 
-/** The host's information-level chatter about sessions (hidden below information, e.g. `npm start -- --quiet`). */
-export function isSessionChatter(line: string): boolean {
-  return /^session \S+ (?:accepted by |idle-closed after )/.test(line);
+/**
+ * The host's information-level chatter: sessions accepted and idle-closed, orchestrations completed
+ * (hidden below information, e.g. `npm start -- --quiet`; failures and lock losses still show).
+ */
+export function isHostChatter(line: string): boolean {
+  return (
+    /^session \S+ (?:accepted by |idle-closed after )/.test(line) ||
+    /^orchestration \S+ \(\S+\) (?:Completed|continued as new)$/.test(line)
+  );
 }
