@@ -42,7 +42,12 @@ export function setupTelemetry(settings: TelemetrySettings = readTelemetrySettin
 export async function shutdownTelemetry(): Promise<void> {
   const made = registration();
   (globalThis as Record<symbol, Registration | undefined>)[registered] = undefined;
-  await made?.shutdown();
+  try {
+    await made?.shutdown();
+  } catch (error) {
+    // Stopping goes on; the spans that could not be flushed are named here rather than lost unseen.
+    console.warn(`Flushing traces at shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** A module loaded on first use only: the exporters not asked for are never loaded. */
@@ -87,7 +92,9 @@ function nodeProvider(traceExport: TraceExport): Registration {
 
 function azureMonitor(connectionString: string): Registration {
   const monitor = load('@azure/monitor-opentelemetry') as typeof AzureMonitor;
-  monitor.useAzureMonitor({ azureMonitorExporterOptions: { connectionString } });
+  // The distro's default rate limit (5 traces/s per process) would keep parts of a basket's trace and
+  // drop others; the percentage sampler decides by trace id, so a trace is kept or dropped whole.
+  monitor.useAzureMonitor({ azureMonitorExporterOptions: { connectionString }, samplingRatio: 1, tracesPerSecond: 0 });
   // After the distro: the instrumentation takes the logger provider the distro just registered.
   const functions = load('@azure/functions-opentelemetry-instrumentation') as typeof FunctionsInstrumentation;
   const instrumentation = new functions.AzureFunctionsInstrumentation();
