@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   currentProgrammingModel,
   isInvocationModel,
@@ -10,7 +10,7 @@ import {
   type LogLevel,
   type RegisteredFunction,
 } from './coreApi';
-import type { HostTraceContext } from './trace';
+import { randomHex, type HostTraceContext } from './trace';
 import { triggerOf } from './triggers';
 import type { InvokeFunction, TypedData } from './types';
 
@@ -72,22 +72,6 @@ function invocationHookContext(
     });
   }
   return Object.assign(hookContext, fields);
-}
-
-/**
- * Random hex for trace ids, cut from one buffer refilled when used up: a randomBytes call per id
- * was a fifth of the invocation path's CPU.
- */
-const randomPool = Buffer.alloc(4096);
-let randomOffset = randomPool.length;
-function randomHex(bytes: number): string {
-  if (randomOffset + bytes > randomPool.length) {
-    randomFillSync(randomPool);
-    randomOffset = 0;
-  }
-  const hex = randomPool.toString('hex', randomOffset, randomOffset + bytes);
-  randomOffset += bytes;
-  return hex;
 }
 
 /** The worker's function metadata is built once per function, not per invocation. */
