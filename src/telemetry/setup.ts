@@ -1,4 +1,6 @@
-import { trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -77,7 +79,26 @@ function processorFor(traceExport: TraceExport): SpanProcessor | undefined {
   }
 }
 
+/**
+ * Nothing to export: only what continuing the trace needs (the async-context manager and the W3C
+ * propagator). Spans are then the API's non-recording ones, which carry their parent's context, so
+ * messages and records still get the trace id, at no cost per span.
+ */
+function propagationOnly(): Registration {
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return {
+    shutdown() {
+      context.disable();
+      propagation.disable();
+      return Promise.resolve();
+    },
+  };
+}
+
 function nodeProvider(traceExport: TraceExport): Registration {
+  if (traceExport.kind === 'none') return propagationOnly();
   const processor = processorFor(traceExport);
   const provider = new NodeTracerProvider({ spanProcessors: processor === undefined ? [] : [processor] });
   // AsyncLocalStorage context manager and the W3C trace-context propagator.
