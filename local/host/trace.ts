@@ -33,7 +33,8 @@ export interface HostSpan {
 }
 
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const hostTracer = trace.getTracer('local-functions-host');
+/** Asked per span: the app may register (or, on stop, drop) its provider after the host loaded this module. */
+const hostTracer = () => trace.getTracer('local-functions-host');
 
 /**
  * Random hex for trace ids, cut from one buffer refilled when used up: a randomBytes call per id
@@ -80,7 +81,7 @@ export function startHostSpan(
   parent: TraceCarrier | undefined,
 ): HostSpan {
   const parentContext = parent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, parent);
-  const span: Span = hostTracer.startSpan(name, { kind, attributes: { 'faas.name': functionName } }, parentContext);
+  const span: Span = hostTracer().startSpan(name, { kind, attributes: { 'faas.name': functionName } }, parentContext);
   const attributes = { OperationName: functionName };
   const recorded = span.spanContext();
   const traceContext: HostTraceContext = span.isRecording()
