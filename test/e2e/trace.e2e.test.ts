@@ -155,16 +155,25 @@ function assertTrace(trace: Span[]): void {
       return attribute(handler, 'messaging.servicebus.message.delivery_count') ?? '?';
     });
   };
-  assert.deepEqual(deliveriesOf(1), ['1']);
-  assert.deepEqual(deliveriesOf(2).sort(), ['1', '2'], 'the redelivery of event 2 is in the trace');
-  assert.deepEqual(deliveriesOf(3), ['1']);
+  // A busy machine may add deliveries (a lost lock); each one must still be in the trace, under its message.
+  for (const sequence of [1, 3, 4])
+    assert.ok(deliveriesOf(sequence).includes('1'), `first delivery of ${String(sequence)}`);
+  const second = deliveriesOf(2);
+  assert.ok(
+    second.includes('1') && second.includes('2'),
+    `the redelivery of event 2 is in the trace: ${second.join()}`,
+  );
 
-  const paymentHandler = one('processOrderEvent', (span) => attribute(span, 'convoy.event.sequence') === '3');
   const start = one('start fulfillOrder');
-  assert.equal(parentOf(start), paymentHandler, 'the orchestration is started by the PaymentMade call');
+  const starter = parentOf(start);
+  assert.equal(starter?.name, 'processOrderEvent');
+  assert.equal(
+    attribute(starter, 'convoy.event.sequence'),
+    '3',
+    'the orchestration is started by the PaymentMade call',
+  );
   const publish = one('publishInventoryUpdated');
   assert.equal(parentOf(publish), start, 'the activity continues the trace carried in the orchestration input');
   const publishSend = one('send order-events', (span) => parentOf(span) === publish);
   assert.equal(parentOf(createOf(4)), publishSend);
-  assert.deepEqual(deliveriesOf(4), ['1']);
 }
