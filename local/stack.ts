@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AzuriteHandle } from './azurite';
 import { AzuriteKeeper, type AzuriteEvent } from './azuriteRecovery';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './emulator';
-import { startLocalHost, type LocalHost } from './host';
+import { startLocalHost, type LocalHost, type LocalHostOptions } from './host';
 
 export type { AzuriteEvent } from './azuriteRecovery';
 
@@ -32,6 +32,8 @@ export interface ConvoyOptions {
   dataDir?: string;
   /** What happens to Azurite when it dies unexpectedly (the caller reports it). */
   onAzurite?: (event: AzuriteEvent) => void;
+  /** Minimum level of the host's function lines (LocalHostOptions.logLevel). */
+  logLevel?: LocalHostOptions['logLevel'];
 }
 
 export interface Convoy {
@@ -151,6 +153,7 @@ export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> 
       settings,
       ...(options.hostJson === undefined ? {} : { hostJson: options.hostJson }),
       ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
       // The durable backend's on-disk state (LocalHostOptions.dataDir).
       ...(options.dataDir === undefined ? {} : { dataDir: join(resolve(options.dataDir), 'durable') }),
     };

@@ -2,7 +2,9 @@
  * `npm start`: Azurite + the Service Bus emulator + the local Functions host running the built app
  * (dist/). Flags: --port <http port, default 7071> --emulator-port <port, default free>
  * --data-dir <dir> (keep Azurite's data, the emulator's messages and the durable backend's orchestrations
- * and entities on disk; default memory).
+ * and entities on disk; default memory) --quiet (no line per call: warnings, errors and progress only)
+ * --log-level <trace|debug|information|warning|error|critical|none> (minimum level of function lines)
+ * --trace <console|file:<path>|otlp[:<url>]> (export spans: the app's TRACE_EXPORT setting).
  * Ctrl-C / SIGTERM drains in-flight calls and stops every child; Azurite also stops if this process is
  * killed -9 (azurite.ts), and this process stops if its parent (npm) dies.
  */
@@ -12,7 +14,8 @@ import { parseArgs } from 'node:util';
 import type { AzuriteExit } from './azurite';
 import type { AzuriteEvent } from './azuriteRecovery';
 import { deadLetterDepth } from './emulator/statsView';
-import type { HostStats } from './host';
+import { parseLogLevel } from './host/log';
+import { progressReporter } from './progress';
 import { startConvoy, type Convoy } from './stack';
 
 function port(value: string | undefined, flag: string, fallback: number): number {
@@ -21,25 +24,6 @@ function port(value: string | undefined, flag: string, fallback: number): number
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535)
     throw new Error(`${flag} must be a port number (0-65535), got "${value}".`);
   return parsed;
-}
-
-function progressLine(stats: HostStats, deadLettered: number): string {
-  const sb = stats.serviceBus;
-  const parts = [
-    `sessions active ${sb.sessionsActive}`,
-    `messages processed ${sb.messagesCompleted}${sb.messagesAbandoned > 0 ? ` (abandoned ${sb.messagesAbandoned})` : ''}`,
-    `dead-lettered ${deadLettered}`,
-  ];
-  if (stats.durable !== undefined) {
-    parts.push(`orders fulfilled ${stats.durable.orchestrations.Completed ?? 0}`);
-    const failed = stats.durable.orchestrations.Failed ?? 0;
-    if (failed > 0) parts.push(`orchestrations failed ${failed}`);
-    if (stats.durable.pendingWork > 0) parts.push(`durable work pending ${stats.durable.pendingWork}`);
-  }
-  parts.push(
-    `invocations ${stats.invocations.total} (${stats.invocations.failed} failed, ${stats.invocations.inFlight} in flight)`,
-  );
-  return `progress: ${parts.join(' · ')}`;
 }
 
 function printEndpoints(convoy: Convoy): void {
@@ -83,8 +67,13 @@ async function main(): Promise<void> {
       'emulator-port': { type: 'string' },
       'app-root': { type: 'string' },
       'data-dir': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      'log-level': { type: 'string' },
+      trace: { type: 'string' },
     },
   });
+  if (values.quiet && values['log-level'] !== undefined) throw new Error('Use --quiet or --log-level, not both.');
+  const logLevel = values.quiet ? 'warning' : parseLogLevel(values['log-level'] ?? 'information', '--log-level');
   const dataDir = values['data-dir'] === undefined ? undefined : resolve(values['data-dir']);
   if (dataDir === '') throw new Error('--data-dir needs a directory.');
   console.log(`starting Azurite, the Service Bus emulator and the Functions host (pid ${process.pid})...`);
@@ -102,7 +91,10 @@ async function main(): Promise<void> {
     emulatorPort: port(values['emulator-port'], '--emulator-port', 0),
     ...(values['app-root'] === undefined ? {} : { appRoot: values['app-root'] }),
     ...(dataDir === undefined ? {} : { dataDir }),
+    logLevel,
+    ...(values.trace === undefined ? {} : { settings: { TRACE_EXPORT: values.trace } }),
   });
+  if (values.trace !== undefined) console.log(`traces: ${values.trace} (TRACE_EXPORT; docs/tracing.md)`);
   printEndpoints(convoy);
   console.log(
     dataDir === undefined
@@ -111,14 +103,11 @@ async function main(): Promise<void> {
   );
   console.log(`convoy is ready: ${readyTarget(convoy)}`);
 
-  let last = '';
+  const report = progressReporter((line) => {
+    console.log(line);
+  });
   const progress = setInterval(() => {
-    const stats = convoy.host.stats();
-    const line = progressLine(stats, deadLetterDepth(convoy.emulator.stats()));
-    const busy =
-      stats.invocations.inFlight > 0 || stats.serviceBus.sessionsActive > 0 || (stats.durable?.pendingWork ?? 0) > 0;
-    if (line !== last && (busy || last !== '')) console.log(line);
-    last = line;
+    report(convoy.host.stats(), deadLetterDepth(convoy.emulator.stats()));
   }, 2_000);
 
   let stoppingSince: number | undefined;

@@ -9,6 +9,7 @@ import {
   createRegistry,
   type AppRegistry,
   type HookCallback,
+  type LogLevel,
   type RegisteredFunction,
 } from './coreApi';
 import { parseHostJson, type HostConfig } from './hostConfig';
@@ -22,7 +23,7 @@ import {
 } from './http/server';
 import { functionInvoker, registeredFunction, type RpcTypedData } from './invoke';
 import { loadApp } from './loadApp';
-import { appLogLine, stamp } from './log';
+import { appLogLine, isHostChatter, shows, stamp } from './log';
 import { acceptWindowMs, createClient, describeConnection, resolveConnection } from './serviceBus/client';
 import { tuneClientSocketsForAmqp } from './serviceBus/clientSockets';
 import { emptyServiceBusStats, type MessageFacts } from './serviceBus/dispatch';
@@ -67,6 +68,12 @@ export interface LocalHostOptions {
    * they survive a restart or a kill (docs/durable-local.md). Absent = in memory.
    */
   dataDir?: string;
+  /**
+   * Minimum level of the function lines (one per call, at information; failed calls at error) and of
+   * what the app logs; below information the host's session chatter (accepted, idle-closed) is hidden
+   * too. Default information.
+   */
+  logLevel?: LogLevel;
 }
 
 function httpLimitsOf(options: LocalHostOptions): HttpLimits {
@@ -156,7 +163,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     ((line: string) => {
       console.log(line);
     });
+  const logLevel = options.logLevel ?? 'information';
   const log = (line: string): void => {
+    if (!shows('information', logLevel) && isHostChatter(line)) return;
     print(`[${stamp()}] ${line}`);
   };
   const config = readHostJson(appRoot, options.hostJson);
@@ -169,10 +178,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const httpInFlight = new Set<Promise<unknown>>();
 
   const registry: AppRegistry = createRegistry((level, category, message, functionName) => {
-    const line = appLogLine(level, category, message, functionName);
+    const line = shows(level, logLevel) ? appLogLine(level, category, message, functionName) : undefined;
     if (line !== undefined) log(line);
   });
-  const invocations = createInvocations(registry, log, () => durable?.clientInput());
+  const invocations = createInvocations(registry, log, () => durable?.clientInput(), logLevel);
   const run: Invocations['run'] = (...args) => invocations.run(...args);
 
   const lookup = (name: string): RegisteredFunction => registeredFunction(registry, name);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AppRegistry, RegisteredFunction } from './coreApi';
+import type { AppRegistry, LogCategory, LogLevel, RegisteredFunction } from './coreApi';
 import { invokeRegistered, type InvocationRequest } from './invoke';
-import { invocationLine } from './log';
+import { invocationLine, isCallDetail, shows } from './log';
+import { httpTraceCarrier, SpanKind, startHostSpan, type HostSpan } from './trace';
 import type { MessageFacts } from './serviceBus/dispatch';
 import { isDurableClientBinding, triggerOf } from './triggers';
 import type { HostStats, InvocationEvent, TypedData } from './types';
@@ -43,19 +44,48 @@ function shapeOf(fn: RegisteredFunction): FunctionShape {
   return shape;
 }
 
+/**
+ * The host's span for a call, as the Functions host has one (./trace.ts): the Service Bus SDK's
+ * processing span for a message, ASP.NET Core's request span for HTTP; none for other triggers.
+ */
+function hostSpanFor(
+  functionName: string,
+  triggerType: string,
+  request: InvocationRequest,
+  facts: MessageFacts | undefined,
+): HostSpan | undefined {
+  const type = triggerType.toLowerCase();
+  if (type === 'servicebustrigger' && facts !== undefined) {
+    const name =
+      facts.sessionId === undefined
+        ? 'ServiceBusProcessor.ProcessMessage'
+        : 'ServiceBusSessionProcessor.ProcessSessionMessage';
+    return startHostSpan(name, SpanKind.CONSUMER, functionName, facts.trace);
+  }
+  if (type === 'httptrigger') {
+    const data = request.inputData[0]?.data;
+    const http = data !== undefined && 'http' in data ? data.http : undefined;
+    const name = http === undefined ? functionName : `${http.method} ${new URL(http.url).pathname}`;
+    return startHostSpan(name, SpanKind.SERVER, functionName, httpTraceCarrier(data));
+  }
+  return undefined;
+}
+
 export function createInvocations(
   registry: AppRegistry,
   log: (line: string) => void,
   durableClientInput: () => TypedData | undefined,
+  /** Minimum level of the per-call lines (information) and of what the app logs. */
+  logLevel: LogLevel = 'information',
 ): Invocations {
   const listeners = new Set<(event: InvocationEvent) => void>();
   const counters: HostStats['invocations'] = { total: 0, succeeded: 0, failed: 0, inFlight: 0, byFunction: {} };
 
-  function record(event: InvocationEvent, detail: string | undefined): void {
+  function record(event: InvocationEvent, detail: string | undefined, said: readonly string[]): void {
     counters.total++;
     counters[event.outcome]++;
     counters.byFunction[event.functionName] = (counters.byFunction[event.functionName] ?? 0) + 1;
-    log(invocationLine(event, detail));
+    if (shows(event.outcome === 'failed' ? 'error' : 'information', logLevel)) log(invocationLine(event, detail, said));
     for (const listener of listeners) {
       try {
         listener(event);
@@ -102,20 +132,34 @@ export function createInvocations(
       return event;
     };
 
+    const span = hostSpanFor(fn.info.name, shape.triggerType, request, facts);
+    // What the app says about the call at information level goes on the call's line (one line per call).
+    const said: string[] = [];
+    const collect = (level: LogLevel, category: LogCategory, message: string): boolean => {
+      if (!isCallDetail(level, category)) return false;
+      if (shows(level, logLevel)) said.push(message);
+      return true;
+    };
     counters.inFlight++;
     try {
+      const unchanged = span === undefined && inputData === request.inputData;
+      const traced = span === undefined ? {} : { traceContext: span.traceContext };
       const result = await invokeRegistered(
         registry,
         fn,
-        inputData === request.inputData ? request : { ...request, inputData },
+        unchanged ? request : { ...request, inputData, ...traced },
         invocationId,
+        collect,
       );
       counters.inFlight--;
-      record(finish('succeeded'), detail?.(result.returnValue, false));
+      span?.end();
+      record(finish('succeeded'), detail?.(result.returnValue, false), said);
       return result.returnValue;
     } catch (error) {
       counters.inFlight--;
-      record(finish('failed', error instanceof Error ? error.message : String(error)), detail?.(undefined, true));
+      const message = error instanceof Error ? error.message : String(error);
+      span?.end(message);
+      record(finish('failed', message), detail?.(undefined, true), said);
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   currentProgrammingModel,
   isInvocationModel,
@@ -6,8 +6,11 @@ import {
   runHooks,
   type AppRegistry,
   type FunctionCallback,
+  type LogCategory,
+  type LogLevel,
   type RegisteredFunction,
 } from './coreApi';
+import { randomHex, type HostTraceContext } from './trace';
 import { triggerOf } from './triggers';
 import type { InvokeFunction, TypedData } from './types';
 
@@ -33,6 +36,8 @@ export interface RpcHttpData {
 export interface InvocationRequest {
   inputData: { name: string; data: RpcTypedData }[];
   triggerMetadata: Record<string, RpcTypedData>;
+  /** The host's span for the call (./trace.ts); absent: a fresh unsampled context. */
+  traceContext?: HostTraceContext;
 }
 
 export interface InvocationResult {
@@ -67,22 +72,6 @@ function invocationHookContext(
     });
   }
   return Object.assign(hookContext, fields);
-}
-
-/**
- * Random hex for trace ids, cut from one buffer refilled when used up: a randomBytes call per id
- * was a fifth of the invocation path's CPU.
- */
-const randomPool = Buffer.alloc(4096);
-let randomOffset = randomPool.length;
-function randomHex(bytes: number): string {
-  if (randomOffset + bytes > randomPool.length) {
-    randomFillSync(randomPool);
-    randomOffset = 0;
-  }
-  const hex = randomPool.toString('hex', randomOffset, randomOffset + bytes);
-  randomOffset += bytes;
-  return hex;
 }
 
 /** The worker's function metadata is built once per function, not per invocation. */
@@ -126,6 +115,8 @@ export async function invokeRegistered(
   fn: RegisteredFunction,
   request: InvocationRequest,
   invocationId: string = randomUUID(),
+  /** Takes the call's log lines it wants (returns true); the rest go to the registry's log. */
+  collect?: (level: LogLevel, category: LogCategory, message: string) => boolean,
 ): Promise<InvocationResult> {
   const functionName = fn.info.name;
   const coreCtx: Record<string, unknown> = {
@@ -135,7 +126,7 @@ export async function invokeRegistered(
       functionId: functionName,
       inputData: request.inputData,
       triggerMetadata: request.triggerMetadata,
-      traceContext: {
+      traceContext: request.traceContext ?? {
         traceParent: `00-${randomHex(16)}-${randomHex(8)}-00`,
         traceState: '',
         attributes: { OperationName: functionName },
@@ -144,7 +135,10 @@ export async function invokeRegistered(
     metadata: functionMetadata(fn),
     state: undefined,
     log(level: unknown, category: unknown, message: unknown): void {
-      registry.log(parseLevel(level), category === 'user' ? 'user' : 'system', String(message), functionName);
+      const parsed = parseLevel(level);
+      const kind = category === 'user' ? 'user' : 'system';
+      if (collect?.(parsed, kind, String(message)) === true) return;
+      registry.log(parsed, kind, String(message), functionName);
     },
   };
 

@@ -1,5 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { currentCarrier, inSpan, SpanKind } from '../telemetry/tracing';
 import type { FulfillmentRequest, FulfillmentStarter } from './ports';
 
 export const fulfillOrderOrchestration = 'fulfillOrder';
@@ -42,7 +43,16 @@ export function fulfillmentStarterFor(context: InvocationContext): FulfillmentSt
         if (!isNotFound(error)) throw error;
       }
       if (runtimeStatus !== undefined && liveOrDone.has(runtimeStatus)) return;
-      await client.startNew(fulfillOrderOrchestration, { instanceId, input: request });
+      const attributes = { 'convoy.basket_id': request.basketId, 'convoy.orchestration.instance_id': instanceId };
+      await inSpan(`start ${fulfillOrderOrchestration}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+        // The orchestration continues this trace through its input: orchestrator code replays, so it
+        // makes no spans itself; its activities do, under this one (see fulfillOrder.ts).
+        const trace = currentCarrier();
+        await client.startNew(fulfillOrderOrchestration, {
+          instanceId,
+          input: { ...request, ...(trace && { trace }) },
+        });
+      });
       context.log(`Started ${fulfillOrderOrchestration} ${instanceId} (previous status: ${runtimeStatus ?? 'none'}).`);
     },
   };

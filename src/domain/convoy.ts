@@ -253,6 +253,7 @@ function applyAndDrain(record: OrderRecord, first: ParkedEntry, step: Step): Con
           appliedAt: step.at,
           deliveryCount: delivery.deliveryCount,
           serviceSequenceNumber: delivery.serviceSequenceNumber,
+          ...(delivery.traceId === undefined ? {} : { traceId: delivery.traceId }),
         },
       ],
       updatedAt: step.at,

@@ -23,6 +23,11 @@ export const deliverySchema = z.strictObject({
   /** The broker's sequence number (a 64-bit long, kept as a decimal string). */
   serviceSequenceNumber: z.string(),
   receivedAt: z.iso.datetime({ offset: true }),
+  /** The W3C trace id of the call that received it (absent when no trace reached the call). */
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
 });
 export type Delivery = z.infer<typeof deliverySchema>;
 
@@ -34,6 +39,8 @@ export const appliedEntrySchema = z.strictObject({
   appliedAt: z.string(),
   deliveryCount: z.number().int(),
   serviceSequenceNumber: z.string(),
+  /** The trace the applying message travelled in (publish → handler → fulfillment): for the console's timeline. */
+  traceId: z.string().optional(),
 });
 export type AppliedEntry = z.infer<typeof appliedEntrySchema>;
 

@@ -15,6 +15,7 @@ import {
   type Shortage,
 } from '../domain/events';
 import { quantitiesBySku } from '../domain/order';
+import { contextOfCarrier, contextOfInvocation, inSpan, SpanKind, traceCarrierSchema } from '../telemetry/tracing';
 import { inventoryEntityId, inventoryOperations, releaseResultSchema, reserveResultSchema } from './inventory';
 
 /**
@@ -32,12 +33,15 @@ export const fulfillmentRequestSchema = z.strictObject({
   basketId: basketIdSchema,
   lines: z.array(z.strictObject({ sku: skuSchema, quantity: z.number().int().min(1) })),
   nextSequence: z.number().int().min(1),
+  /** The trace of the call that started it (absent in instances started before tracing). */
+  trace: traceCarrierSchema.optional(),
 });
 
 export const publishInventoryUpdatedInputSchema = z.strictObject({
   basketId: basketIdSchema,
   sequence: z.number().int().min(1),
   data: inventoryUpdatedDataSchema,
+  trace: traceCarrierSchema.optional(),
 });
 export type PublishInventoryUpdatedInput = z.infer<typeof publishInventoryUpdatedInputSchema>;
 
@@ -103,7 +107,12 @@ export function* fulfillOrderOrchestrator(context: OrchestrationContext): Return
     data = { outcome: 'insufficient', shortages };
   }
 
-  const input: PublishInventoryUpdatedInput = { basketId: request.basketId, sequence: request.nextSequence, data };
+  const input: PublishInventoryUpdatedInput = {
+    basketId: request.basketId,
+    sequence: request.nextSequence,
+    data,
+    ...(request.trace && { trace: request.trace }),
+  };
   yield context.df.callActivityWithRetry(publishInventoryUpdatedName, publishRetry, input);
 
   // Only now is the sale final: each SKU drops the basket's reservation (keeping the stock deducted)
@@ -124,20 +133,34 @@ export interface PublishInventoryUpdatedDeps {
 
 export function makePublishInventoryUpdated(deps: PublishInventoryUpdatedDeps) {
   return async (input: unknown, context: InvocationContext): Promise<string> => {
-    const { basketId, sequence, data } = publishInventoryUpdatedInputSchema.parse(input);
-    const event: EventEnvelope = {
-      basketId,
-      sequence,
-      eventId: eventIdFor(basketId, sequence),
-      type: 'InventoryUpdated',
-      occurredAt: deps.now().toISOString(),
-      data,
-    };
-    // A retried activity re-sends the same message id: the queue's duplicate detection and the
-    // order's idempotency (sequence ≤ last applied) both absorb it.
-    await deps.publisher().publish([{ event }]);
-    context.log(`publishInventoryUpdated: basket ${basketId} sequence ${String(sequence)} outcome ${data.outcome}.`);
-    return event.eventId;
+    const { basketId, sequence, data, trace } = publishInventoryUpdatedInputSchema.parse(input);
+    // The orchestration's trace (from its input), else the host's span for this activity call.
+    const parent = trace === undefined ? contextOfInvocation(context.traceContext) : contextOfCarrier(trace);
+    const attributes = { 'convoy.basket_id': basketId, 'convoy.event.sequence': sequence };
+    return inSpan(publishInventoryUpdatedName, { kind: SpanKind.INTERNAL, parent, attributes }, async () => {
+      const event = inventoryUpdatedEvent(basketId, sequence, data, deps.now());
+      // A retried activity re-sends the same message id: the queue's duplicate detection and the
+      // order's idempotency (sequence ≤ last applied) both absorb it.
+      await deps.publisher().publish([{ event }]);
+      context.log(`publishInventoryUpdated: basket ${basketId} sequence ${String(sequence)} outcome ${data.outcome}.`);
+      return event.eventId;
+    });
+  };
+}
+
+function inventoryUpdatedEvent(
+  basketId: string,
+  sequence: number,
+  data: InventoryUpdatedData,
+  at: Date,
+): EventEnvelope {
+  return {
+    basketId,
+    sequence,
+    eventId: eventIdFor(basketId, sequence),
+    type: 'InventoryUpdated',
+    occurredAt: at.toISOString(),
+    data,
   };
 }
 

@@ -8,7 +8,15 @@ import { getConfig, settingNames } from '../config';
 import { orderCache, orderStore, now, quarantineStore } from '../dependencies';
 import { liveMetrics, orderProgress } from '../consoleDependencies';
 import type { OrderProgressSink } from '../adapters/consoleProjection';
-import { applyOrderEvent, convoyMessage, outcomeLine, type MessageFacts } from './convoy/applyOrderEvent';
+import { activeTraceId, traced } from '../telemetry/tracing';
+import {
+  applyOrderEvent,
+  convoyMessage,
+  outcomeLine,
+  publishToAppliedMs,
+  type MessageFacts,
+} from './convoy/applyOrderEvent';
+import { annotateSpan } from './convoy/traceAttributes';
 import {
   defaultRetrySchedule,
   holdAndRetry,
@@ -117,8 +125,9 @@ export type ProcessOrderEventHandler = (message: unknown, context: InvocationCon
 
 export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrderEventHandler {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
-    const facts = parseTriggerMetadata(context.triggerMetadata);
+    const facts = { ...parseTriggerMetadata(context.triggerMetadata), traceId: activeTraceId() };
     const convoy = convoyMessage(message, facts, context.invocationId, deps.now());
+    annotateSpan(convoy);
     const apply = () =>
       applyOrderEvent({ ...deps, fulfillmentStarter: () => deps.fulfillmentStarterFor(context) }, convoy);
     const schedule = deps.transientRetry?.() ?? { ...defaultRetrySchedule, holdBudgetMs: 0 };
@@ -130,7 +139,9 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
           `${processOrderEventName} outcome=held attempt=${String(retry.attempt)} retryInMs=${String(retry.delayMs)} heldMs=${String(retry.elapsedMs)} ${convoy.where}: ${describe(retry.error)}`,
         );
       });
-      const { level, line } = outcomeLine(outcome, convoy.where);
+      const occurredAt = convoy.inbound.kind === 'event' ? convoy.inbound.event.occurredAt : undefined;
+      const { level, line } = outcomeLine(outcome, convoy.where, publishToAppliedMs(facts, occurredAt, deps.now()));
+      annotateSpan(convoy, outcome);
       context[level](`${processOrderEventName} ${line}`);
     } catch (error) {
       context.error(`${processOrderEventName} outcome=retry ${convoy.where}: ${describe(error)}`);
@@ -145,17 +156,20 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-export const processOrderEvent = makeProcessOrderEvent({
-  orderStore,
-  orderCache,
-  quarantineStore,
-  fulfillmentStarterFor,
-  now,
-  maxParkedEvents: () => getConfig().maxParkedEvents,
-  transientRetry: () => ({ ...defaultRetrySchedule, holdBudgetMs: getConfig().transientHoldMs }),
-  progress: orderProgress,
-  callHeld: () => liveMetrics().callHeld(),
-});
+// Runs in the trace the message carried: the host's span for the call is the parent (context.traceContext).
+export const processOrderEvent = traced(
+  makeProcessOrderEvent({
+    orderStore,
+    orderCache,
+    quarantineStore,
+    fulfillmentStarterFor,
+    now,
+    maxParkedEvents: () => getConfig().maxParkedEvents,
+    transientRetry: () => ({ ...defaultRetrySchedule, holdBudgetMs: getConfig().transientHoldMs }),
+    progress: orderProgress,
+    callHeld: () => liveMetrics().callHeld(),
+  }),
+);
 
 app.serviceBusQueue(processOrderEventName, {
   connection: settingNames.serviceBusConnection,

@@ -13,6 +13,7 @@ import {
   type ItemAddedData,
 } from '../domain/events';
 import { getConfig, settingNames } from '../config';
+import { traced } from '../telemetry/tracing';
 import { dependencyUnavailable, problem, readJsonBody, validationProblem } from './http/problem';
 
 /**
@@ -226,12 +227,15 @@ function producerSwitchedOff(): HttpResponseInit {
   });
 }
 
-export const publishSessions = makePublishSessions({
-  publisher: eventPublisher,
-  now,
-  runId: randomRunId,
-  producerEnabled: () => getConfig().testProducerEnabled,
-});
+// Continues the request's trace (the host's span for the call) or starts one; each message carries it.
+export const publishSessions = traced(
+  makePublishSessions({
+    publisher: eventPublisher,
+    now,
+    runId: randomRunId,
+    producerEnabled: () => getConfig().testProducerEnabled,
+  }),
+);
 
 app.http(publishSessionsName, {
   route: 'sessions',

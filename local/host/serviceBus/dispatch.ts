@@ -1,4 +1,5 @@
 import { isServiceBusError } from '@azure/service-bus';
+import type { TraceCarrier } from '../trace';
 import type { ServiceBusStats, TypedData } from '../types';
 
 /** Facts about one message, for the invocation log and events. */
@@ -7,6 +8,8 @@ export interface MessageFacts {
   sequenceNumber: number | undefined;
   messageId: string | undefined;
   deliveryCount: number;
+  /** The message's trace context (`traceparent`, else `Diagnostic-Id`): the parent of the host's span for the call. */
+  trace?: TraceCarrier;
 }
 
 /** Runs the function for one message; rejects when the function failed. */

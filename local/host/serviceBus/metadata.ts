@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { hasMethods } from '../guards';
+import { messageTraceCarrier } from '../trace';
+import type { MessageFacts } from './dispatch';
 import type { TypedData } from '../types';
 
 /**
@@ -138,18 +140,15 @@ export function triggerMetadata(message: ServiceBusReceivedMessage, functionName
   return metadata;
 }
 
-/** The facts the host logs and reports per message. */
-export function messageFacts(message: ServiceBusReceivedMessage): {
-  sessionId: string | undefined;
-  sequenceNumber: number | undefined;
-  messageId: string | undefined;
-  deliveryCount: number;
-} {
+/** The facts the host logs and reports per message, and the trace context the message carries. */
+export function messageFacts(message: ServiceBusReceivedMessage): MessageFacts {
   const messageId = message.messageId;
+  const trace = messageTraceCarrier(message.applicationProperties);
   return {
     sessionId: message.sessionId,
     sequenceNumber: sequenceNumberOf(message),
     messageId: messageId === undefined ? undefined : String(jsonValue(messageId)),
     deliveryCount: (message.deliveryCount ?? 0) + 1,
+    ...(trace === undefined ? {} : { trace }),
   };
 }

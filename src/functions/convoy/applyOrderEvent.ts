@@ -8,6 +8,7 @@ import {
   type QuarantineStore,
   type StoredOrder,
 } from '../../adapters/ports';
+import { inSpan, SpanKind } from '../../telemetry/tracing';
 import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../../domain/convoy';
 import { classifyMessage, type InboundMessage, type ParsedSessionId } from '../../domain/inbound';
 import type { Delivery, OrderRecord, QuarantinedMessage } from '../../domain/orderRecord';
@@ -43,6 +44,8 @@ export interface MessageFacts {
   /** The broker's 64-bit sequence number, as decimal text. */
   sequenceNumber?: string | undefined;
   enqueuedTimeUtc?: string | undefined;
+  /** The trace id of the receiving call (its active span), recorded with what the message applies. */
+  traceId?: string | undefined;
 }
 
 /** The body as a receiver hands it over: already-parsed JSON, a string, or bytes. */
@@ -83,6 +86,7 @@ export function convoyMessage(
     deliveryCount: facts.deliveryCount ?? 0,
     serviceSequenceNumber: facts.sequenceNumber ?? 'unknown',
     receivedAt: receivedAt.toISOString(),
+    ...(facts.traceId === undefined ? {} : { traceId: facts.traceId }),
   };
   const decoded = decodeBody(body);
   const inbound = classifyMessage(decoded.value, facts.sessionId, facts.messageId, facts.parsedSessionId);
@@ -141,7 +145,8 @@ async function advanceConvoy(
         if (!(error instanceof ConcurrencyConflictError)) throw error;
       }
     }
-    return await decideAndSave(step, await store.get(subject.basketId));
+    const read = await storeCall('load order', subject.basketId, () => store.get(subject.basketId));
+    return await decideAndSave(step, read);
   } catch (error) {
     // The write may have landed or not: the next event of this basket reads.
     cache?.forget(subject.basketId);
@@ -182,7 +187,9 @@ async function decideAndSave(step: Step, stored: StoredOrder | undefined): Promi
       ? receive(stored?.record, inbound.event, delivery, delivery.receivedAt, limits)
       : rejectInvalid(stored?.record, inbound.invalid, inbound.reason, delivery, delivery.receivedAt, limits);
   const saveAndTell = async (record: OrderRecord): Promise<void> => {
-    const etag = stored === undefined ? await store.create(record) : await store.replace(record, stored.etag);
+    const etag = await storeCall('save order', record.basketId, () =>
+      stored === undefined ? store.create(record) : store.replace(record, stored.etag),
+    );
     cache?.set(record.basketId, { record, etag });
     await deps.progress?.().saved(stored?.record, record, delivery);
   };
@@ -200,6 +207,11 @@ async function decideAndSave(step: Step, stored: StoredOrder | undefined): Promi
 
 function subjectOf(event: { basketId: string; sequence: number; type: string; eventId: string }): InvalidEvent {
   return { basketId: event.basketId, sequence: event.sequence, type: event.type, eventId: event.eventId };
+}
+
+/** A Table call as a span of the handler's trace (in Azure the SDK's own HTTP spans nest under it). */
+function storeCall<T>(name: string, basketId: string, call: () => Promise<T>): Promise<T> {
+  return inSpan(name, { kind: SpanKind.CLIENT, attributes: { 'convoy.basket_id': basketId } }, call);
 }
 
 function quarantined(reason: string, message: ConvoyMessage): QuarantinedMessage {
@@ -227,8 +239,28 @@ function describe(inbound: InboundMessage, facts: MessageFacts, delivery: Delive
   return `${subject}session=${facts.sessionId ?? '-'} messageId=${delivery.messageId} deliveryCount=${delivery.deliveryCount} serviceSequence=${delivery.serviceSequenceNumber} enqueued=${facts.enqueuedTimeUtc ?? '-'}`;
 }
 
-/** One line per outcome, as the trigger and the replay log it. */
-export function outcomeLine(outcome: ApplyOutcome, where: string): { level: 'log' | 'warn' | 'error'; line: string } {
+/**
+ * Milliseconds from publish (the broker's enqueued time; the event's occurredAt without it) to `appliedAt`.
+ * The host hands enqueuedTimeUtc over without a zone designator: it is UTC.
+ */
+export function publishToAppliedMs(
+  facts: MessageFacts,
+  occurredAt: string | undefined,
+  appliedAt: Date,
+): number | undefined {
+  const enqueued = facts.enqueuedTimeUtc;
+  const published =
+    enqueued === undefined ? occurredAt : /(?:Z|[+-]\d\d:?\d\d)$/i.test(enqueued) ? enqueued : `${enqueued}Z`;
+  const ms = published === undefined ? Number.NaN : appliedAt.getTime() - Date.parse(published);
+  return Number.isFinite(ms) ? Math.max(0, Math.round(ms)) : undefined;
+}
+
+/** One line per outcome, as the trigger and the replay log it; `latencyMs` goes on the applied line. */
+export function outcomeLine(
+  outcome: ApplyOutcome,
+  where: string,
+  latencyMs?: number,
+): { level: 'log' | 'warn' | 'error'; line: string } {
   if (outcome.kind === 'quarantined') {
     return {
       level: outcome.cause === 'unattributable' ? 'warn' : 'error',
@@ -239,7 +271,10 @@ export function outcomeLine(outcome: ApplyOutcome, where: string): { level: 'log
   const line = `${where} status=${record.status}`;
   switch (convoy.kind) {
     case 'applied':
-      return { level: 'log', line: `outcome=applied ${line} applied=${convoy.applied.join(',')}` };
+      return {
+        level: 'log',
+        line: `outcome=applied ${line} applied=${convoy.applied.join(',')}${latencyMs === undefined ? '' : ` latencyMs=${String(latencyMs)}`}`,
+      };
     case 'parked':
       return { level: 'log', line: `outcome=parked ${line} waitingFor=${convoy.waitingFor}` };
     case 'duplicate':

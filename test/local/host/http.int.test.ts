@@ -79,7 +79,8 @@ describe('HTTP triggers on the local host', () => {
     await (await fetch(`${host.url}/api/items/9`)).arrayBuffer();
     assert.equal(host.stats().invocations.total, before + 1);
     assert.ok(
-      lines.some((line) => line.includes('[echo] echo GET 9')),
+      // One line per call: what the function logged goes on the host's line for the call.
+      lines.some((line) => / echo {2}GET \/api\/items\/9 → 200 {2}[\d.]+ ms {2}ok {2}GET 9$/.test(line)),
       lines.join('\n'),
     );
   });

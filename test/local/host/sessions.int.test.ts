@@ -148,7 +148,7 @@ for (const receiver of ['rhea', 'sdk'] as const)
       assert.ok(host.stats().serviceBus.messagesAbandoned >= 1);
       assert.ok(
         lines.some((line) =>
-          /processEvent {2}session=retry-me {2}seq=\d+ {2}delivery=1 {2}.* FAILED: failing the first delivery/.test(
+          /processEvent {2}session=retry-me {2}serviceSequence=\d+ {2}deliveryCount=1 {2}.* FAILED: failing the first delivery/.test(
             line,
           ),
         ),

@@ -49,6 +49,7 @@ interface Delivered {
   messageId?: string | number;
   deliveryCount?: number;
   sequenceNumber?: unknown;
+  enqueuedTimeUtc?: string;
 }
 
 function setup(maxParkedEvents = 10) {
@@ -84,7 +85,7 @@ function setup(maxParkedEvents = 10) {
         messageId: delivered.messageId ?? (typeof event === 'string' ? event : `m-${String(brokerSequence)}`),
         deliveryCount: delivered.deliveryCount ?? 1,
         sequenceNumber: delivered.sequenceNumber ?? brokerSequence,
-        enqueuedTimeUtc: '2026-01-01T10:00:00Z',
+        enqueuedTimeUtc: delivered.enqueuedTimeUtc ?? '2026-01-01T10:00:00Z',
       },
       logHandler: (level, ...args) => logs.push({ level, line: args.map(String).join(' ') }),
     });
@@ -128,6 +129,15 @@ describe('processOrderEvent: in order', () => {
       logs[0]?.line ?? '',
       /^processOrderEvent outcome=applied basket=b-1 sequence=1 session=b-1 messageId=b-1:1 deliveryCount=1 serviceSequence=501 /,
     );
+  });
+
+  it('puts publish → applied latency on the applied line, from the enqueued time the host sends without a zone', async () => {
+    const { deliver, logs } = setup();
+    // The clock reads 00:00:01 at the call (setup advances it 1 s); the host's DateTime text is UTC.
+    await deliver(paidBasket('b-1')[0], { enqueuedTimeUtc: '2025-12-31T23:59:58.75' });
+    await deliver(paidBasket('b-1')[1], { enqueuedTimeUtc: '2026-01-01T00:00:01.5+00:00' });
+    assert.match(logs[0]?.line ?? '', /outcome=applied .* latencyMs=2250$/);
+    assert.match(logs[1]?.line ?? '', /outcome=applied .* latencyMs=500$/);
   });
 
   it('keeps the delivery facts from trigger metadata in the applied log', async () => {
