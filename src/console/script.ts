@@ -8,6 +8,7 @@ export const consoleScript = String.raw`
 'use strict';
 (function () {
   var pollMs = 3000;
+  var restockQuantity = 50;
   var statuses = ['Open', 'CheckedOut', 'Paid', 'Fulfilled', 'Backordered', 'Blocked'];
   var functionKey = new URLSearchParams(location.search).get('code');
   var state = {
@@ -102,9 +103,12 @@ export const consoleScript = String.raw`
     var headers = { accept: 'application/json' };
     var key = options.admin && state.adminKey ? state.adminKey : functionKey;
     if (key) headers['x-functions-key'] = key;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    var request = { method: options.method || 'GET', headers: headers, cache: 'no-store' };
+    if (options.body !== undefined) request.body = JSON.stringify(options.body);
     var response;
     try {
-      response = await fetch(apiUrl(path), { method: options.method || 'GET', headers: headers, cache: 'no-store' });
+      response = await fetch(apiUrl(path), request);
     } catch (error) {
       return { ok: false, error: 'The app did not answer (' + (error && error.message) + ').' };
     }
@@ -176,14 +180,14 @@ export const consoleScript = String.raw`
     if (typeof body.remaining === 'number') parts.push(body.remaining + ' remaining');
     if (body.outcome) parts.push(String(body.outcome));
     if (body.order && body.order.status) parts.push('order now ' + body.order.status);
+    if (body.sku && body.quantity) parts.push(body.sku + ' +' + body.quantity + ' queued');
     return parts.length > 0 ? parts.join('; ') : short(body);
   }
-  function actionButton(resultKey, label, method, href, confirmText) {
+  function actionButton(resultKey, label, method, href, body) {
     var button = el('button', { class: 'primary', type: 'button' }, label);
     button.addEventListener('click', async function () {
-      if (confirmText && !window.confirm(confirmText)) return;
       button.disabled = true;
-      var answer = await api(href, { method: method, admin: true });
+      var answer = await api(href, { method: method, admin: true, body: body });
       button.disabled = false;
       state.results[resultKey] = answer.ok
         ? { ok: true, text: label + ': done — ' + summarize(answer.body) }
@@ -317,12 +321,13 @@ export const consoleScript = String.raw`
   // ---- Stock per SKU
   function allSkus() { return state.skus.concat(state.skusFromBaskets); }
   function renderStock(answers) {
-    fill('stock', table(['SKU', 'available', 'reserved', 'sold', ''], answers.map(function (a) {
-      if (!a.answer.ok) return el('tr', {}, el('td', { class: 'mono' }, a.sku), el('td', { colspan: 4 }, errorBox(a.answer.error)));
+    fill('stock', resultFor('stock'), table(['SKU', 'available', 'reserved', 'sold', '', ''], answers.map(function (a) {
+      if (!a.answer.ok) return el('tr', {}, el('td', { class: 'mono' }, a.sku), el('td', { colspan: 5 }, errorBox(a.answer.error)));
       var s = a.answer.body;
       return el('tr', { 'data-sku': a.sku }, el('td', { class: 'mono' }, a.sku), el('td', {}, num(s.available)),
         el('td', {}, num(s.reserved) + (s.reservations ? ' (' + s.reservations + ' baskets)' : '')), el('td', {}, num(s.sold)),
-        el('td', { class: 'muted' }, s.initialized ? '' : 'untouched (default stock)'));
+        el('td', { class: 'muted' }, s.initialized ? '' : 'untouched (default stock)'),
+        el('td', {}, actionButton('stock', 'Restock ' + a.sku + ' +' + restockQuantity, 'POST', 'inventory/' + encodeURIComponent(a.sku) + '/restock', { quantity: restockQuantity })));
     })));
   }
 
