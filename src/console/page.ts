@@ -25,7 +25,7 @@ export const consoleContentSecurityPolicy = [
 
 const section = (id: string, title: string, hint: string, extra = '', placeholder = 'Loading…'): string => `
   <section id="${id}-section">
-    <h2>${title}<span class="hint">${hint}</span></h2>
+    <h2>${title}<span class="hint" id="${id}-hint">${hint}</span></h2>
     ${extra}
     <div id="${id}-error"></div>
     <div id="${id}"><div class="empty placeholder">${placeholder}</div></div>

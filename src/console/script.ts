@@ -66,7 +66,11 @@ export const consoleScript = String.raw`
     if (typeof value !== 'number' || !isFinite(value)) return '–';
     return value.toLocaleString(undefined, { maximumFractionDigits: digits === undefined ? 0 : digits });
   }
-  function ms(value) { return typeof value === 'number' ? num(value, value < 10 ? 1 : 0) + ' ms' : '–'; }
+  function ms(value) {
+    if (typeof value !== 'number') return '–';
+    if (value < 1000) return num(value, value < 10 ? 1 : 0) + ' ms';
+    return value < 60000 ? num(value / 1000, 1) + ' s' : age(value / 1000);
+  }
   function age(seconds) {
     if (typeof seconds !== 'number') return '–';
     if (seconds < 90) return Math.round(seconds) + ' s';
@@ -76,7 +80,9 @@ export const consoleScript = String.raw`
   function clock(iso) {
     if (!iso) return '–';
     var d = new Date(iso);
-    return isNaN(d.getTime()) ? String(iso) : d.toLocaleTimeString(undefined, { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+    if (isNaN(d.getTime())) return String(iso);
+    var time = d.toLocaleTimeString(undefined, { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+    return d.toDateString() === new Date().toDateString() ? time : d.toLocaleDateString() + ' ' + time;
   }
   function when(iso) {
     if (!iso) return '–';
@@ -183,15 +189,16 @@ export const consoleScript = String.raw`
     if (body.sku && body.quantity) parts.push(body.sku + ' +' + body.quantity + ' queued');
     return parts.length > 0 ? parts.join('; ') : short(body);
   }
-  function actionButton(resultKey, label, method, href, body) {
+  /** subject names what the action is about in its result line (the button itself stays short). */
+  function actionButton(resultKey, label, subject, method, href, body) {
     var button = el('button', { class: 'primary', type: 'button' }, label);
     button.addEventListener('click', async function () {
       button.disabled = true;
       var answer = await api(href, { method: method, admin: true, body: body });
       button.disabled = false;
       state.results[resultKey] = answer.ok
-        ? { ok: true, text: label + ': done — ' + summarize(answer.body) }
-        : { ok: false, text: label + ': failed — ' + answer.error };
+        ? { ok: true, text: label + ' (' + subject + '): done — ' + summarize(answer.body) }
+        : { ok: false, text: label + ' (' + subject + '): failed — ' + answer.error };
       refreshAll();
     });
     return button;
@@ -206,17 +213,23 @@ export const consoleScript = String.raw`
   function selectButton(basketId) {
     return el('button', { class: 'link mono', type: 'button', 'data-basket-id': basketId, onclick: function () { select(basketId); } }, basketId);
   }
+  /** The reason's parts its text does not already say (the text is written for people; these back it up). */
   function reasonDetails(reason) {
+    var text = reason.text || '';
     var bits = [];
-    if (reason.sequence !== undefined) bits.push('sequence ' + reason.sequence);
-    if (Array.isArray(reason.parkedSequences) && reason.parkedSequences.length > 0) bits.push('parked ' + reason.parkedSequences.join(', '));
-    if (reason.deadLetterReason) bits.push('broker: ' + reason.deadLetterReason);
+    if (reason.sequence !== undefined && text.indexOf(String(reason.sequence)) < 0) bits.push('sequence ' + reason.sequence);
+    if (Array.isArray(reason.parkedSequences) && reason.parkedSequences.length > 0 && text.indexOf('parked') < 0) bits.push('parked ' + reason.parkedSequences.join(', '));
+    if (reason.deadLetterReason && text.indexOf(reason.deadLetterReason) < 0) bits.push('broker: ' + reason.deadLetterReason);
     return bits.length > 0 ? el('div', { class: 'muted' }, bits.join(' · ')) : null;
   }
   function renderStuck(body) {
     var items = body.items || [];
-    if (items.length === 0) return fill('stuck-list', empty('No stuck basket: every basket not finished made progress recently.'), resultFor('stuck'));
-    fill('stuck-list', resultFor('stuck'), items.map(function (item) {
+    if (typeof body.thresholdSeconds === 'number') {
+      document.getElementById('stuck-hint').textContent = 'not finished and no progress for over ' + age(body.thresholdSeconds);
+    }
+    var warnings = (body.warnings || []).map(function (w) { return el('div', { class: 'muted' }, w); });
+    if (items.length === 0) return fill('stuck', resultFor('stuck'), warnings, empty('No stuck basket: every basket not finished made progress recently.'));
+    fill('stuck', resultFor('stuck'), warnings, items.map(function (item) {
       var reason = item.reason || {};
       return el('div', { class: 'stuck-item', 'data-stuck-basket': item.basketId },
         el('div', {}, selectButton(item.basketId), ' ', badge(item.status), ' ',
@@ -224,7 +237,7 @@ export const consoleScript = String.raw`
         el('div', { class: 'reason' }, reason.text || reason.code || 'reason unknown'),
         reasonDetails(reason),
         el('div', { class: 'toolbar' }, (item.actions || []).map(function (a) {
-          return actionButton('stuck', a.label + ' (' + item.basketId + ')', a.method, a.href);
+          return actionButton('stuck', a.label, item.basketId, a.method, a.href);
         })));
     }), body.continuation ? el('div', { class: 'muted' }, 'More stuck baskets than shown; fix these first.') : null);
   }
@@ -237,8 +250,8 @@ export const consoleScript = String.raw`
       el('button', { type: 'button', disabled: page === 1, onclick: function () { state.basketPages.pop(); refreshBaskets(); } }, '← previous'),
       el('span', { class: 'muted' }, 'page ' + page),
       el('button', { type: 'button', disabled: !body.continuation, onclick: function () { state.basketPages.push(body.continuation); refreshBaskets(); } }, 'next →'));
-    if (items.length === 0) return fill('baskets-list', empty('No basket' + (state.basketStatus ? ' with status ' + state.basketStatus : '') + ' yet.'), pager);
-    fill('baskets-list', table(['basket', 'status', 'last applied', 'updated'], items.map(function (b) {
+    if (items.length === 0) return fill('baskets', empty('No basket' + (state.basketStatus ? ' with status ' + state.basketStatus : '') + ' yet.'), pager);
+    fill('baskets', table(['basket', 'status', 'last applied', 'updated'], items.map(function (b) {
       return el('tr', { class: b.basketId === state.selected ? 'selected' : '', 'data-basket-row': b.basketId },
         el('td', {}, selectButton(b.basketId)), el('td', {}, badge(b.status)),
         el('td', {}, num(b.lastAppliedSequence)), el('td', { class: 'muted' }, when(b.updatedAt)));
@@ -259,15 +272,11 @@ export const consoleScript = String.raw`
     if (entry.detail !== undefined) bits.push(short(entry.detail));
     return bits.join(' · ');
   }
-  function renderSteps(steps) {
-    if (!Array.isArray(steps) || steps.length === 0) return empty('No steps recorded yet.');
-    return el('ol', {}, steps.map(function (step) {
-      if (!step || typeof step !== 'object') return el('li', {}, String(step));
-      var name = step.name || step.step || step.activity || step.kind || '';
-      var rest = Object.keys(step).filter(function (k) { return ['name', 'step', 'activity', 'kind', 'at'].indexOf(k) < 0; })
-        .map(function (k) { return k + ' ' + short(step[k]); });
-      return el('li', {}, step.at ? el('span', { class: 'muted' }, clock(step.at) + ' ') : null, name ? el('strong', {}, name + ' ') : null, rest.join(' · '));
-    }));
+  function renderFulfillment(f) {
+    if (!f) return empty('Not started (it starts once the basket is paid).');
+    var steps = Array.isArray(f.steps) ? f.steps.length : 0;
+    return el('div', {}, el('span', { class: 'mono' }, f.instanceId), ' ', badge(f.runtimeStatus),
+      el('span', { class: 'muted' }, ' · ' + steps + ' step' + (steps === 1 ? '' : 's') + ' (fulfillment rows above)'));
   }
   function renderTimeline(t) {
     var entries = t.entries || [];
@@ -276,16 +285,16 @@ export const consoleScript = String.raw`
       if (state.skusFromBaskets.indexOf(r.sku) < 0 && state.skus.indexOf(r.sku) < 0) state.skusFromBaskets.push(r.sku);
     });
     fill('timeline',
-      el('div', { class: 'toolbar' }, el('strong', { class: 'mono' }, t.basketId), badge(t.status),
+      el('div', { class: 'toolbar' }, el('strong', { class: 'mono' }, t.basketId), t.status ? badge(t.status) : el('span', { class: 'muted' }, 'no order record yet'),
         t.traceId ? el('span', { class: 'muted mono' }, 'trace ' + t.traceId) : null),
+      t.blockedReason ? el('div', { class: 'error' }, 'Blocked: ' + t.blockedReason) : null,
       entries.length === 0 ? empty('No events recorded for this basket.') :
         table(['at', 'what', 'seq', 'type', 'detail'], entries.map(function (e) {
           return el('tr', { 'data-kind': e.kind }, el('td', { class: 'muted' }, clock(e.at)), el('td', {}, badge(e.kind)),
             el('td', {}, e.sequence === undefined ? '' : e.sequence), el('td', {}, e.type || ''), el('td', {}, entryDetail(e)));
         })),
       el('h3', {}, 'Fulfillment'),
-      f ? el('div', {}, el('div', {}, el('span', { class: 'mono' }, f.instanceId), ' ', badge(f.runtimeStatus)), renderSteps(f.steps))
-        : empty('Not started (it starts once the basket is paid).'),
+      renderFulfillment(f),
       el('h3', {}, 'Stock reserved'),
       (t.reserved || []).length === 0 ? empty('Nothing reserved.') :
         table(['SKU', 'quantity'], t.reserved.map(function (r) { return el('tr', {}, el('td', { class: 'mono' }, r.sku), el('td', {}, num(r.quantity))); })));
@@ -304,7 +313,7 @@ export const consoleScript = String.raw`
               (m.reason || 'no reason given') + (m.description ? ': ' + m.description : '') + ' (delivered ' + m.deliveryCount + '×)');
           })),
           el('td', {}, group.basketId === null ? null :
-            actionButton('dead', 'Replay ' + group.basketId, 'POST', 'dead-letters/' + encodeURIComponent(group.basketId) + '/replay')));
+            actionButton('dead', 'Replay', group.basketId, 'POST', 'dead-letters/' + encodeURIComponent(group.basketId) + '/replay')));
       })));
   }
   function renderQuarantine(body) {
@@ -314,7 +323,7 @@ export const consoleScript = String.raw`
       return el('tr', {}, el('td', { class: 'mono' }, m.messageId, m.sessionId ? el('div', { class: 'muted' }, 'session ' + m.sessionId) : null),
         el('td', {}, short(m.reason || m.detail || '')),
         el('td', { class: 'muted' }, when(m.quarantinedAt || m.at)),
-        el('td', {}, actionButton('quarantine', 'Replay ' + m.messageId, 'POST', 'quarantine/' + encodeURIComponent(m.messageId) + '/replay')));
+        el('td', {}, actionButton('quarantine', 'Replay', m.messageId, 'POST', 'quarantine/' + encodeURIComponent(m.messageId) + '/replay')));
     })));
   }
 
@@ -327,7 +336,7 @@ export const consoleScript = String.raw`
       return el('tr', { 'data-sku': a.sku }, el('td', { class: 'mono' }, a.sku), el('td', {}, num(s.available)),
         el('td', {}, num(s.reserved) + (s.reservations ? ' (' + s.reservations + ' baskets)' : '')), el('td', {}, num(s.sold)),
         el('td', { class: 'muted' }, s.initialized ? '' : 'untouched (default stock)'),
-        el('td', {}, actionButton('stock', 'Restock ' + a.sku + ' +' + restockQuantity, 'POST', 'inventory/' + encodeURIComponent(a.sku) + '/restock', { quantity: restockQuantity })));
+        el('td', {}, actionButton('stock', 'Restock +' + restockQuantity, a.sku, 'POST', 'inventory/' + encodeURIComponent(a.sku) + '/restock', { quantity: restockQuantity })));
     })));
   }
 

@@ -46,7 +46,7 @@ tr.selected td { background: color-mix(in srgb, var(--accent) 12%, transparent);
 .result.failed { background: var(--soft-bad); color: var(--bad); }
 .stuck-item { border-left: 3px solid var(--bad); padding: 6px 10px; margin-bottom: 10px; background: var(--soft-bad); border-radius: 0 4px 4px 0; }
 .stuck-item .reason { margin: 2px 0 6px; }
-.badge { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; border: 1px solid var(--line); }
+.badge { white-space: nowrap; display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; border: 1px solid var(--line); }
 .badge.Fulfilled, .badge.applied { color: var(--ok); border-color: var(--ok); }
 .badge.Blocked, .badge.Backordered, .badge.rejected, .badge.dead-lettered, .badge.quarantined { color: var(--bad); border-color: var(--bad); }
 .badge.parked, .badge.duplicate { color: var(--warn); border-color: var(--warn); }
