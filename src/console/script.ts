@@ -160,7 +160,7 @@ export const consoleScript = String.raw`
     var latency = o.latencyMs;
     fill('overview-tiles',
       tile('applied / s', num(o.appliedPerSecond, 1)),
-      tile('publish → applied', latency ? 'p50 ' + ms(latency.p50) : '–',
+      tile('publish → applied, p50', latency ? ms(latency.p50) : '–',
         latency ? 'p99 ' + ms(latency.p99) + ' · last ' + age(latency.windowSeconds) : 'no events applied lately'),
       tile('baskets', num(statuses.reduce(function (s, k) { return s + (byStatus[k] || 0); }, 0)), null, false,
         el('div', { class: 'statuses' }, statuses.map(function (k) {
