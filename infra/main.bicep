@@ -88,6 +88,9 @@ param instanceMemoryMB int = 2048
 @description('Also grant the app Azure Service Bus Data Owner on the order events queue only, so the platform scaler can read the queue\'s message count (it needs the Manage claim). Off by default: Receiver + Sender are what the app itself uses.')
 param grantQueueManageForScaling bool = false
 
+@description('Whether POST /api/sessions publishes test baskets (app setting TEST_PRODUCER_ENABLED). Switch it off in production: it answers 403 then.')
+param testProducerEnabled bool = true
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainerName = 'app-package'
@@ -193,6 +196,7 @@ module functionApp 'modules/functionapp.bicep' = {
     nodeVersion: nodeVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    testProducerEnabled: testProducerEnabled
   }
   // The host reads its storage and the queue the moment it starts: roles first.
   dependsOn: [

@@ -24,6 +24,17 @@ export interface AppConfig {
   maxParkedEvents: number;
   /** How long one invocation holds a message through transient failures before abandoning it. */
   transientHoldMs: number;
+  /** The console's tables: the in-flight index and the live metrics. */
+  inFlightTable: string;
+  consoleMetricsTable: string;
+  /** A basket not terminal whose last progress is older than this is stuck. */
+  stuckThresholdMs: number;
+  /** Width of the in-flight index's last-progress time buckets (derived from the threshold). */
+  inFlightBucketMs: number;
+  /** NCRONTAB schedule of the stuckBasketWatchdog timer (read by the host as %STUCK_WATCHDOG_SCHEDULE%). */
+  stuckWatchdogSchedule: string;
+  /** POST /api/sessions publishes test baskets only when this is on. */
+  testProducerEnabled: boolean;
 }
 
 /** Names of the settings, shared with registrations (`%ORDER_EVENTS_QUEUE%`) and infra checks. */
@@ -36,6 +47,11 @@ export const settingNames = {
   defaultStockPerSku: 'DEFAULT_STOCK_PER_SKU',
   maxParkedEvents: 'MAX_PARKED_EVENTS',
   transientHoldSeconds: 'TRANSIENT_HOLD_SECONDS',
+  inFlightTable: 'INFLIGHT_TABLE',
+  consoleMetricsTable: 'CONSOLE_METRICS_TABLE',
+  stuckThresholdSeconds: 'STUCK_THRESHOLD_SECONDS',
+  stuckWatchdogSchedule: 'STUCK_WATCHDOG_SCHEDULE',
+  testProducerEnabled: 'TEST_PRODUCER_ENABLED',
 } as const;
 
 /**
@@ -127,6 +143,62 @@ export function parseConfig(env: Env): AppConfig {
           ),
         '240',
       ) * 1000,
+    ...readConsole(env),
+  };
+}
+
+/** A week: a basket quiet for longer than that is stuck by any measure. */
+export const maxStuckThresholdSeconds = 7 * 24 * 3600;
+
+/**
+ * Six NCRONTAB fields ({second} {minute} {hour} {day} {month} {day-of-week}), as the Functions timer
+ * trigger reads them; the TimeSpan form is refused because Flex Consumption does not run it.
+ */
+const ncrontab = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      const fields = value.split(/\s+/);
+      return fields.length === 6 && fields.every((field) => /^[0-9A-Za-z*/,-]+$/.test(field));
+    },
+    { error: 'must be an NCRONTAB expression with six fields, e.g. "0 */1 * * * *" (every minute)' },
+  );
+
+const onOff = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+  .transform((value) => value === 'true');
+
+/**
+ * A fifth of the threshold (so a basket is reported at most a fifth late), between 1 s and 60 s: a
+ * basket moving through the convoy crosses a bucket — one index write — at most once a minute.
+ */
+export function inFlightBucketMsFor(thresholdMs: number): number {
+  return Math.min(60_000, Math.max(1_000, Math.floor(thresholdMs / 5)));
+}
+
+function readConsole(env: Env) {
+  const stuckThresholdMs =
+    read(
+      env,
+      settingNames.stuckThresholdSeconds,
+      z.coerce
+        .number()
+        .int('must be whole seconds')
+        .min(1, 'must be at least 1')
+        .max(maxStuckThresholdSeconds, `must be at most ${String(maxStuckThresholdSeconds)} (a week)`),
+      '300',
+    ) * 1000;
+  return {
+    inFlightTable: read(env, settingNames.inFlightTable, tableName, 'inflight'),
+    consoleMetricsTable: read(env, settingNames.consoleMetricsTable, tableName, 'consolemetrics'),
+    stuckThresholdMs,
+    inFlightBucketMs: inFlightBucketMsFor(stuckThresholdMs),
+    stuckWatchdogSchedule: read(env, settingNames.stuckWatchdogSchedule, ncrontab, '0 */1 * * * *'),
+    testProducerEnabled: read(env, settingNames.testProducerEnabled, onOff, 'true'),
   };
 }
 

@@ -62,6 +62,17 @@ param maxParkedEvents int
 @maxValue(270)
 param transientHoldSeconds int = 240
 
+@description('Whether POST /api/sessions publishes test baskets (TEST_PRODUCER_ENABLED).')
+param testProducerEnabled bool = true
+
+@description('Seconds without progress after which a basket that is not terminal counts as stuck (STUCK_THRESHOLD_SECONDS).')
+@minValue(1)
+@maxValue(604800)
+param stuckThresholdSeconds int = 300
+
+@description('NCRONTAB schedule of the stuckBasketWatchdog timer (STUCK_WATCHDOG_SCHEDULE).')
+param stuckWatchdogSchedule string = '0 */1 * * * *'
+
 @description('Application Insights component the app sends telemetry to (local auth disabled: Entra only).')
 param applicationInsightsName string
 
@@ -134,6 +145,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'DEFAULT_STOCK_PER_SKU', value: string(defaultStockPerSku) }
         { name: 'MAX_PARKED_EVENTS', value: string(maxParkedEvents) }
         { name: 'TRANSIENT_HOLD_SECONDS', value: string(transientHoldSeconds) }
+        { name: 'INFLIGHT_TABLE', value: 'inflight' }
+        { name: 'CONSOLE_METRICS_TABLE', value: 'consolemetrics' }
+        { name: 'STUCK_THRESHOLD_SECONDS', value: string(stuckThresholdSeconds) }
+        { name: 'STUCK_WATCHDOG_SCHEDULE', value: stuckWatchdogSchedule }
+        { name: 'TEST_PRODUCER_ENABLED', value: testProducerEnabled ? 'true' : 'false' }
         // Telemetry with Entra auth through the same identity.
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }

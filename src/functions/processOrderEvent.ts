@@ -5,6 +5,8 @@ import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
 import type { FulfillmentStarter, OrderStore, QuarantineStore } from '../adapters/ports';
 import { getConfig, settingNames } from '../config';
 import { orderStore, now, quarantineStore } from '../dependencies';
+import { liveMetrics, orderProgress } from '../consoleDependencies';
+import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { applyOrderEvent, convoyMessage, outcomeLine, type MessageFacts } from './convoy/applyOrderEvent';
 import {
   defaultRetrySchedule,
@@ -35,6 +37,10 @@ export interface ProcessOrderEventDeps {
   /** Retry schedule for transient failures; absent = throw on the first one. */
   transientRetry?: () => RetrySchedule;
   clock?: RetryClock;
+  /** The console's in-flight index and live counts; absent = nobody listens. */
+  progress?: () => OrderProgressSink;
+  /** Counts a call holding its message through a transient failure; returns the end of the hold. */
+  callHeld?: () => () => void;
 }
 
 // The host sends 64-bit numbers as number, string or (via protobuf) a Long; any is accepted.
@@ -89,8 +95,10 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
     const apply = () =>
       applyOrderEvent({ ...deps, fulfillmentStarter: () => deps.fulfillmentStarterFor(context) }, convoy);
     const schedule = deps.transientRetry?.() ?? { ...defaultRetrySchedule, holdBudgetMs: 0 };
+    let endHold: (() => void) | undefined;
     try {
       const outcome = await holdAndRetry(apply, schedule, deps.clock ?? systemClock, (retry) => {
+        endHold ??= deps.callHeld?.();
         context.warn(
           `${processOrderEventName} outcome=held attempt=${String(retry.attempt)} retryInMs=${String(retry.delayMs)} heldMs=${String(retry.elapsedMs)} ${convoy.where}: ${describe(retry.error)}`,
         );
@@ -100,6 +108,8 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
     } catch (error) {
       context.error(`${processOrderEventName} outcome=retry ${convoy.where}: ${describe(error)}`);
       throw error;
+    } finally {
+      endHold?.();
     }
   };
 }
@@ -115,6 +125,8 @@ export const processOrderEvent = makeProcessOrderEvent({
   now,
   maxParkedEvents: () => getConfig().maxParkedEvents,
   transientRetry: () => ({ ...defaultRetrySchedule, holdBudgetMs: getConfig().transientHoldMs }),
+  progress: orderProgress,
+  callHeld: () => liveMetrics().callHeld(),
 });
 
 app.serviceBusQueue(processOrderEventName, {

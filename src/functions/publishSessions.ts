@@ -12,7 +12,8 @@ import {
   type EventEnvelope,
   type ItemAddedData,
 } from '../domain/events';
-import { dependencyUnavailable, readJsonBody, validationProblem } from './http/problem';
+import { getConfig, settingNames } from '../config';
+import { dependencyUnavailable, problem, readJsonBody, validationProblem } from './http/problem';
 
 /**
  * POST /api/sessions — the producer for test sessions. Each basket becomes ItemAdded × n,
@@ -99,6 +100,8 @@ export interface PublishSessionsDeps {
   now: () => Date;
   /** A short random token that makes generated basket ids unique per request. */
   runId: () => string;
+  /** TEST_PRODUCER_ENABLED; absent = on. */
+  producerEnabled?: () => boolean;
 }
 
 export function randomRunId(): string {
@@ -173,6 +176,7 @@ export function makePublishSessions(
   deps: PublishSessionsDeps,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    if (deps.producerEnabled?.() === false) return producerSwitchedOff();
     const body = await readJsonBody(request);
     if (!body.ok) return body.response;
     const parsed = parsePublishSessionsRequest(body.value);
@@ -212,7 +216,22 @@ export function makePublishSessions(
   };
 }
 
-export const publishSessions = makePublishSessions({ publisher: eventPublisher, now, runId: randomRunId });
+/** 403: the app setting says this deployment takes no test baskets (the route stays, so the answer can say why). */
+function producerSwitchedOff(): HttpResponseInit {
+  return problem({
+    status: 403,
+    type: 'producer-disabled',
+    title: 'Test producer switched off',
+    detail: `The test producer is switched off in this deployment (app setting ${settingNames.testProducerEnabled}=false, infra parameter testProducerEnabled).`,
+  });
+}
+
+export const publishSessions = makePublishSessions({
+  publisher: eventPublisher,
+  now,
+  runId: randomRunId,
+  producerEnabled: () => getConfig().testProducerEnabled,
+});
 
 app.http(publishSessionsName, {
   route: 'sessions',

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
 import type { DeadLetterQueue, FulfillmentStarter, OrderStore, QuarantineStore } from '../adapters/ports';
 import { getConfig } from '../config';
+import { orderProgress } from '../consoleDependencies';
+import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { deadLetterQueue, now, orderStore, quarantineStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
 import { replayBasketDeadLetters } from './convoy/replay';
@@ -24,6 +26,7 @@ export interface ReplayDeadLettersDeps {
   fulfillmentStarterFor: (context: InvocationContext) => FulfillmentStarter;
   now: () => Date;
   maxParkedEvents: () => number;
+  progress?: () => OrderProgressSink;
 }
 
 const paramsSchema = z.object({ basketId: basketIdSchema });
@@ -56,12 +59,13 @@ export const replayDeadLetters = makeReplayDeadLetters({
   fulfillmentStarterFor,
   now,
   maxParkedEvents: () => getConfig().maxParkedEvents,
+  progress: orderProgress,
 });
 
 app.http(replayDeadLettersName, {
   route: 'dead-letters/{basketId}/replay',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   extraInputs: [df.input.durableClient()],
   handler: replayDeadLetters,
 });

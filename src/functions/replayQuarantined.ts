@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
 import type { FulfillmentStarter, OrderStore, QuarantineStore } from '../adapters/ports';
 import { getConfig } from '../config';
+import { orderProgress } from '../consoleDependencies';
+import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { now, orderStore, quarantineStore } from '../dependencies';
 import { replayQuarantined as replay, type QuarantineCorrection } from './convoy/replay';
 import { dependencyUnavailable, notFoundProblem, problem, readJsonBody, validationProblem } from './http/problem';
@@ -22,6 +24,7 @@ export interface ReplayQuarantinedDeps {
   fulfillmentStarterFor: (context: InvocationContext) => FulfillmentStarter;
   now: () => Date;
   maxParkedEvents: () => number;
+  progress?: () => OrderProgressSink;
 }
 
 const paramsSchema = z.object({ messageId: z.string().min(1).max(1024) });
@@ -99,12 +102,13 @@ export const replayQuarantined = makeReplayQuarantined({
   fulfillmentStarterFor,
   now,
   maxParkedEvents: () => getConfig().maxParkedEvents,
+  progress: orderProgress,
 });
 
 app.http(replayQuarantinedName, {
   route: 'quarantine/{messageId}/replay',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   extraInputs: [df.input.durableClient()],
   handler: replayQuarantined,
 });

@@ -36,7 +36,7 @@ export const restockInventory = makeRestockInventory();
 app.http(restockInventoryName, {
   route: 'inventory/{sku}/restock',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   extraInputs: [df.input.durableClient()],
   handler: restockInventory,
 });

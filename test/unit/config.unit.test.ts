@@ -22,7 +22,41 @@ describe('config', () => {
       defaultStockPerSku: 1000,
       maxParkedEvents: 100,
       transientHoldMs: 240_000,
+      inFlightTable: 'inflight',
+      consoleMetricsTable: 'consolemetrics',
+      stuckThresholdMs: 300_000,
+      inFlightBucketMs: 60_000,
+      stuckWatchdogSchedule: '0 */1 * * * *',
+      testProducerEnabled: true,
     });
+  });
+
+  it('reads the console settings: threshold (bucket width follows it), watchdog schedule, producer switch', () => {
+    const config = parseConfig({
+      ...local,
+      STUCK_THRESHOLD_SECONDS: '10',
+      STUCK_WATCHDOG_SCHEDULE: '*/5 * * * * *',
+      TEST_PRODUCER_ENABLED: 'False',
+    });
+    assert.equal(config.stuckThresholdMs, 10_000);
+    assert.equal(config.inFlightBucketMs, 2_000);
+    assert.equal(config.stuckWatchdogSchedule, '*/5 * * * * *');
+    assert.equal(config.testProducerEnabled, false);
+    assert.equal(parseConfig({ ...local, STUCK_THRESHOLD_SECONDS: '1' }).inFlightBucketMs, 1_000);
+  });
+
+  it('refuses a bad threshold, a schedule that is not six NCRONTAB fields, and a producer switch that is not a boolean', () => {
+    assert.throws(() => parseConfig({ ...local, STUCK_THRESHOLD_SECONDS: '0' }), /STUCK_THRESHOLD_SECONDS is invalid/);
+    assert.throws(() => parseConfig({ ...local, STUCK_THRESHOLD_SECONDS: '2.5' }), /whole seconds/);
+    assert.throws(
+      () => parseConfig({ ...local, STUCK_WATCHDOG_SCHEDULE: '*/5 * * * *' }),
+      /STUCK_WATCHDOG_SCHEDULE is invalid: must be an NCRONTAB expression with six fields/,
+    );
+    assert.throws(() => parseConfig({ ...local, STUCK_WATCHDOG_SCHEDULE: '00:01:00' }), /STUCK_WATCHDOG_SCHEDULE/);
+    assert.throws(
+      () => parseConfig({ ...local, TEST_PRODUCER_ENABLED: 'yes' }),
+      /TEST_PRODUCER_ENABLED is invalid: must be true or false/,
+    );
   });
 
   it('reads identity-based connections (Azure) with an optional user-assigned client id', () => {

@@ -26,17 +26,53 @@ function inputsOf(metadata: FunctionMetadata, type: string) {
   return Object.values(metadata.bindings).filter((b) => b.type === type && b.direction === 'in');
 }
 
+// Reads need a function key; operator actions (replays, restock) only the admin (master) key.
 const httpFunctions = [
-  { name: 'publishSessions', route: 'sessions', methods: ['POST'], durableClient: false },
-  { name: 'getOrder', route: 'orders/{basketId}', methods: ['GET'], durableClient: false },
-  { name: 'listQuarantine', route: 'quarantine', methods: ['GET'], durableClient: false },
-  { name: 'restockInventory', route: 'inventory/{sku}/restock', methods: ['POST'], durableClient: true },
-  { name: 'getInventory', route: 'inventory/{sku}', methods: ['GET'], durableClient: true },
-  { name: 'listDeadLetters', route: 'dead-letters', methods: ['GET'], durableClient: false },
-  { name: 'listBasketDeadLetters', route: 'dead-letters/{basketId}', methods: ['GET'], durableClient: false },
+  { name: 'publishSessions', route: 'sessions', methods: ['POST'], durableClient: false, authLevel: 'function' },
+  { name: 'getOrder', route: 'orders/{basketId}', methods: ['GET'], durableClient: false, authLevel: 'function' },
+  { name: 'listQuarantine', route: 'quarantine', methods: ['GET'], durableClient: false, authLevel: 'function' },
+  {
+    name: 'restockInventory',
+    route: 'inventory/{sku}/restock',
+    methods: ['POST'],
+    durableClient: true,
+    authLevel: 'admin',
+  },
+  { name: 'getInventory', route: 'inventory/{sku}', methods: ['GET'], durableClient: true, authLevel: 'function' },
+  { name: 'listDeadLetters', route: 'dead-letters', methods: ['GET'], durableClient: false, authLevel: 'function' },
+  {
+    name: 'listBasketDeadLetters',
+    route: 'dead-letters/{basketId}',
+    methods: ['GET'],
+    durableClient: false,
+    authLevel: 'function',
+  },
   // Replays may complete a payment, so they start fulfillments like the trigger does.
-  { name: 'replayDeadLetters', route: 'dead-letters/{basketId}/replay', methods: ['POST'], durableClient: true },
-  { name: 'replayQuarantined', route: 'quarantine/{messageId}/replay', methods: ['POST'], durableClient: true },
+  {
+    name: 'replayDeadLetters',
+    route: 'dead-letters/{basketId}/replay',
+    methods: ['POST'],
+    durableClient: true,
+    authLevel: 'admin',
+  },
+  {
+    name: 'replayQuarantined',
+    route: 'quarantine/{messageId}/replay',
+    methods: ['POST'],
+    durableClient: true,
+    authLevel: 'admin',
+  },
+  // The console's JSON views; stuck and timeline ask the fulfillment orchestration its status.
+  { name: 'consoleOverview', route: 'console/overview', methods: ['GET'], durableClient: false, authLevel: 'function' },
+  { name: 'consoleStuck', route: 'console/stuck', methods: ['GET'], durableClient: true, authLevel: 'function' },
+  { name: 'consoleBaskets', route: 'console/baskets', methods: ['GET'], durableClient: false, authLevel: 'function' },
+  {
+    name: 'consoleTimeline',
+    route: 'console/baskets/{basketId}/timeline',
+    methods: ['GET'],
+    durableClient: true,
+    authLevel: 'function',
+  },
 ] as const;
 
 describe('registration contract (package.json main loaded as the Node worker loads it)', () => {
@@ -76,18 +112,26 @@ describe('registration contract (package.json main loaded as the Node worker loa
   });
 
   for (const expected of httpFunctions) {
-    it(`${expected.name}: HTTP ${expected.methods.join(',')} /api/${expected.route}, authLevel function`, () => {
+    it(`${expected.name}: HTTP ${expected.methods.join(',')} /api/${expected.route}, authLevel ${expected.authLevel}`, () => {
       const metadata = app.byName(expected.name);
       const binding = trigger(metadata);
       assert.equal(binding.type, 'httpTrigger');
       assert.equal(binding['route'], expected.route);
       assert.deepEqual(binding['methods'], expected.methods);
-      assert.equal(binding['authLevel'], 'function');
+      assert.equal(binding['authLevel'], expected.authLevel);
       const outputs = Object.values(metadata.bindings).filter((b) => b.type === 'http' && b.direction === 'out');
       assert.equal(outputs.length, 1, 'an HTTP response binding');
       assert.equal(inputsOf(metadata, 'durableClient').length, expected.durableClient ? 1 : 0);
     });
   }
+
+  it('stuckBasketWatchdog: timer on %STUCK_WATCHDOG_SCHEDULE%, with a durable client for fulfillment status', () => {
+    const metadata = app.byName('stuckBasketWatchdog');
+    const binding = trigger(metadata);
+    assert.equal(binding.type, 'timerTrigger');
+    assert.equal(binding['schedule'], '%STUCK_WATCHDOG_SCHEDULE%');
+    assert.equal(inputsOf(metadata, 'durableClient').length, 1);
+  });
 
   it('durable functions: orchestration fulfillOrder, activity publishInventoryUpdated, entity inventory', () => {
     assert.equal(trigger(app.byName('fulfillOrder')).type, 'orchestrationTrigger');
@@ -97,6 +141,10 @@ describe('registration contract (package.json main loaded as the Node worker loa
 
   it('registers exactly the functions of the contract', () => {
     assert.deepEqual(app.functions.map((f) => f.metadata.name).sort(), [
+      'consoleBaskets',
+      'consoleOverview',
+      'consoleStuck',
+      'consoleTimeline',
       'fulfillOrder',
       'getInventory',
       'getOrder',
@@ -110,6 +158,7 @@ describe('registration contract (package.json main loaded as the Node worker loa
       'replayDeadLetters',
       'replayQuarantined',
       'restockInventory',
+      'stuckBasketWatchdog',
     ]);
   });
 

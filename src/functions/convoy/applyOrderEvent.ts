@@ -9,6 +9,7 @@ import {
 import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../../domain/convoy';
 import { classifyMessage, type InboundMessage, type ParsedSessionId } from '../../domain/inbound';
 import type { Delivery, OrderRecord, QuarantinedMessage } from '../../domain/orderRecord';
+import type { OrderProgressSink } from '../../adapters/consoleProjection';
 
 /**
  * The convoy's core, shared by the session trigger and the operator's replay so both run exactly
@@ -24,6 +25,8 @@ export interface ApplyOrderEventDeps {
   fulfillmentStarter: () => FulfillmentStarter;
   now: () => Date;
   maxParkedEvents: () => number;
+  /** Told after every saved step (the console's in-flight index and live counts); absent = nobody listens. */
+  progress?: () => OrderProgressSink;
 }
 
 /** What the broker says about a message, however it was received (trigger metadata, or the SDK). */
@@ -128,14 +131,18 @@ async function advanceConvoy(
     inbound.kind === 'event'
       ? receive(stored?.record, inbound.event, delivery, delivery.receivedAt, limits)
       : rejectInvalid(stored?.record, inbound.invalid, inbound.reason, delivery, delivery.receivedAt, limits);
+  const saveAndTell = async (record: OrderRecord): Promise<void> => {
+    await save(store, stored, record);
+    await deps.progress?.().saved(stored?.record, record, delivery);
+  };
   try {
-    await save(store, stored, result.record);
+    await saveAndTell(result.record);
     return result;
   } catch (error) {
     if (!(error instanceof RecordTooLargeError)) throw error;
     const reason = `The order record could not be saved: ${error.message}`;
     const refused = rejectInvalid(stored?.record, subject, reason, delivery, delivery.receivedAt, limits);
-    await save(store, stored, refused.record);
+    await saveAndTell(refused.record);
     return refused;
   }
 }
