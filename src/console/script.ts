@@ -154,7 +154,12 @@ export const consoleScript = String.raw`
     });
     return svg;
   }
+  /** Parts an API could not read (it answers with the rest): shown like errors, above the panel. */
+  function showWarnings(id, warnings) {
+    (warnings || []).forEach(function (w) { append(document.getElementById(id + '-error'), errorBox(w)); });
+  }
   function renderOverview(o) {
+    showWarnings('overview', o.warnings);
     var byStatus = o.basketsByStatus || {};
     var backlog = o.backlog || {};
     var latency = o.latencyMs;
@@ -227,9 +232,9 @@ export const consoleScript = String.raw`
     if (typeof body.thresholdSeconds === 'number') {
       document.getElementById('stuck-hint').textContent = 'not finished and no progress for over ' + age(body.thresholdSeconds);
     }
-    var warnings = (body.warnings || []).map(function (w) { return el('div', { class: 'muted' }, w); });
-    if (items.length === 0) return fill('stuck', resultFor('stuck'), warnings, empty('No stuck basket: every basket not finished made progress recently.'));
-    fill('stuck', resultFor('stuck'), warnings, items.map(function (item) {
+    showWarnings('stuck', body.warnings);
+    if (items.length === 0) return fill('stuck', resultFor('stuck'), empty('No stuck basket: every basket not finished made progress recently.'));
+    fill('stuck', resultFor('stuck'), items.map(function (item) {
       var reason = item.reason || {};
       return el('div', { class: 'stuck-item', 'data-stuck-basket': item.basketId },
         el('div', {}, selectButton(item.basketId), ' ', badge(item.status), ' ',
@@ -279,6 +284,7 @@ export const consoleScript = String.raw`
       el('span', { class: 'muted' }, ' · ' + steps + ' step' + (steps === 1 ? '' : 's') + ' (fulfillment rows above)'));
   }
   function renderTimeline(t) {
+    showWarnings('timeline', t.warnings);
     var entries = t.entries || [];
     var f = t.fulfillment;
     (t.reserved || []).forEach(function (r) {
