@@ -399,7 +399,17 @@ export const consoleScript = String.raw`
     }).finally(function () { refreshing = null; });
     return refreshing;
   }
-  function loop() { refreshAll().finally(function () { setTimeout(loop, pollMs); }); }
+  // A tab in the background polls nothing (each poll is a dozen calls); it catches up when shown again.
+  // One chain of polls at a time: it ends when it finds the tab hidden, and showing the tab restarts it.
+  var polling = false;
+  function loop() {
+    polling = !document.hidden;
+    if (!polling) return;
+    refreshAll().finally(function () { setTimeout(loop, pollMs); });
+  }
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden && !polling) loop();
+  });
 
   // ---- Controls
   function wireControls() {
