@@ -25,6 +25,8 @@ const pageTimeoutMs = 60_000;
 const run = `console-${Date.now().toString(36)}`;
 const stuckBasket = `${run}-stuck`;
 const goodBaskets = ['a', 'b', 'c'].map((suffix) => `${run}-${suffix}`);
+/** A message no basket can own (no basket id in its body), in a session of its own: it goes to quarantine. */
+const poisonMessageId = `${run}-poison:junk`;
 const deadLetterReason = 'PoisonedByTest';
 /** Not checked locally; the page must pass it on as in Azure. */
 const functionKey = 'e2e-function-key';
@@ -63,6 +65,21 @@ async function deadLetterSequence2(stack: Stack, basketId: string): Promise<void
     await client.close();
   }
   await stack.restartHost();
+}
+
+async function publishPoison(stack: Stack): Promise<void> {
+  const client = new ServiceBusClient(stack.emulator.connectionString);
+  try {
+    const sender = client.createSender(orderEventsQueue);
+    await sender.sendMessages({
+      body: { hello: 'not an order event' },
+      messageId: poisonMessageId,
+      sessionId: `${run}-poison`,
+      contentType: 'application/json',
+    });
+  } finally {
+    await client.close();
+  }
 }
 
 /** Everything that went wrong in the browser: console errors, page errors, failed or error requests. */
@@ -128,6 +145,7 @@ describe('console in a headless browser (local stack + Chromium)', { timeout: 24
     Object.assign(process.env, consoleSettings);
     stack = await startStack({ hostJson, storageProxy: true });
     await deadLetterSequence2(stack, stuckBasket);
+    await publishPoison(stack);
     const { default: chromium } = await import('@sparticuz/chromium');
     browser = await puppeteer.launch({
       executablePath: await chromium.executablePath(),
@@ -178,6 +196,13 @@ describe('console in a headless browser (local stack + Chromium)', { timeout: 24
     assert.match(text, /dead-letter/i, text);
     assert.match(text, /\b2\b/, `names sequence 2: ${text}`);
     assert.match(text, new RegExp(deadLetterReason), `shows the broker's reason: ${text}`);
+    await waitForPage(
+      page,
+      'the poison message in the quarantine panel',
+      `${textOf('#quarantine')}.includes(${js(poisonMessageId)})`,
+    );
+    const quarantined = String(await page.evaluate(textOf('#quarantine')));
+    assert.match(quarantined, /basket/i, `says why: ${quarantined}`);
 
     await page.locator(`${stuckItem} button[data-basket-id]`).click();
     await waitForPage(
