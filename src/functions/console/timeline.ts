@@ -63,14 +63,17 @@ function appliedEntries(record: OrderRecord): TimelineEntry[] {
 function recordEntries(record: OrderRecord): TimelineEntry[] {
   return [
     ...appliedEntries(record),
-    ...record.parked.map(({ event, delivery, parkedAt }) => ({
-      at: parkedAt,
-      kind: 'parked' as const,
-      sequence: event.sequence,
-      type: event.type,
-      deliveryCount: delivery.deliveryCount,
-      detail: `waiting for sequence ${record.lastAppliedSequence + 1}`,
-    })),
+    ...record.parked.flatMap(({ event, delivery, parkedAt }) => [
+      { at: event.occurredAt, kind: 'published' as const, sequence: event.sequence, type: event.type },
+      {
+        at: parkedAt,
+        kind: 'parked' as const,
+        sequence: event.sequence,
+        type: event.type,
+        deliveryCount: delivery.deliveryCount,
+        detail: `waiting for sequence ${record.lastAppliedSequence + 1}`,
+      },
+    ]),
     ...record.duplicates.map((entry) => ({
       at: entry.seenAt,
       kind: 'duplicate' as const,

@@ -276,6 +276,41 @@ describe('console backend over Azurite', () => {
     assert.notEqual(after[0], '2026-01-01T00:00:00.000Z');
   });
 
+  it('counts a call held through a transient failure while it is held, and not after', async () => {
+    let failGet = true;
+    const flaky = {
+      get: (basketId: string) => {
+        if (!failGet) return h.orders.get(basketId);
+        failGet = false;
+        return Promise.reject(new Error('ECONNRESET (injected)'));
+      },
+      create: (record: Parameters<typeof h.orders.create>[0]) => h.orders.create(record),
+      replace: (record: Parameters<typeof h.orders.replace>[0], etag: string) => h.orders.replace(record, etag),
+    };
+    const heldDuringHold: number[] = [];
+    const holding = makeProcessOrderEvent({
+      orderStore: () => flaky,
+      quarantineStore: () => h.quarantine,
+      fulfillmentStarterFor: () => h.fulfillment,
+      now: h.clock.now,
+      maxParkedEvents: () => maxParkedEvents,
+      transientRetry: () => ({ firstDelayMs: 1, maxDelayMs: 1, holdBudgetMs: 10_000 }),
+      clock: {
+        nowMs: () => Date.now(),
+        sleep: () => {
+          heldDuringHold.push(live.heldCalls);
+          return Promise.resolve();
+        },
+        random: () => 0,
+      },
+      callHeld: () => live.callHeld(),
+    });
+    await h.deliver(h.send(wireEvent('held', 1, 'ItemAdded', { sku: 'SKU-1', quantity: 1, unitPrice: 1 })), holding);
+    assert.deepEqual(heldDuringHold, [1]);
+    assert.equal(live.heldCalls, 0);
+    assert.ok(h.logs.some((log) => log.line.includes('outcome=held')));
+  });
+
   it('overview: basket counts from the flushed deltas, applied rate and latency, stuck count', async () => {
     await live.flush();
     const overview = makeConsoleOverview({
@@ -319,6 +354,7 @@ describe('console backend over Azurite', () => {
       'crash',
       'dead',
       'gap',
+      'held',
     ]);
     const first = body(await baskets(get('console/baskets', { limit: '2' }), contextFor('consoleBaskets')));
     assert.equal((first.items as unknown[]).length, 2);
