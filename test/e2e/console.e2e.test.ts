@@ -30,11 +30,11 @@ const poisonMessageId = `${run}-poison:junk`;
 const deadLetterReason = 'PoisonedByTest';
 /** Not checked locally; the page must pass it on as in Azure. */
 const functionKey = 'e2e-function-key';
-/** Short enough that the dead-lettered basket is stuck within seconds; the watchdog ticks every 2 s. */
-const consoleSettings: Record<string, string> = {
-  [settingNames.stuckThresholdSeconds]: '3',
-  [settingNames.stuckWatchdogSchedule]: '*/2 * * * * *',
-};
+/**
+ * Short enough that the dead-lettered basket is stuck within seconds (GET /api/console/stuck judges
+ * when asked; the local host does not run the watchdog timer).
+ */
+const consoleSettings: Record<string, string> = { [settingNames.stuckThresholdSeconds]: '3' };
 
 /**
  * With the host stopped, sends the basket's sequence 2 alone and dead-letters it, then sends 1, 3 and 4:
