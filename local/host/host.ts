@@ -41,6 +41,7 @@ import {
   type UnknownSetting,
 } from './settings';
 import { durableTriggerTypes, methodsOf, stringProp, triggerOf, usesDurable } from './triggers';
+import { parseNcrontab, TimerPump } from './timers';
 import type { HostStats, InvocationEvent, InvokeFunction, RegisteredFunctionInfo, TypedData } from './types';
 
 export interface LocalHostOptions {
@@ -249,6 +250,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         log(`${fn.info.name}: [${methodsOf(trigger.binding)?.join(',') ?? 'ALL'}] ${url}/${route.template}`);
       } else if (type === 'servicebustrigger') {
         targets.push(serviceBusTrigger(fn.info.name, trigger, config.serviceBus.autoCompleteMessages));
+      } else if (type === 'timertrigger') {
+        const schedule = stringProp(trigger.binding, 'schedule') ?? '';
+        const name = trigger.name;
+        pumps.push(
+          new TimerPump(parseNcrontab(schedule), async (json) => {
+            await run(fn, { inputData: [{ name, data: { json } }], triggerMetadata: {} });
+          }),
+        );
+        log(`${fn.info.name}: timer ${schedule} (UTC)`);
       } else if (!durableTriggerTypes.has(type)) {
         log(`${fn.info.name}: ${trigger.binding.type} is not run by the local host (registered only)`);
       }

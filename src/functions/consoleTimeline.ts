@@ -6,7 +6,7 @@ import { fulfillmentStatusReaderFor } from '../adapters/durableFulfillmentStatus
 import { UnreadableRecordError, type DeadLetterQueue, type OrderStore, type QuarantineStore } from '../adapters/ports';
 import { deadLettersForViews, now, orderStore, quarantineStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
-import { evidenceScan } from './console/stuckScan';
+import { quarantineScan } from './console/stuckScan';
 import { buildTimeline } from './console/timeline';
 import {
   dependencyUnavailable,
@@ -55,7 +55,7 @@ export function makeConsoleTimeline(deps: ConsoleTimelineDeps): ConsoleTimelineH
       .deadLetters()
       .peek(basketId, defaultDeadLetterScan)
       .catch(soft('The dead-letter queue', undefined));
-    const quarantined = deps.quarantineStore().list(evidenceScan).catch(soft('The quarantine', []));
+    const quarantined = deps.quarantineStore().list(quarantineScan).catch(soft('The quarantine', []));
     const fulfillment = deps
       .fulfillmentStatusFor(context)
       .status(basketId, true)

@@ -32,7 +32,7 @@ const deadLetterReason = 'PoisonedByTest';
 const functionKey = 'e2e-function-key';
 /**
  * Short enough that the dead-lettered basket is stuck within seconds (GET /api/console/stuck judges
- * when asked; the local host does not run the watchdog timer).
+ * when asked, so the watchdog's schedule does not matter here).
  */
 const consoleSettings: Record<string, string> = { [settingNames.stuckThresholdSeconds]: '3' };
 

@@ -1,6 +1,7 @@
 import type { InFlightIndex } from '../../adapters/consolePorts';
 import type { FulfillmentStatusReader } from '../../adapters/consolePorts';
 import type { DeadLetter, DeadLetterQueue, OrderStore, QuarantineStore } from '../../adapters/ports';
+import { maxScannedRows } from '../../adapters/tableQuarantineStore';
 import type { OrderRecord, QuarantinedMessage } from '../../domain/orderRecord';
 import {
   inFlightRowOf,
@@ -56,8 +57,13 @@ export interface StuckPage {
   warnings: string[];
 }
 
-/** How many dead letters / quarantined messages one scan looks at to explain its baskets. */
+/** How many dead letters one scan looks at to explain its baskets. */
 export const evidenceScan = 1000;
+/**
+ * The quarantine adapter reads at most this many rows per list whatever the limit asked; asking for
+ * all of them makes the rows-read count exact (and the basket's quarantined messages complete).
+ */
+export const quarantineScan = maxScannedRows;
 /** Orders read at once while confirming a page of candidates. */
 const confirmConcurrency = 16;
 
@@ -95,7 +101,7 @@ export class StuckEvidence {
   quarantinedOf(basketId: string): Promise<QuarantinedMessage[]> {
     this.quarantine ??= this.deps
       .quarantineStore()
-      .list(evidenceScan)
+      .list(quarantineScan)
       .then((messages) => {
         this.rowsRead += messages.length;
         return groupBy(messages, (message) => message.sessionId);
