@@ -30,6 +30,8 @@ const poisonMessageId = `${run}-poison:junk`;
 const deadLetterReason = 'PoisonedByTest';
 /** Not checked locally; the page must pass it on as in Azure. */
 const functionKey = 'e2e-function-key';
+/** What the operator pastes into the page for its actions (the master key in Azure). */
+const adminKey = 'e2e-admin-key';
 /**
  * Short enough that the dead-lettered basket is stuck within seconds (GET /api/console/stuck judges
  * when asked, so the watchdog's schedule does not matter here).
@@ -96,11 +98,14 @@ function watchBrowserProblems(page: Page): string[] {
     problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`),
   );
   page.on('request', (request) => {
-    // The page was opened with ?code=<key>: every call it makes carries the key as a header, none in its URL.
+    // The page was opened with ?code=<key>: every read carries that key as a header, every operator
+    // action (POST) the admin key the operator pasted, and no call has a key in its URL.
     if (request.isNavigationRequest()) return;
-    if (request.url().includes('code=')) problems.push(`key in a URL: ${request.url()}`);
-    if (request.headers()['x-functions-key'] !== functionKey)
-      problems.push(`call without the key header: ${request.method()} ${request.url()}`);
+    if (['code=', functionKey, adminKey].some((text) => request.url().includes(text)))
+      problems.push(`key in a URL: ${request.url()}`);
+    const expected = request.method() === 'POST' ? adminKey : functionKey;
+    if (request.headers()['x-functions-key'] !== expected)
+      problems.push(`call without the expected key header: ${request.method()} ${request.url()}`);
   });
   page.on('response', (response) => {
     if (response.status() >= 400) problems.push(`error answer: ${response.status()} ${response.url()}`);
@@ -217,6 +222,9 @@ describe('console in a headless browser (local stack + Chromium)', { timeout: 24
 
   it('heals the stuck basket with one click on its replay action, and shows the result', async () => {
     const { page } = opened();
+    await page.locator('#admin-key').fill(adminKey);
+    await page.locator('#key-form button[type="submit"]').click();
+    await waitForPage(page, 'the admin key taken', `${textOf('#key-state')}.startsWith('admin key set')`);
     await page.locator(`${stuckItem} button.primary`).click();
     await waitForPage(page, 'the replay result', present('#stuck .result'));
     const result = String(await page.evaluate(textOf('#stuck .result')));
