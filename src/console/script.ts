@@ -12,7 +12,7 @@ export const consoleScript = String.raw`
   var statuses = ['Open', 'CheckedOut', 'Paid', 'Fulfilled', 'Backordered', 'Blocked'];
   var functionKey = new URLSearchParams(location.search).get('code');
   var state = {
-    adminKey: sessionStorage.getItem('convoy.adminKey') || '',
+    adminKey: stored('session', 'convoy.adminKey') || '',
     selected: null,
     basketStatus: '',
     basketPages: [undefined],
@@ -22,8 +22,19 @@ export const consoleScript = String.raw`
     lastOk: null,
   };
 
+  // Storage may be switched off (private modes, policies): the page then works without remembering.
+  // (Even reading window.sessionStorage throws when it is blocked, so it is read inside the try.)
+  function stored(kind, name) {
+    try { return window[kind + 'Storage'].getItem(name); } catch (e) { return null; }
+  }
+  function store(kind, name, value) {
+    try {
+      if (value) window[kind + 'Storage'].setItem(name, value);
+      else window[kind + 'Storage'].removeItem(name);
+    } catch (e) { /* not remembered; still used in this page */ }
+  }
   function loadSkus() {
-    var saved = localStorage.getItem('convoy.skus');
+    var saved = stored('local', 'convoy.skus');
     return saved ? saved.split(',').filter(Boolean) : ['SKU-1', 'SKU-2', 'SKU-3', 'SKU-4', 'SKU-5'];
   }
 
@@ -418,8 +429,7 @@ export const consoleScript = String.raw`
     document.getElementById('key-form').addEventListener('submit', function (event) {
       event.preventDefault();
       state.adminKey = keyInput.value.trim();
-      if (state.adminKey) sessionStorage.setItem('convoy.adminKey', state.adminKey);
-      else sessionStorage.removeItem('convoy.adminKey');
+      store('session', 'convoy.adminKey', state.adminKey);
       document.getElementById('key-state').textContent = state.adminKey ? 'admin key set for this tab' : 'no admin key';
     });
     document.getElementById('key-state').textContent = state.adminKey ? 'admin key set for this tab' : 'no admin key';
@@ -431,7 +441,7 @@ export const consoleScript = String.raw`
     document.getElementById('sku-form').addEventListener('submit', function (event) {
       event.preventDefault();
       state.skus = skuInput.value.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
-      localStorage.setItem('convoy.skus', state.skus.join(','));
+      store('local', 'convoy.skus', state.skus.join(','));
       refreshStock();
     });
   }
