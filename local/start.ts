@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       : `data: ${dataDir} (Azurite data, Service Bus messages, durable orchestrations and entities survive a restart)`,
   );
   console.log(`convoy is ready: ${readyTarget(convoy)}`);
+  console.log(`console: ${convoy.url}/api/console (open it in a browser)`);
 
   const report = progressReporter((line) => {
     console.log(line);

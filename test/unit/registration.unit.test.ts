@@ -143,6 +143,7 @@ describe('registration contract (package.json main loaded as the Node worker loa
     assert.deepEqual(app.functions.map((f) => f.metadata.name).sort(), [
       'consoleBaskets',
       'consoleOverview',
+      'consolePage',
       'consoleStuck',
       'consoleTimeline',
       'fulfillOrder',

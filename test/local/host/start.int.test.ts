@@ -87,6 +87,12 @@ describe('npm start: Azurite lives and dies with it', () => {
     const run = start();
     const [, pid] = await run.waitFor(azuritePid);
     await run.waitFor(/convoy is ready/);
+    const [, consoleUrl = ''] = await run.waitFor(/^console: (http:\/\/\S+\/api\/console) /m);
+    assert.match(
+      (await fetch(consoleUrl)).headers.get('content-type') ?? '',
+      /^text\/html/,
+      'the printed console URL serves the page',
+    );
     assert.ok(running(Number(pid)), 'Azurite runs while npm start does');
     const exited = once(run.child, 'exit');
     run.child.kill('SIGKILL');
