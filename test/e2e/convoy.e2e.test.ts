@@ -12,6 +12,7 @@ import type { Fault } from '../../bench/lib/hostProtocol';
 import { sequenceOfMessageId } from '../../bench/lib/invocations';
 import { appRoot, startStack, type Stack } from '../../bench/lib/stack';
 import {
+  callsReported,
   assertConvoyExact,
   assertDeliveriesAccounted,
   assertSessionDiscipline,
@@ -52,6 +53,7 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
 
     const orders = await waitForOrders(host.url, [...published.keys()], isFinal, drainTimeoutMs);
     assertConvoyExact(orders, published);
+    await callsReported(() => host.events, published);
     const mine = host.events.filter((e) => e.sessionId !== undefined && published.has(e.sessionId));
     // One call per event, unless a session lock was lost (a starved machine): then its redeliveries
     // must be recorded duplicates. A redelivery without a lost lock is a bug.
@@ -80,6 +82,7 @@ describe('convoy end to end', { timeout: 150_000 }, () => {
 
     const orders = await waitForOrders(host.url, ids, isFinal, drainTimeoutMs);
     assertConvoyExact(orders, run.published);
+    await callsReported(() => host.events, run.published);
     const mine = host.events.filter((e) => e.sessionId !== undefined && run.published.has(e.sessionId));
     assertSessionDiscipline(mine);
     const { sessionsLockLost } = await host.serviceBusStats();
