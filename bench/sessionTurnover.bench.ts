@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ServiceBusClient } from '@azure/service-bus';
-import { tuneClientSocketsForAmqp } from '../local/host/serviceBus/clientSockets';
+import { tuneClientSocketsForAmqp } from '@convoy/functions-host/internal';
 import { spawnEmulator } from './lib/emulatorProcess';
 import { publishDirect } from './lib/publishDirect';
 import { orderEventsQueue } from './lib/stack';

@@ -1,9 +1,9 @@
-// Runs the test tiers: unit, int and e2e with node's own test runner (TypeScript through tsx), then
+// Runs the test tiers (test/ and packages/*/test/): unit, int and e2e with node's own test runner (TypeScript through tsx), then
 // dotnet (test/dotnet: the Azure.Messaging.ServiceBus conformance suite against the emulator).
 // `node scripts/run-tests.mjs [unit|int|e2e|dotnet ...]`: no argument runs every tier. The last line
 // sums every tier: "total: N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const allTiers = ['unit', 'int', 'e2e', 'dotnet'];
@@ -43,7 +43,9 @@ const count = (text, pattern) => [...text.matchAll(pattern)].reduce((sum, m) => 
 
 const nodeTiers = wanted.filter((tier) => tier !== 'dotnet');
 if (nodeTiers.length > 0) {
-  const files = walk('test')
+  const packageTests = readdirSync('packages').map((name) => join('packages', name, 'test'));
+  const files = ['test', ...packageTests.filter((dir) => existsSync(dir))]
+    .flatMap(walk)
     .filter((file) => nodeTiers.some((tier) => file.endsWith(`.${tier}.test.ts`)))
     .sort();
   if (files.length === 0) {

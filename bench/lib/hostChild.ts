@@ -1,5 +1,5 @@
 import '../../local/crashReport';
-import { startLocalHost, type InvocationEvent, type LocalHost } from '../../local/host';
+import { startLocalHost, type InvocationEvent, type LocalHost } from '@convoy/functions-host';
 import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
 import { costHook, faultHook } from './hooks';
 import { tablePortOf, tallyOutgoingHttp } from './httpTally';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AzuriteHandle } from '../../../local/azurite';
 import type { RunningEmulator } from '../../../local/emulator';
-import type { InvocationEvent } from '../../../local/host';
+import type { InvocationEvent } from '@convoy/functions-host';
 import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../local/emulator/config';
 import { startBackingServices, type BackingServices } from '../../../local/stack';
 import { startFaultProxy, type FaultProxy } from '../faultProxy';
