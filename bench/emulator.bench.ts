@@ -20,7 +20,7 @@ import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index'
 import { Namespace } from '../local/emulator/namespace';
 import { outcome } from '../local/emulator/rheaInternals';
 import { connectRaw } from '../test/local/emulator/rawClient';
-import { spawnEmulator } from './lib/emulatorProcess';
+import { spawnEmulator } from '../test/harness/emulatorProcess';
 
 const { values } = parseArgs({
   options: {

@@ -52,7 +52,7 @@ export function readDrainSpec(argv: readonly string[]): DrainSpec {
   };
 }
 
-/** Message ids are `<basket>:<sequence>` (bench/lib/publishDirect). */
+/** Message ids are `<basket>:<sequence>` (test/harness/publishDirect). */
 function sequenceOf(messageId: unknown): number {
   const text = String(messageId);
   const sequence = Number(text.slice(text.lastIndexOf(':') + 1));

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as rhea from 'rhea';
-import { appRoot, startStack, type Stack } from '../../../bench/lib/stack';
+import { appRoot, startStack, type Stack } from '../../harness/stack';
 import { amqpFrame, lateDetach } from '../../local/emulator/amqpBytes';
 
 /**

@@ -6,10 +6,10 @@ import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
 import { tableClientFor } from '../../../src/adapters/tableClient';
 import { TableOrderStore } from '../../../src/adapters/tableOrderStore';
 import { newOrderRecord } from '../../../src/domain/convoy';
-import { tablePortOf, tallyDelta, tallyOutgoingHttp } from '../../../bench/lib/httpTally';
+import { tablePortOf, tallyDelta, tallyOutgoingHttp } from '../../harness/httpTally';
 
 /**
- * The bench's wire count (bench/lib/httpTally.ts) against the real Table SDK on Azurite and real
+ * The bench's wire count (test/harness/httpTally.ts) against the real Table SDK on Azurite and real
  * HTTP requests shaped as the durable client sends them: each request is counted once, as its kind.
  */
 

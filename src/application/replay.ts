@@ -5,8 +5,8 @@ import {
   type DeadLetterQueue,
   type LockedDeadLetter,
   type QuarantineStore,
-} from '../../adapters/ports';
-import type { QuarantinedMessage } from '../../domain/orderRecord';
+} from '../adapters/ports';
+import type { QuarantinedMessage } from '../domain/orderRecord';
 import {
   applyOrderEvent,
   convoyMessage,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { InvocationEvent, ServiceBusStats } from '@convoy/functions-host';
 
-/** The messages between a test/bench process and the host child (bench/lib/hostChild.ts). */
+/** The messages between a test/bench process and the host child (test/harness/hostChild.ts). */
 
 export const faultSchema = z.strictObject({
   /** The Service Bus message id (the app's eventId, "<basketId>:<sequence>"). */
@@ -56,14 +56,14 @@ const serviceBusStatsSchema = z.object({
 
 const parentMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ready'), url: z.string() }),
-  /** Invocations in the order they ended, batched (bench/lib/hostChild.ts says when a batch goes). */
+  /** Invocations in the order they ended, batched (test/harness/hostChild.ts says when a batch goes). */
   z.object({ kind: z.literal('invocations'), events: z.array(invocationEventSchema) }),
   z.object({ kind: z.literal('stopped') }),
   z.object({ kind: z.literal('log'), lines: z.array(z.string()) }),
   z.object({
     kind: z.literal('stats'),
     serviceBus: serviceBusStatsSchema,
-    /** Outgoing HTTP requests of the host process so far, by target and operation (bench/lib/httpTally.ts). */
+    /** Outgoing HTTP requests of the host process so far, by target and operation (test/harness/httpTally.ts). */
     http: z.record(z.string(), z.number()),
   }),
 ]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertNoProtocolErrors, ProtocolErrorScanner } from '../../../bench/lib/protocolErrors';
+import { assertNoProtocolErrors, ProtocolErrorScanner } from '../../harness/protocolErrors';
 
 describe('protocol error guard (e2e harness)', () => {
   it("finds rhea's and the emulator's protocol error lines in chunked output, a line split across chunks included", () => {

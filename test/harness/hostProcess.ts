@@ -5,7 +5,7 @@ import type { HttpTally } from './httpTally';
 import { parseParentMessage, type ChildConfig, type ParentMessage } from './hostProtocol';
 import { ProtocolErrorScanner } from './protocolErrors';
 
-/** The parent's handle on a local host running in its own process (bench/lib/hostChild.ts). */
+/** The parent's handle on a local host running in its own process (test/harness/hostChild.ts). */
 export interface HostProcess {
   url: string;
   pid: number;

@@ -1,4 +1,4 @@
-import type { OrderCache } from '../../adapters/orderCache';
+import type { OrderCache } from '../adapters/orderCache';
 import {
   ConcurrencyConflictError,
   PermanentStoreError,
@@ -7,12 +7,12 @@ import {
   type OrderStore,
   type QuarantineStore,
   type StoredOrder,
-} from '../../adapters/ports';
-import { inSpan, SpanKind } from '../../telemetry/tracing';
-import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../../domain/convoy';
-import { classifyMessage, type InboundMessage, type ParsedSessionId } from '../../domain/inbound';
-import type { Delivery, OrderRecord, QuarantinedMessage } from '../../domain/orderRecord';
-import type { OrderProgressSink } from '../../adapters/consoleProjection';
+} from '../adapters/ports';
+import { inSpan, SpanKind } from '../telemetry/tracing';
+import { receive, rejectInvalid, requiredEffects, type ConvoyResult, type InvalidEvent } from '../domain/convoy';
+import { classifyMessage, type InboundMessage, type ParsedSessionId } from '../domain/inbound';
+import type { Delivery, OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
+import type { OrderProgressSink } from '../adapters/consoleProjection';
 
 /**
  * The convoy's core, shared by the session trigger and the operator's replay so both run exactly
