@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
-import type { InvokeFunction, RegisteredFunctionInfo, TypedData } from '../host/types';
+import type { InvokeFunction, RegisteredFunctionInfo, TypedData } from '../worker/contract';
 import { FunctionCatalog } from './catalog';
 import { buildClientInput } from './clientInput';
 import { systemClock, type DurableClock } from './clock';

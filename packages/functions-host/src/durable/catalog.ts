@@ -1,4 +1,4 @@
-import type { RegisteredFunctionInfo } from '../host/types';
+import type { RegisteredFunctionInfo } from '../worker/contract';
 
 export type DurableFunctionKind = 'orchestrationTrigger' | 'activityTrigger' | 'entityTrigger';
 

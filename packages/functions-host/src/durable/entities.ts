@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { InvokeFunction } from '../host/types';
+import type { InvokeFunction } from '../worker/contract';
 import type { FunctionCatalog } from './catalog';
 import type { DurableClock } from './clock';
 import type { WorkTracker } from './work';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { InvokeFunction } from '../host/types';
+import type { InvokeFunction } from '../worker/contract';
 import {
   parseOrchestratorFailure,
   parseOrchestratorResult,

@@ -1,7 +1,7 @@
 import Module from 'node:module';
 import { z } from 'zod';
 import { hasMethods } from './guards';
-import type { RegisteredFunctionInfo } from './types';
+import type { RegisteredFunctionInfo } from '../worker/contract';
 
 /**
  * The `@azure/functions-core` module the Node worker provides at runtime (never on npm). The

@@ -9,11 +9,11 @@ function hasStart(module: unknown): module is { startDurableBackend: StartDurabl
 }
 
 /**
- * Loads local/durable only for apps that use Durable Functions, so an app without them never pays
+ * Loads the durable backend (../durable) only for apps that use Durable Functions, so an app without them never pays
  * for (or depends on) the durable backend.
  */
 export async function startDurable(options: DurableBackendOptions): Promise<DurableBackend> {
   const module: unknown = createRequire(__filename)('../durable/backend');
-  if (!hasStart(module)) throw new Error('local/durable/backend does not export startDurableBackend().');
+  if (!hasStart(module)) throw new Error('durable/backend does not export startDurableBackend().');
   return module.startDurableBackend(options);
 }

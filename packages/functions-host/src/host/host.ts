@@ -43,7 +43,8 @@ import {
 } from './settings';
 import { durableTriggerTypes, methodsOf, stringProp, triggerOf, usesDurable } from './triggers';
 import { parseNcrontab, TimerPump } from './timers';
-import type { HostStats, InvocationEvent, InvokeFunction, RegisteredFunctionInfo, TypedData } from './types';
+import type { InvokeFunction, RegisteredFunctionInfo, TypedData } from '../worker/contract';
+import type { HostStats, InvocationEvent } from './types';
 
 export interface LocalHostOptions {
   /** Folder with package.json (its `main` names the built app), host.json and local.settings.json. */

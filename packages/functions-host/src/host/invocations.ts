@@ -5,7 +5,8 @@ import { invocationLine, isCallDetail, shows } from './log';
 import { httpTraceCarrier, SpanKind, startHostSpan, type HostSpan } from './trace';
 import type { MessageFacts } from './serviceBus/dispatch';
 import { isDurableClientBinding, triggerOf } from './triggers';
-import type { HostStats, InvocationEvent, TypedData } from './types';
+import type { TypedData } from '../worker/contract';
+import type { HostStats, InvocationEvent } from './types';
 
 export interface Invocations {
   /**

@@ -12,26 +12,10 @@ import {
 } from './coreApi';
 import { randomHex, type HostTraceContext } from './trace';
 import { triggerOf } from './triggers';
-import type { InvokeFunction, TypedData } from './types';
+import type { InvokeFunction, RpcTypedData } from '../worker/contract';
 
-/** Typed data as it travels in an invocation request (the HTTP trigger adds `http`). */
-export type RpcTypedData = TypedData | { http: RpcHttpData } | { int: number } | { double: number };
-
-export interface RpcNullableString {
-  value: string;
-}
-
-export interface RpcHttpData {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  nullableHeaders: Record<string, RpcNullableString>;
-  query: Record<string, string>;
-  nullableQuery: Record<string, RpcNullableString>;
-  params: Record<string, string>;
-  nullableParams: Record<string, RpcNullableString>;
-  body?: RpcTypedData;
-}
+// The RPC shapes are the worker contract's; re-exported for the host's HTTP listener.
+export type { RpcHttpData, RpcNullableString, RpcTypedData } from '../worker/contract';
 
 export interface InvocationRequest {
   inputData: { name: string; data: RpcTypedData }[];

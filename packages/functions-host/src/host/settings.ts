@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { RegisteredFunctionInfo } from './types';
+import type { RegisteredFunctionInfo } from '../worker/contract';
 
 const settingsFileSchema = z.looseObject({
   IsEncrypted: z.boolean().optional(),

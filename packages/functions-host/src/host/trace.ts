@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span } from '@opentelemetry/api';
-import type { RpcTypedData } from './invoke';
+import type { RpcTypedData } from '../worker/contract';
 
 /**
  * The trace context the Functions host hands each invocation, the way it builds it: the host sends

@@ -1,4 +1,4 @@
-import type { RegisteredFunctionInfo } from './types';
+import type { RegisteredFunctionInfo } from '../worker/contract';
 
 type Binding = RegisteredFunctionInfo['bindings'][string];
 

@@ -1,25 +1,3 @@
-/** RPC-shaped typed data, as the Functions host sends it to the Node worker. */
-export type TypedData = { string: string } | { json: string } | { bytes: Uint8Array };
-
-/** One function as registered through @azure/functions-core registerFunction(metadata, callback). */
-export interface RegisteredFunctionInfo {
-  name: string;
-  /** binding name -> binding metadata as registered, e.g. { type: 'orchestrationTrigger', direction: 'in', ... } */
-  bindings: Record<string, { type: string; direction: string; [key: string]: unknown }>;
-}
-
-/**
- * Invoke a registered function through the library's own invocation model (same path as in Azure).
- * `trigger` becomes the inputData entry of the function's trigger binding; `extraInputs` fills other
- * input bindings by binding name. Resolves to the function's return value decoded from TypedData
- * (json -> parsed value, string -> string, none -> undefined); rejects if the handler threw.
- */
-export type InvokeFunction = (
-  functionName: string,
-  trigger: TypedData,
-  options?: { triggerMetadata?: Record<string, TypedData>; extraInputs?: Record<string, TypedData> },
-) => Promise<unknown>;
-
 /** What the local host records about every invocation (enough to prove order and no overlap). */
 export interface InvocationEvent {
   functionName: string;

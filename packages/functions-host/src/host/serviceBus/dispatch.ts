@@ -1,6 +1,7 @@
 import { isServiceBusError } from '@azure/service-bus';
 import type { TraceCarrier } from '../trace';
-import type { ServiceBusStats, TypedData } from '../types';
+import type { TypedData } from '../../worker/contract';
+import type { ServiceBusStats } from '../types';
 
 /** Facts about one message, for the invocation log and events. */
 export interface MessageFacts {

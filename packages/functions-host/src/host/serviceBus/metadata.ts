@@ -3,7 +3,7 @@ import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { hasMethods } from '../guards';
 import { messageTraceCarrier } from '../trace';
 import type { MessageFacts } from './dispatch';
-import type { TypedData } from '../types';
+import type { TypedData } from '../../worker/contract';
 
 /**
  * What the Functions host sends the Node worker for one Service Bus message: the trigger input and
