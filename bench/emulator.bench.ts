@@ -13,13 +13,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
-import { realClock } from '../local/emulator/clock';
-import { parseMessage, parseMessageWithRhea, splitBatch, splitBatchWithRhea } from '../local/emulator/codec';
-import { loadEmulatorConfig } from '../local/emulator/config';
-import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index';
-import { Namespace } from '../local/emulator/namespace';
-import { outcome } from '../local/emulator/rheaInternals';
-import { connectRaw } from '../test/local/emulator/rawClient';
+import { realClock } from '../packages/servicebus-emulator/src/clock';
+import {
+  parseMessage,
+  parseMessageWithRhea,
+  splitBatch,
+  splitBatchWithRhea,
+} from '../packages/servicebus-emulator/src/codec';
+import { loadEmulatorConfig } from '../packages/servicebus-emulator/src/config';
+import { startEmulator, type EmulatorConfigFile } from '../packages/servicebus-emulator/src/index';
+import { Namespace } from '../packages/servicebus-emulator/src/namespace';
+import { outcome } from '../packages/servicebus-emulator/src/rheaInternals';
+import { connectRaw } from '../packages/servicebus-emulator/test/rawClient';
 import { spawnEmulator } from '../test/harness/emulatorProcess';
 
 const { values } = parseArgs({

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AzuriteHandle } from '../../../local/azurite';
-import type { RunningEmulator } from '../../../local/emulator';
+import type { RunningEmulator } from '../../../packages/servicebus-emulator/src';
 import type { InvocationEvent } from '@convoy/functions-host';
-import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../local/emulator/config';
+import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../packages/servicebus-emulator/src/config';
 import { startBackingServices, type BackingServices } from '../../../local/stack';
 import { startFaultProxy, type FaultProxy } from '../faultProxy';
 import type { Fault } from '../hostProtocol';
@@ -42,7 +42,7 @@ export interface SoakStack {
 }
 
 function emulatorConfigWithLock(lockDurationMs: number): EmulatorConfigFile {
-  const text = readFileSync(join(appRoot, 'local/emulator/config.default.json'), 'utf8');
+  const text = readFileSync(join(appRoot, 'packages/servicebus-emulator/src/config.default.json'), 'utf8');
   const config: EmulatorConfigFile = emulatorConfigFileSchema.parse(JSON.parse(text));
   const iso = `PT${String(lockDurationMs / 1000)}S`;
   for (const namespace of config.UserConfig.Namespaces) {

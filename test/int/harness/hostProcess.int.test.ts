@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as rhea from 'rhea';
 import { appRoot, startStack, type Stack } from '../../harness/stack';
-import { amqpFrame, lateDetach } from '../../local/emulator/amqpBytes';
+import { amqpFrame, lateDetach } from '../../../packages/servicebus-emulator/test/amqpBytes';
 
 /**
  * The soak counts a host process that dies on its own as a failure (it was silent once): the

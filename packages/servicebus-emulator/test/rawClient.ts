@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as rhea from 'rhea';
-import { createSasToken } from '../../../local/emulator/cbs';
-import { emulatorKey } from '../../../local/emulator/index';
+import { createSasToken } from '../src/cbs';
+import { emulatorKey } from '../src/index';
 
 /**
  * A bare AMQP client for the protocol corners the SDK does not expose (detaching a parked attach,

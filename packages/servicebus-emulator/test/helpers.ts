@@ -1,10 +1,5 @@
 import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
-import {
-  ManualClock,
-  startEmulator,
-  type EmulatorConfigFile,
-  type RunningEmulator,
-} from '../../../local/emulator/index';
+import { ManualClock, startEmulator, type EmulatorConfigFile, type RunningEmulator } from '../src/index';
 
 /** Entities for the emulator tests: short locks and small delivery counts keep them fast. */
 export const testConfig: EmulatorConfigFile = {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { ruleDescription, rulesOf, type NamedRule } from './adminRules';
 import { child, escapeXml, parseXml, xmlDuration, type XmlElement } from './adminXml';
-import { coalesceWritesPerTick } from '../coalesceWrites';
+import { coalesceWritesPerTick } from './coalesceWrites';
 import { verifySasToken, type SharedAccessKey } from './cbs';
 import type { Clock } from './clock';
 import {

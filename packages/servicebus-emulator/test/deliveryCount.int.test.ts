@@ -7,7 +7,7 @@ import { errorCode, single, startHarness, type Harness } from './helpers';
  * Delivery counts and dead-letter rules where the Azure SDKs' own live tests pin Service Bus
  * (azure-sdk-for-js test/public/deferredMessage.spec.ts, test/internal/batchReceiver.spec.ts and
  * streamingReceiver.spec.ts). The JS SDK shows the AMQP header's delivery-count as is (0 on a first
- * receive); .NET shows it + 1 (test/dotnet/MessagingTests.cs covers the same rules there).
+ * receive); .NET shows it + 1 (dotnet/MessagingTests.cs covers the same rules there).
  */
 describe('emulator delivery counts of deferred and dead-lettered messages (JS SDK)', () => {
   let h: Harness;

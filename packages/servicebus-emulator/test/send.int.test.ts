@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { createSasToken } from '../../../local/emulator/cbs';
-import { emulatorKey } from '../../../local/emulator/index';
+import { createSasToken } from '../src/cbs';
+import { emulatorKey } from '../src/index';
 import { entityStats, errorCode, fastRetry, startHarness, type Harness } from './helpers';
 
 describe('emulator send path, duplicate detection and refusals', () => {

@@ -4,7 +4,7 @@ import { isRecord, type AmqpErrorShape } from './codec';
 /**
  * The few rhea 3.0.5 internals a broker needs and its typings do not describe: link attach fields,
  * the endpoint state (to hold an attach), credit counters and outcome builders. rhea is pinned
- * because of this file; test/local/emulator covers every use.
+ * because of this file; packages/servicebus-emulator/test covers every use.
  */
 
 interface EndpointStateInternals {

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
-import { startEmulator } from '../../../local/emulator/index';
+import { startEmulator } from '../src/index';
 import { fastRetry, testConfig } from './helpers';
 
-const cli = join(__dirname, '..', '..', '..', 'local', 'emulator', 'cli.ts');
+const cli = join(__dirname, '..', 'src', 'cli.ts');
 
 /** `npm run emulator -- --data-dir`, as a child process that can be killed -9. */
 async function startChild(dataDir: string, config: string): Promise<{ child: ChildProcess; connection: string }> {

@@ -1,5 +1,5 @@
 import * as rhea from 'rhea';
-import { reorderGuidBytes } from '../guidOrder';
+import { reorderGuidBytes } from './guidOrder';
 import {
   readProperties,
   readScalarMap,

@@ -6,7 +6,7 @@ using Xunit;
 namespace ConvoyEmulator.Tests;
 
 /// <summary>
-/// Starts local/emulator (`node --import tsx local/emulator/cli.ts`) on a free port with this
+/// Starts the emulator (`node --import tsx packages/servicebus-emulator/src/cli.ts`) on a free port with this
 /// suite's Config.json, and reads the connection string it prints as its first line.
 /// </summary>
 public sealed class EmulatorFixture : IAsyncLifetime
@@ -39,7 +39,7 @@ public sealed class EmulatorFixture : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--import", "tsx", "local/emulator/cli.ts", "--port", "0", "--config", config, "--verbose" })
+        foreach (var arg in new[] { "--import", "tsx", "packages/servicebus-emulator/src/cli.ts", "--port", "0", "--config", config, "--verbose" })
             start.ArgumentList.Add(arg);
         try
         {
@@ -91,11 +91,11 @@ public sealed class EmulatorFixture : IAsyncLifetime
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "local", "emulator", "cli.ts"))
+            if (File.Exists(Path.Combine(dir.FullName, "packages", "servicebus-emulator", "src", "cli.ts"))
                 && File.Exists(Path.Combine(dir.FullName, "package.json")))
                 return dir.FullName;
         }
-        throw new InvalidOperationException($"No repository root (with local/emulator/cli.ts) above {AppContext.BaseDirectory}.");
+        throw new InvalidOperationException($"No repository root (with packages/servicebus-emulator/src/cli.ts) above {AppContext.BaseDirectory}.");
     }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startEmulator } from '../../../local/emulator';
+import { startEmulator } from '../src';
 
 /**
  * The emulator's CompletionLedger (the local stack gives back what Azurite had not saved): completed

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSasToken } from '../../../local/emulator/cbs';
-import { emulatorKey } from '../../../local/emulator/index';
+import { createSasToken } from '../src/cbs';
+import { emulatorKey } from '../src/index';
 import { startHarness, type Harness } from './helpers';
 
 /**
  * The management API on the emulator's AMQP port, called the way ServiceBusAdministrationClient
- * calls it (ATOM entries, SAS in Authorization, plain HTTP). test/dotnet/AdministrationTests.cs
+ * calls it (ATOM entries, SAS in Authorization, plain HTTP). dotnet/AdministrationTests.cs
  * drives the same endpoint with the real .NET client.
  */
 

@@ -24,7 +24,7 @@ export interface StartEmulatorOptions {
   log?: (line: string) => void;
   /**
    * Keep messages, session state, sequence numbers and duplicate-detection ids in this directory
-   * (write-ahead journal, local/emulator/journal.ts) and reload them on start. Absent = in memory.
+   * (write-ahead journal, journal.ts) and reload them on start. Absent = in memory.
    */
   dataDir?: string;
   /** fdatasync period of the journal in ms (default 200); 0 = sync every write. */

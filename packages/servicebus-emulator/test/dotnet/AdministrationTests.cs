@@ -18,9 +18,9 @@ public sealed class AdministrationEmulator : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "package.json")) || !Directory.Exists(Path.Combine(root, "local", "emulator")))
+        while (!File.Exists(Path.Combine(root, "package.json")) || !Directory.Exists(Path.Combine(root, "packages", "servicebus-emulator", "src")))
             root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root (package.json) not found above the test binaries");
-        var start = new ProcessStartInfo("node", ["--import", "tsx", "local/emulator/cli.ts", "--port", "0"])
+        var start = new ProcessStartInfo("node", ["--import", "tsx", "packages/servicebus-emulator/src/cli.ts", "--port", "0"])
         {
             WorkingDirectory = root,
             RedirectStandardOutput = true,

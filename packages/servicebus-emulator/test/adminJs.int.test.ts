@@ -8,7 +8,7 @@ import { errorCode, single, startHarness, type Harness } from './helpers';
  * reads (queue, topic, subscription, runtime properties, namespace) has the fields its deserializers
  * require. The JS client always builds https:// URLs; the emulator serves plain HTTP on its AMQP port,
  * so one pipeline policy turns the scheme back (the .NET client does this itself with
- * UseDevelopmentEmulator=true, see test/dotnet/AdministrationTests.cs).
+ * UseDevelopmentEmulator=true, see dotnet/AdministrationTests.cs).
  */
 describe('emulator management API through the JS ServiceBusAdministrationClient', () => {
   let h: Harness;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadEmulatorConfig, parseDuration, parseEmulatorConfig } from '../../../local/emulator/config';
-import { matches } from '../../../local/emulator/namespace';
-import { parseMessage, encodeMessage } from '../../../local/emulator/codec';
+import { loadEmulatorConfig, parseDuration, parseEmulatorConfig } from '../src/config';
+import { matches } from '../src/namespace';
+import { parseMessage, encodeMessage } from '../src/codec';
 
 /** The shape of the official emulator's sample Config.json (trimmed), which must load unchanged. */
 const officialSample = {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
 import { fastRetry, testConfig } from './helpers';
 
-const cli = join(__dirname, '..', '..', '..', 'local', 'emulator', 'cli.ts');
+const cli = join(__dirname, '..', 'src', 'cli.ts');
 
 function run(args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

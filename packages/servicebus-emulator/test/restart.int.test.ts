@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ServiceBusClient, isServiceBusError } from '@azure/service-bus';
-import { startEmulator } from '../../../local/emulator/index';
+import { startEmulator } from '../src/index';
 import { testConfig } from './helpers';
 
 describe('emulator restart on the same port and data dir', () => {

@@ -12,8 +12,8 @@ import {
   withApplicationProperties,
   withMessageId,
   type ParsedMessage,
-} from '../../../local/emulator/codec';
-import { scanBatchEnvelope } from '../../../local/emulator/fastCodec';
+} from '../src/codec';
+import { scanBatchEnvelope } from '../src/fastCodec';
 import { amqp, RandomMessages, seededRandom } from './amqpBytes';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false };

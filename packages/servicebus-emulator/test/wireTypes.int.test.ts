@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as rhea from 'rhea';
-import { createSasToken } from '../../../local/emulator/cbs';
-import { emulatorKey } from '../../../local/emulator/index';
-import { rawPayloadOf } from '../../../local/emulator/rheaInternals';
+import { createSasToken } from '../src/cbs';
+import { emulatorKey } from '../src/index';
+import { rawPayloadOf } from '../src/rheaInternals';
 import { eventually, startHarness, type Harness } from './helpers';
 import { connectRaw, waitFor, type RawClient } from './rawClient';
 
