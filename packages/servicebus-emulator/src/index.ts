@@ -9,8 +9,9 @@ import { Broker } from './server';
 
 export type { Clock } from './clock';
 export { ManualClock, realClock } from './clock';
-export type { EmulatorConfigFile } from './config';
+export { defaultEmulatorConfig, type EmulatorConfigFile } from './config';
 export type { CompletionLedger, GiveBack } from './completionLedger';
+export { deadLetterDepth, formatStats } from './statsView';
 
 export interface StartEmulatorOptions {
   /** 0 or absent = a free port. */

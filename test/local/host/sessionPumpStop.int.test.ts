@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startEmulator } from '../../../packages/servicebus-emulator/src';
+import { startEmulator } from '@convoy/servicebus-emulator';
 import { EmulatorConnection, emulatorEndpointOf } from '../../../local/host/serviceBus/amqp/connection';
 import { EmulatorSessionReceiver, type SessionReceiverLike } from '../../../local/host/serviceBus/amqp/sessionReceiver';
 import { emptyServiceBusStats } from '../../../local/host/serviceBus/dispatch';
