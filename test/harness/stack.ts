@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { AzuriteHandle } from '../../local/azurite';
-import type { RunningEmulator } from '../../packages/servicebus-emulator/src';
+import type { RunningEmulator } from '@convoy/servicebus-emulator';
 import { startBackingServices } from '../../local/stack';
 import { startFaultProxy, type FaultProxy } from './faultProxy';
 import type { Fault } from './hostProtocol';

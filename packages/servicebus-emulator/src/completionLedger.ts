@@ -1,5 +1,6 @@
 import type { Clock } from './clock';
-import type { MessageEntity, StoredMessage } from './entities';
+import type { MessageEntity } from './entities';
+import type { StoredMessage } from './entityState';
 
 /**
  * Completed messages kept for a while after their completion, so they can be given back to their

@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AzuriteHandle } from '../../../local/azurite';
-import type { RunningEmulator } from '../../../packages/servicebus-emulator/src';
+import { defaultEmulatorConfig, type EmulatorConfigFile, type RunningEmulator } from '@convoy/servicebus-emulator';
 import type { InvocationEvent } from '@convoy/functions-host';
-import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../packages/servicebus-emulator/src/config';
 import { startBackingServices, type BackingServices } from '../../../local/stack';
 import { startFaultProxy, type FaultProxy } from '../faultProxy';
 import type { Fault } from '../hostProtocol';
@@ -42,8 +41,7 @@ export interface SoakStack {
 }
 
 function emulatorConfigWithLock(lockDurationMs: number): EmulatorConfigFile {
-  const text = readFileSync(join(appRoot, 'packages/servicebus-emulator/src/config.default.json'), 'utf8');
-  const config: EmulatorConfigFile = emulatorConfigFileSchema.parse(JSON.parse(text));
+  const config = defaultEmulatorConfig();
   const iso = `PT${String(lockDurationMs / 1000)}S`;
   for (const namespace of config.UserConfig.Namespaces) {
     for (const queue of namespace.Queues ?? []) {
