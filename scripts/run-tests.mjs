@@ -3,7 +3,7 @@
 // `node scripts/run-tests.mjs [unit|int|e2e|dotnet ...]`: no argument runs every tier. The last line
 // sums every tier: "total: N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const allTiers = ['unit', 'int', 'e2e', 'dotnet'];
@@ -43,7 +43,11 @@ const count = (text, pattern) => [...text.matchAll(pattern)].reduce((sum, m) => 
 
 const nodeTiers = wanted.filter((tier) => tier !== 'dotnet');
 if (nodeTiers.length > 0) {
-  const files = walk('test')
+  const packageTests = readdirSync('packages')
+    .map((name) => join('packages', name, 'test'))
+    .filter((dir) => existsSync(dir));
+  const files = ['test', ...packageTests]
+    .flatMap(walk)
     .filter((file) => nodeTiers.some((tier) => file.endsWith(`.${tier}.test.ts`)))
     .sort();
   if (files.length === 0) {

@@ -1,4 +1,4 @@
-import '../../local/crashReport';
+import '../../packages/dev-stack/src/crashReport';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '../../local/host';
 import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
 import { costHook, faultHook } from './hooks';

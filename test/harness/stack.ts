@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import type { AzuriteHandle } from '../../local/azurite';
+import type { AzuriteHandle } from '../../packages/dev-stack/src/azurite';
 import type { RunningEmulator } from '../../local/emulator';
-import { startBackingServices } from '../../local/stack';
+import { startBackingServices } from '../../packages/dev-stack/src/stack';
 import { startFaultProxy, type FaultProxy } from './faultProxy';
 import type { Fault } from './hostProtocol';
 import { spawnHost, type HostProcess } from './hostProcess';

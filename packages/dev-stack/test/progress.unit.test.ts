@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HostStats } from '../../local/host';
-import { progressReporter } from '../../local/progress';
+import type { HostStats } from '../../../local/host';
+import { progressReporter } from '../src/progress';
 
 function stats(completed: number, gauges: { sessions: number; inFlight: number; pending: number }): HostStats {
   return {

@@ -2,8 +2,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AzuriteHandle } from './azurite';
 import { AzuriteKeeper, type AzuriteEvent } from './azuriteRecovery';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './emulator';
-import { startLocalHost, type LocalHost, type LocalHostOptions } from './host';
+import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../../local/emulator';
+import { startLocalHost, type LocalHost, type LocalHostOptions } from '../../../local/host';
 
 export type { AzuriteEvent } from './azuriteRecovery';
 
@@ -142,7 +142,7 @@ export async function startBackingServices(options: BackingServicesOptions = {})
 
 /** Azurite (in memory) + the Service Bus emulator + the local Functions host, wired together. */
 export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> {
-  const appRoot = resolve(options.appRoot ?? resolve(__dirname, '..'));
+  const appRoot = resolve(options.appRoot ?? resolve(__dirname, '..', '..', '..'));
   const services = await startBackingServices(options);
   const { emulator } = services;
   try {
