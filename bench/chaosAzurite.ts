@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { azuriteTableDbFile, freePort } from '../packages/dev-stack/src/azurite';
+import { azuriteTableDbFile, freePort } from '@convoy/dev-stack';
 import { planRun, runPrefix } from '../test/harness/baskets';
 import { publishBaskets, waitForOrders, finalStatuses, type OrderView } from '../test/harness/convoyClient';
 import { convoyViolations, stockViolations } from '../test/harness/endState';

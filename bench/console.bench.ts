@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startAzurite } from '../packages/dev-stack/src/azurite';
+import { startAzurite } from '@convoy/dev-stack';
 import { startEmulator } from '../local/emulator/index';
 import { receive } from '../src/domain/convoy';
 import { eventIdFor, type EventEnvelope } from '../src/domain/events';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { planRun, runPrefix } from '../harness/baskets';
 import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../harness/convoyClient';
 import { stockViolations } from '../harness/endState';
-import { startConvoy, type AzuriteEvent, type Convoy } from '../../packages/dev-stack/src/stack';
+import { startConvoy, type AzuriteEvent, type Convoy } from '@convoy/dev-stack';
 import { assertConvoyExact } from './support/convoyAssertions';
 
 /**

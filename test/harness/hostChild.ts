@@ -1,4 +1,4 @@
-import '../../packages/dev-stack/src/crashReport';
+import '@convoy/dev-stack/crashReport';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '../../local/host';
 import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
 import { costHook, faultHook } from './hooks';

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import type { AzuriteHandle } from '../../packages/dev-stack/src/azurite';
 import type { RunningEmulator } from '../../local/emulator';
-import { startBackingServices } from '../../packages/dev-stack/src/stack';
+import { startBackingServices, type AzuriteHandle } from '@convoy/dev-stack';
 import { startFaultProxy, type FaultProxy } from './faultProxy';
 import type { Fault } from './hostProtocol';
 import { spawnHost, type HostProcess } from './hostProcess';

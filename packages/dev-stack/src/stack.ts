@@ -2,8 +2,14 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AzuriteHandle } from './azurite';
 import { AzuriteKeeper, type AzuriteEvent } from './azuriteRecovery';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../../local/emulator';
-import { startLocalHost, type LocalHost, type LocalHostOptions } from '../../../local/host';
+import {
+  startEmulator,
+  startLocalHost,
+  type LocalHost,
+  type LocalHostOptions,
+  type RunningEmulator,
+  type StartEmulatorOptions,
+} from './standIns';
 
 export type { AzuriteEvent } from './azuriteRecovery';
 

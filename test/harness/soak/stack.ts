@@ -1,11 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AzuriteHandle } from '../../../packages/dev-stack/src/azurite';
 import type { RunningEmulator } from '../../../local/emulator';
 import type { InvocationEvent } from '../../../local/host';
 import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../local/emulator/config';
-import { startBackingServices, type BackingServices } from '../../../packages/dev-stack/src/stack';
+import { startBackingServices, type AzuriteHandle, type BackingServices } from '@convoy/dev-stack';
 import { startFaultProxy, type FaultProxy } from '../faultProxy';
 import type { Fault } from '../hostProtocol';
 import { spawnHost, type HostProcess } from '../hostProcess';
