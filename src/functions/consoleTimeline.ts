@@ -1,16 +1,15 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { z } from 'zod';
 import type { FulfillmentStatusReader } from '../adapters/consolePorts';
 import { fulfillmentStatusReaderFor } from '../adapters/durableFulfillmentStatus';
-import { UnreadableRecordError, type DeadLetterQueue, type OrderStore, type QuarantineStore } from '../adapters/ports';
+import type { DeadLetterQueue, OrderStore, QuarantineStore } from '../adapters/ports';
 import { deadLettersForViews, now, orderStore, quarantineStore } from '../dependencies';
-import { basketIdSchema } from '../domain/events';
 import { errorText } from '../errors';
 import { quarantineScan } from './console/stuckScan';
 import { buildTimeline } from './console/timeline';
-import { dependencyUnavailable, notFoundProblem, unavailableProblem, validationProblem } from './http/problem';
+import { notFoundProblem } from './http/problem';
 import { defaultDeadLetterScan } from './listDeadLetters';
+import { basketIdParam, readOrderForView } from './http/orderRead';
 
 /**
  * GET /api/console/baskets/{basketId}/timeline — the basket's whole story on one screen: each event
@@ -29,15 +28,13 @@ export interface ConsoleTimelineDeps {
   now: () => Date;
 }
 
-const paramsSchema = z.object({ basketId: basketIdSchema });
-
 export type ConsoleTimelineHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
 export function makeConsoleTimeline(deps: ConsoleTimelineDeps): ConsoleTimelineHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const params = paramsSchema.safeParse(request.params);
-    if (!params.success) return validationProblem(params.error, 'The basket id in the path is invalid.');
-    const { basketId } = params.data;
+    const param = basketIdParam(request);
+    if (!param.ok) return param.response;
+    const basketId = param.value;
     const readAt = deps.now().toISOString();
     const warnings: string[] = [];
     const soft =
@@ -55,14 +52,9 @@ export function makeConsoleTimeline(deps: ConsoleTimelineDeps): ConsoleTimelineH
       .fulfillmentStatusFor(context)
       .status(basketId, true)
       .catch(soft('The fulfillment orchestration', undefined));
-    let record;
-    try {
-      record = (await deps.orderStore().get(basketId))?.record;
-    } catch (error) {
-      if (error instanceof UnreadableRecordError)
-        return unavailableProblem(`${error.message}. An operator must repair or remove the row.`);
-      return dependencyUnavailable(context, `Reading order ${basketId}`, error);
-    }
+    const read = await readOrderForView(deps.orderStore(), basketId, context);
+    if (!read.ok) return read.response;
+    const record = read.value?.record;
     const [scan, messages, view] = await Promise.all([deadLetters, quarantined, fulfillment]);
     const letters = scan?.messages ?? [];
     const ours = messages.filter((message) => message.sessionId === basketId);

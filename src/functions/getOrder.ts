@@ -1,12 +1,11 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { z } from 'zod';
-import { UnreadableRecordError, type DeadLetterQueue, type OrderStore, type StoredOrder } from '../adapters/ports';
+import type { DeadLetterQueue, OrderStore } from '../adapters/ports';
 import { deadLettersForViews, orderStore } from '../dependencies';
-import { basketIdSchema } from '../domain/events';
 import { errorText } from '../errors';
-import { dependencyUnavailable, notFoundProblem, unavailableProblem, validationProblem } from './http/problem';
+import { notFoundProblem } from './http/problem';
 import { orderView, type DeadLetterCheck } from './http/orderView';
 import { defaultDeadLetterScan } from './listDeadLetters';
+import { basketIdParam, readOrderForView } from './http/orderRead';
 
 /**
  * GET /api/orders/{basketId} — where a basket's convoy stands: state, applied log, parked, rejected,
@@ -20,31 +19,18 @@ export interface GetOrderDeps {
   deadLetters: () => DeadLetterQueue;
 }
 
-const paramsSchema = z.object({ basketId: basketIdSchema });
-
 /** An HttpHandler whose response tests can read without narrowing. */
 export type GetOrderHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
 export function makeGetOrder(deps: GetOrderDeps): GetOrderHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const params = paramsSchema.safeParse(request.params);
-    if (!params.success) return validationProblem(params.error, 'The basket id in the path is invalid.');
-    const { basketId } = params.data;
-
+    const param = basketIdParam(request);
+    if (!param.ok) return param.response;
+    const basketId = param.value;
     const deadLetters = checkDeadLetters(deps, basketId);
-    let stored: StoredOrder | undefined;
-    try {
-      stored = await deps.orderStore().get(basketId);
-    } catch (error) {
-      if (error instanceof UnreadableRecordError) {
-        // Retrying cannot help here: say who must act.
-        context.error(`${getOrderName}: ${error.message}`);
-        return unavailableProblem(
-          `${error.message}. An operator must repair or remove the row; retrying will not help.`,
-        );
-      }
-      return dependencyUnavailable(context, `Reading order ${basketId}`, error);
-    }
+    const read = await readOrderForView(deps.orderStore(), basketId, context);
+    if (!read.ok) return read.response;
+    const stored = read.value;
     const check = await deadLetters;
     if (stored === undefined) {
       if (check.ok && check.messages.length > 0) {
