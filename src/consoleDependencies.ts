@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { odata } from '@azure/data-tables';
 import type { ServiceBusAdministrationClient } from '@azure/service-bus';
 import { getConfig } from './config';
-import { now } from './dependencies';
+import { lazy, now } from './dependencies';
 import { ConsoleProjection, type OrderProgressSink } from './adapters/consoleProjection';
 import type { BasketListing, ConsoleMetricsStore, InFlightIndex, QueueBacklog } from './adapters/consolePorts';
 import { LiveMetrics } from './adapters/liveMetrics';
@@ -16,59 +16,45 @@ import { TableInFlightIndex } from './adapters/tableInFlightIndex';
 
 /**
  * Process-wide adapters of the operator's console and the stuck-basket watchdog, built on first use
- * (like ./dependencies), so importing a function file touches neither the network nor the settings.
+ * (./dependencies `lazy`), so importing a function file touches neither the network nor the settings.
  */
 
-let inFlightIndexInstance: InFlightIndex | undefined;
-let consoleMetricsInstance: ConsoleMetricsStore | undefined;
-let liveMetricsInstance: LiveMetrics | undefined;
-let projectionInstance: OrderProgressSink | undefined;
-let basketListingInstance: BasketListing | undefined;
-let administrationClientInstance: ServiceBusAdministrationClient | undefined;
-let queueBacklogInstance: QueueBacklog | undefined;
-
-export function inFlightIndex(): InFlightIndex {
+export const inFlightIndex = lazy<InFlightIndex>(() => {
   const config = getConfig();
-  inFlightIndexInstance ??= new TableInFlightIndex(tableClientFor(config.orderStore, config.inFlightTable));
-  return inFlightIndexInstance;
-}
+  return new TableInFlightIndex(tableClientFor(config.orderStore, config.inFlightTable));
+});
 
-export function consoleMetrics(): ConsoleMetricsStore {
+export const consoleMetrics = lazy<ConsoleMetricsStore>(() => {
   const config = getConfig();
-  consoleMetricsInstance ??= new TableConsoleMetrics(tableClientFor(config.orderStore, config.consoleMetricsTable));
-  return consoleMetricsInstance;
-}
+  return new TableConsoleMetrics(tableClientFor(config.orderStore, config.consoleMetricsTable));
+});
 
 /** This process's live counts; its random id names its rows in the metrics table. */
-export function liveMetrics(): LiveMetrics {
-  liveMetricsInstance ??= new LiveMetrics(consoleMetrics, now, randomUUID());
-  return liveMetricsInstance;
-}
+export const liveMetrics = lazy(() => new LiveMetrics(consoleMetrics, now, randomUUID()));
 
-export function orderProgress(): OrderProgressSink {
-  projectionInstance ??= new ConsoleProjection(inFlightIndex, liveMetrics(), () => getConfig().inFlightBucketMs);
-  return projectionInstance;
-}
+export const orderProgress = lazy<OrderProgressSink>(
+  () => new ConsoleProjection(inFlightIndex, liveMetrics(), () => getConfig().inFlightBucketMs),
+);
 
-export function basketListing(): BasketListing {
+export const basketListing = lazy<BasketListing>(() => {
   const config = getConfig();
-  basketListingInstance ??= new TableBasketListing(tableClientFor(config.orderStore, config.ordersTable));
-  return basketListingInstance;
-}
+  return new TableBasketListing(tableClientFor(config.orderStore, config.ordersTable));
+});
 
-export function queueBacklog(): QueueBacklog {
-  queueBacklogInstance ??= new ServiceBusQueueBacklog(() => {
-    administrationClientInstance ??= administrationClientFor(getConfig().serviceBus);
-    return administrationClientInstance;
-  }, getConfig().orderEventsQueue);
-  return queueBacklogInstance;
-}
+const administrationClient = lazy<ServiceBusAdministrationClient>(() =>
+  administrationClientFor(getConfig().serviceBus),
+);
 
-let quarantineRowsInstance: TableRunner | undefined;
+export const queueBacklog = lazy<QueueBacklog>(
+  () => new ServiceBusQueueBacklog(administrationClient, getConfig().orderEventsQueue),
+);
+
+const quarantineRows = lazy<TableRunner>(() => {
+  const config = getConfig();
+  return lazyTable(tableClientFor(config.orderStore, config.quarantineTable));
+});
 
 /** Counts quarantined messages by their keys only, up to `cap`. */
 export function quarantineCount(cap: number): Promise<{ count: number; capped: boolean }> {
-  const config = getConfig();
-  quarantineRowsInstance ??= lazyTable(tableClientFor(config.orderStore, config.quarantineTable));
-  return countRows(quarantineRowsInstance, odata`PartitionKey eq ${quarantinePartitionKey}`, cap);
+  return countRows(quarantineRows(), odata`PartitionKey eq ${quarantinePartitionKey}`, cap);
 }

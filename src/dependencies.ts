@@ -13,18 +13,23 @@ import { TableQuarantineStore } from './adapters/tableQuarantineStore';
  * file never touches the network or the settings (the host loads every file at start).
  */
 
-let orderStoreInstance: OrderStore | undefined;
-let quarantineStoreInstance: QuarantineStore | undefined;
-let serviceBusClientInstance: ServiceBusClient | undefined;
-let eventPublisherInstance: EventPublisher | undefined;
-let deadLetterQueueInstance: DeadLetterQueue | undefined;
-let deadLettersForViewsInstance: DeadLetterQueue | undefined;
+/** A process-wide instance built on first use; `peek` answers it without building, `reset` forgets it. */
+export type Lazy<T> = (() => T) & { peek(): T | undefined; reset(): void };
 
-export function orderStore(): OrderStore {
-  const config = getConfig();
-  orderStoreInstance ??= new TableOrderStore(tableClientFor(config.orderStore, config.ordersTable));
-  return orderStoreInstance;
+export function lazy<T>(build: () => T): Lazy<T> {
+  let instance: T | undefined;
+  return Object.assign(() => (instance ??= build()), {
+    peek: () => instance,
+    reset: () => {
+      instance = undefined;
+    },
+  });
 }
+
+export const orderStore = lazy<OrderStore>(() => {
+  const config = getConfig();
+  return new TableOrderStore(tableClientFor(config.orderStore, config.ordersTable));
+});
 
 /**
  * The convoy's cache of order records and ETags (adapters/orderCache.ts). 10,000 baskets is far
@@ -32,43 +37,28 @@ export function orderStore(): OrderStore {
  * is longer than a session stays open without a message (sessionIdleTimeout).
  */
 export const orderCacheLimits = { maxEntries: 10_000, idleMs: 60_000 };
-let orderCacheInstance: OrderCache | undefined;
 
-export function orderCache(): OrderCache {
-  orderCacheInstance ??= new OrderCache(orderCacheLimits);
-  return orderCacheInstance;
-}
+export const orderCache = lazy(() => new OrderCache(orderCacheLimits));
 
-export function quarantineStore(): QuarantineStore {
+export const quarantineStore = lazy<QuarantineStore>(() => {
   const config = getConfig();
-  quarantineStoreInstance ??= new TableQuarantineStore(tableClientFor(config.orderStore, config.quarantineTable));
-  return quarantineStoreInstance;
-}
+  return new TableQuarantineStore(tableClientFor(config.orderStore, config.quarantineTable));
+});
 
 /** One ServiceBusClient (one AMQP connection) per process, shared by every sender. */
-export function serviceBusClient(): ServiceBusClient {
-  serviceBusClientInstance ??= serviceBusClientFor(getConfig().serviceBus);
-  return serviceBusClientInstance;
-}
+export const serviceBusClient = lazy<ServiceBusClient>(() => serviceBusClientFor(getConfig().serviceBus));
 
-export function eventPublisher(): EventPublisher {
-  eventPublisherInstance ??= new ServiceBusEventPublisher(
-    serviceBusClient().createSender(getConfig().orderEventsQueue),
-  );
-  return eventPublisherInstance;
-}
+export const eventPublisher = lazy<EventPublisher>(
+  () => new ServiceBusEventPublisher(serviceBusClient().createSender(getConfig().orderEventsQueue)),
+);
 
 /** The order-events queue's dead-letter sub-queue, over the shared connection. */
-export function deadLetterQueue(): DeadLetterQueue {
-  deadLetterQueueInstance ??= new ServiceBusDeadLetterQueue(serviceBusClient, getConfig().orderEventsQueue);
-  return deadLetterQueueInstance;
-}
+export const deadLetterQueue = lazy<DeadLetterQueue>(
+  () => new ServiceBusDeadLetterQueue(serviceBusClient, getConfig().orderEventsQueue),
+);
 
 /** The same queue for order views: one scan shared by the views of the same second. */
-export function deadLettersForViews(): DeadLetterQueue {
-  deadLettersForViewsInstance ??= new SharedDeadLetterScan(deadLetterQueue(), 1_000);
-  return deadLettersForViewsInstance;
-}
+export const deadLettersForViews = lazy<DeadLetterQueue>(() => new SharedDeadLetterScan(deadLetterQueue(), 1_000));
 
 export function now(): Date {
   return new Date();
@@ -76,12 +66,9 @@ export function now(): Date {
 
 /** Closes the broker connection (used on app termination so the process exits promptly). */
 export async function closeDependencies(): Promise<void> {
-  const publisher = eventPublisherInstance;
-  const client = serviceBusClientInstance;
-  eventPublisherInstance = undefined;
-  serviceBusClientInstance = undefined;
-  deadLetterQueueInstance = undefined;
-  deadLettersForViewsInstance = undefined;
+  const publisher = eventPublisher.peek();
+  const client = serviceBusClient.peek();
+  for (const dependency of [eventPublisher, serviceBusClient, deadLetterQueue, deadLettersForViews]) dependency.reset();
   await publisher?.close();
   await client?.close();
 }

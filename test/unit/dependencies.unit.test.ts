@@ -1,0 +1,20 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { lazy } from '../../src/dependencies';
+
+describe('lazy: process-wide adapters built on first use', () => {
+  it('builds nothing until asked, then once; reset forgets the instance so the next use builds afresh', () => {
+    let built = 0;
+    const client = lazy(() => ({ id: ++built }));
+    assert.equal(client.peek(), undefined);
+    assert.equal(built, 0, 'importing a function file must not build adapters');
+    const first = client();
+    assert.equal(client(), first);
+    assert.equal(client.peek(), first);
+    assert.equal(built, 1);
+    client.reset();
+    assert.equal(client.peek(), undefined);
+    assert.notEqual(client(), first);
+    assert.equal(built, 2);
+  });
+});
