@@ -4,6 +4,8 @@ import { errorOf, type EmulatorConnection } from './connection';
 import { receivedMessageOf } from './receivedMessage';
 
 const sessionFilter = 'com.microsoft:session-filter';
+/** How long close() waits for a drain's answer from a broker that does not give one. */
+const drainAnswerLimitMs = 30_000;
 
 /** What SessionPump needs from a session receiver: the SDK's ServiceBusSessionReceiver has it too. */
 export interface SessionReceiverLike {
@@ -56,6 +58,8 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   #ended = false;
   /** Credit granted and not yet used by a delivery. */
   #credit = 0;
+  /** Ends the wait for a drain's answer (the connection went). */
+  #drainEnded: () => void = () => undefined;
 
   private constructor(
     connection: EmulatorConnection,
@@ -122,6 +126,7 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     unwatch();
     receiver.#unwatch = connection.watch(amqp, (error) => {
       receiver.#connectionGone = true;
+      receiver.#drainEnded();
       receiver.#lose(error);
     });
     receiver.#listen(options.maxAutoLockRenewalDurationMs);
@@ -286,19 +291,29 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     return this.#closing;
   }
 
-  /** Asks the broker to use up or return the credit; resolves on its answer, a detach, or after 2 s. */
+  /**
+   * Asks the broker to use up or return the credit and waits for its answer: until then a transfer
+   * may be on its way, and one that arrived after the end could not be released (the broker would
+   * count it). No short timeout: on a starved machine the answer is read seconds late, and a
+   * timer fires first when the process gets the CPU back. Also ended by a detach, the session's end,
+   * the connection's loss, or (a broker that never answers) after 30 s.
+   */
   #drain(): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.#link.removeListener('receiver_drained', done);
         this.#link.removeListener('receiver_close', done);
+        this.#session.removeListener('session_close', done);
+        this.#drainEnded = () => undefined;
         this.#credit = 0;
         resolve();
       };
-      const timer = setTimeout(done, 2_000);
+      const timer = setTimeout(done, drainAnswerLimitMs);
       this.#link.once('receiver_drained', done);
       this.#link.once('receiver_close', done);
+      this.#session.once('session_close', done);
+      this.#drainEnded = done;
       this.#link.drain_credit();
     });
   }
