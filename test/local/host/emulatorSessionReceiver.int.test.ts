@@ -191,6 +191,31 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     await receiver.close();
   });
 
+  it('settles a complete and an abandon asked for in the same turn each with its own outcome', async () => {
+    await client.createSender(queue).sendMessages([
+      { sessionId: 'turn-1', messageId: 'turn-1:1', body: 'complete me' },
+      { sessionId: 'turn-1', messageId: 'turn-1:2', body: 'abandon me' },
+    ]);
+    const receiver = await EmulatorSessionReceiver.acceptNext(connection, queue, acceptOptions);
+    const batch = await receiver.receiveMessages(2, { maxWaitTimeInMs: 5_000 });
+    while (batch.length < 2) batch.push(...(await receiver.receiveMessages(2, { maxWaitTimeInMs: 5_000 })));
+    const [first, second] = batch;
+    assert.ok(first && second);
+    // Two calls of one session finishing together (maxConcurrentCallsPerSession > 1).
+    await Promise.all([receiver.completeMessage(first), receiver.abandonMessage(second)]);
+    await receiver.close();
+
+    const viaSdk = await client.acceptSession(queue, 'turn-1');
+    const left = await viaSdk.receiveMessages(2, { maxWaitTimeInMs: 2_000 });
+    assert.deepEqual(
+      left.map((m) => [m.messageId, m.deliveryCount]),
+      [['turn-1:2', 1]],
+      'the completed message is gone, the abandoned one back with one delivery counted',
+    );
+    await viaSdk.completeMessage(left[0]!);
+    await viaSdk.close();
+  });
+
   it('maps the broker: no free session → ServiceTimeout, a missing queue → MessagingEntityNotFound, a late complete → lock lost', async () => {
     await assert.rejects(
       EmulatorSessionReceiver.acceptNext(connection, queue, { ...acceptOptions, timeoutMs: 300 }),

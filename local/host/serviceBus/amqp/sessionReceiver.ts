@@ -58,6 +58,9 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   #ended = false;
   /** Credit granted and not yet used by a delivery. */
   #credit = 0;
+  /** Dispositions waiting for their turn (see #dispose); the first is being written. */
+  readonly #toDispose: (() => void)[] = [];
+  readonly #disposedWaiters: (() => void)[] = [];
   /** Ends the wait for a drain's answer (the connection went). */
   #drainEnded: () => void = () => undefined;
 
@@ -143,7 +146,9 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       if (this.#ended) return;
       const pending = this.#pending;
       if (pending === undefined || this.#lost !== undefined) {
-        delivery.release();
+        this.#dispose(() => {
+          delivery.release();
+        });
         return;
       }
       const received = receivedMessageOf(message, delivery);
@@ -253,9 +258,42 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       return Promise.reject(new Error('The message was not received by this session receiver.'));
     return new Promise((resolve, reject) => {
       this.#settling.set(delivery, { resolve, reject });
-      if (outcome === 'accept') delivery.accept();
-      else delivery.modified({ delivery_failed: true, undeliverable_here: false });
+      this.#dispose(() => {
+        if (outcome === 'accept') delivery.accept();
+        else delivery.modified({ delivery_failed: true, undeliverable_here: false });
+      });
     });
+  }
+
+  /**
+   * rhea 3.0.5 writes the dispositions of one turn on a session as ranges of consecutive deliveries
+   * and gives each range the outcome of its first one: a complete and an abandon (or a release) of
+   * neighbouring deliveries in one turn would both go out as the complete, and the abandoned message
+   * would be gone. So one disposition per turn: the next waits until rhea has written this one.
+   */
+  #dispose(write: () => void): void {
+    this.#toDispose.push(write);
+    if (this.#toDispose.length === 1) this.#disposeNext();
+  }
+
+  #disposeNext(): void {
+    const write = this.#toDispose[0];
+    if (write === undefined) {
+      for (const flushed of this.#disposedWaiters.splice(0)) flushed();
+      return;
+    }
+    write();
+    // rhea writes on process.nextTick; setImmediate runs after it.
+    setImmediate(() => {
+      this.#toDispose.shift();
+      this.#disposeNext();
+    });
+  }
+
+  /** Resolves once every disposition asked for so far is written. */
+  #disposed(): Promise<void> {
+    if (this.#toDispose.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#disposedWaiters.push(resolve));
   }
 
   completeMessage(message: ServiceBusReceivedMessage): Promise<void> {
@@ -276,6 +314,8 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       clearTimeout(this.#renewTimer);
       this.#lose(new ServiceBusError(`The receiver for session ${this.sessionId} is closed.`, 'SessionLockLost'));
       if (this.#credit > 0 && !this.#connectionGone && this.#link.is_open()) await this.#drain();
+      // A release of a message that met the close goes out before the detach.
+      await this.#disposed();
       this.#unwatch();
       if (this.#connectionGone || this.#session.is_closed()) return;
       await new Promise<void>((resolve) => {
