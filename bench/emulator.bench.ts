@@ -24,7 +24,7 @@ import {
   splitBatch,
   splitBatchWithRhea,
 } from '@convoy/servicebus-emulator/internal';
-import { spawnEmulator } from './lib/emulatorProcess';
+import { spawnEmulator } from '../test/harness/emulatorProcess';
 
 const { values } = parseArgs({
   options: {

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { AzuriteExit } from './azurite';
 import type { AzuriteEvent } from './azuriteRecovery';
 import { deadLetterDepth } from '@convoy/servicebus-emulator';
-import { parseLogLevel } from './host/log';
+import { parseLogLevel } from '@convoy/functions-host';
 import { progressReporter } from './progress';
 import { startConvoy, type Convoy } from './stack';
 

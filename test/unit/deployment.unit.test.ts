@@ -29,7 +29,7 @@ describe('.funcignore: exactly what runs in Azure is deployed', () => {
   it('leaves the local stand-ins, sources, tests, infra, tooling and local settings behind', () => {
     for (const path of [
       'packages/servicebus-emulator/src/server.ts',
-      'local/host/host.ts',
+      'packages/functions-host/src/host/host.ts',
       'dist/local/host/host.js',
       'src/functions/processOrderEvent.ts',
       'test/unit/deployment.unit.test.ts',
