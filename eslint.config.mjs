@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'infra/**/*.json', '.azurite/**', 'coverage/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'infra/**/*.json', '.azurite/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -36,7 +36,7 @@ export default tseslint.config(
               message: 'src/domain is pure: no Node built-ins.',
             },
             {
-              group: ['../adapters/*', '../functions/*', '../config'],
+              group: ['../adapters/*', '../application/*', '../functions/*', '../config'],
               message: 'src/domain depends on nothing outside itself.',
             },
           ],

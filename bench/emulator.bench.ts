@@ -13,18 +13,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
-import { realClock } from '../packages/servicebus-emulator/src/clock';
+import { realClock, startEmulator, type EmulatorConfigFile } from '@convoy/servicebus-emulator';
 import {
+  connectRaw,
+  loadEmulatorConfig,
+  Namespace,
+  outcome,
   parseMessage,
   parseMessageWithRhea,
   splitBatch,
   splitBatchWithRhea,
-} from '../packages/servicebus-emulator/src/codec';
-import { loadEmulatorConfig } from '../packages/servicebus-emulator/src/config';
-import { startEmulator, type EmulatorConfigFile } from '../packages/servicebus-emulator/src/index';
-import { Namespace } from '../packages/servicebus-emulator/src/namespace';
-import { outcome } from '../packages/servicebus-emulator/src/rheaInternals';
-import { connectRaw } from '../packages/servicebus-emulator/test/rawClient';
+} from '@convoy/servicebus-emulator/internal';
 import { spawnEmulator } from '../test/harness/emulatorProcess';
 
 const { values } = parseArgs({

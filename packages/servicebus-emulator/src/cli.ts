@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index';
 import { formatStats } from './statsView';

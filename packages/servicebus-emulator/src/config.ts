@@ -310,25 +310,30 @@ export function parseEmulatorConfig(input: unknown): NamespaceDefinition {
 
 export const defaultConfigPath = join(__dirname, 'config.default.json');
 
+/** The built-in Config.json (queue order-events with sessions), as a fresh object a caller may change. */
+export function defaultEmulatorConfig(): EmulatorConfigFile {
+  return emulatorConfigFileSchema.parse(readConfigFile(defaultConfigPath));
+}
+
 /** Loads a Config.json from disk (or the built-in default). */
 export function loadEmulatorConfig(source: string | EmulatorConfigFile | undefined): NamespaceDefinition {
-  if (source === undefined || typeof source === 'string') {
-    const path = source ?? defaultConfigPath;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new Error(`Cannot read emulator config ${path}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new Error(
-        `Emulator config ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    return parseEmulatorConfig(json);
-  }
+  if (source === undefined || typeof source === 'string')
+    return parseEmulatorConfig(readConfigFile(source ?? defaultConfigPath));
   return parseEmulatorConfig(source);
+}
+
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read emulator config ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `Emulator config ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

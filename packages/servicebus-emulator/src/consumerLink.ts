@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as rhea from 'rhea';
 import { conditions, deliveryTagForToken, isRecord, optionalString, type AmqpErrorShape } from './codec';
-import type { Consumer, MessageEntity, SettleOutcome, StoredMessage } from './entities';
+import type { MessageEntity, SettleOutcome } from './entities';
 import {
   alwaysAnswerDrain,
   answerDisposition,
@@ -11,7 +11,7 @@ import {
   outgoingCapacity,
   remoteOutcome,
 } from './rheaInternals';
-import type { SessionState } from './sessions';
+import type { Consumer, SessionState, StoredMessage } from './entityState';
 
 export type DispositionEvent = 'accepted' | 'released' | 'modified' | 'rejected';
 

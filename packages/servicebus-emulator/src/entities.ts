@@ -10,43 +10,15 @@ import {
 } from './codec';
 import type { ReceivableSettings } from './config';
 import { acceptedRecord, type JournalRecord, type JournalSink, type RecoveredEntity } from './journal';
-import { SessionState, type SessionClaim, type SessionWaiter } from './sessions';
+import {
+  SessionState,
+  type Consumer,
+  type MessageLock,
+  type SessionClaim,
+  type SessionWaiter,
+  type StoredMessage,
+} from './entityState';
 import { SeqQueue } from './seqQueue';
-
-/** A message owned by one receivable entity (queue, subscription or dead-letter queue). */
-export interface StoredMessage {
-  readonly seq: number;
-  readonly parsed: ParsedMessage;
-  /** Application properties + body when they differ from the original (dead-lettered messages). */
-  bodyBytes: Buffer | undefined;
-  enqueuedAt: number;
-  expiresAt: number;
-  deliveryCount: number;
-  state: 'active' | 'deferred' | 'scheduled';
-  scheduleTimer: Timer | undefined;
-  lock: MessageLock | undefined;
-  deadLetterSource: string | undefined;
-  /** Set once the message left the entity (completed, expired, dead-lettered, cancelled). */
-  gone: boolean;
-  /** Its completion makes it visible again instead of removing it (CompletionLedger.giveBackSince). */
-  giveBackOnComplete?: boolean;
-}
-
-export interface MessageLock {
-  readonly token: string;
-  until: number;
-  timer: Timer | undefined;
-  /** The session whose lock this message lock follows, if any. */
-  session: SessionState | undefined;
-}
-
-/** A receiver link (or anything else) that takes deliveries from an entity. */
-export interface Consumer {
-  readonly mode: 'peekLock' | 'receiveAndDelete';
-  /** How many more messages it can take right now. */
-  credit(): number;
-  deliver(message: StoredMessage, token: string | undefined): void;
-}
 
 export type SettleOutcome =
   | { kind: 'complete' }

@@ -4,13 +4,15 @@ import { realClock, type Clock } from './clock';
 import { loadEmulatorConfig, type EmulatorConfigFile } from './config';
 import type { CompletionLedger } from './completionLedger';
 import { Journal, type JournalRecord } from './journal';
-import { Namespace, type NamespaceStats } from './namespace';
+import { Namespace } from './namespace';
 import { Broker } from './server';
+import type { EmulatorStats } from './statsView';
 
 export type { Clock } from './clock';
 export { ManualClock, realClock } from './clock';
-export type { EmulatorConfigFile } from './config';
+export { defaultEmulatorConfig, type EmulatorConfigFile } from './config';
 export type { CompletionLedger, GiveBack } from './completionLedger';
+export { deadLetterDepth, formatStats, type EmulatorStats } from './statsView';
 
 export interface StartEmulatorOptions {
   /** 0 or absent = a free port. */
@@ -51,8 +53,6 @@ export interface RunningEmulator {
   /** Closes every connection and the listener. */
   close(): Promise<void>;
 }
-
-export type EmulatorStats = NamespaceStats & { connections: number };
 
 /** The official emulator's well-known key (also in local.settings.json.example): not a secret. */
 export const emulatorKey: SharedAccessKey = { name: 'RootManageSharedAccessKey', value: 'SAS_KEY_VALUE' };

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeDelivery, parseMessage, sourceBytes, type ParsedMessage } from './codec';
-import type { StoredMessage } from './entities';
+import type { StoredMessage } from './entityState';
 
 /**
  * The emulator's write-ahead journal (`--data-dir`): one JSON line per change of what Service Bus keeps

@@ -11,7 +11,8 @@ import type {
 } from './config';
 import { quotas } from './config';
 import { CompletionLedger } from './completionLedger';
-import { MessageEntity, type EntityStats, type StoredMessage } from './entities';
+import { MessageEntity, type EntityStats } from './entities';
+import type { StoredMessage } from './entityState';
 import {
   acceptedRecord,
   recoveredEntities,

@@ -34,7 +34,7 @@ import {
   remoteSource,
   remoteTarget,
 } from './rheaInternals';
-import type { SessionState } from './sessions';
+import type { SessionState } from './entityState';
 
 export interface BrokerOptions {
   namespace: Namespace;

@@ -1,4 +1,7 @@
-import type { EmulatorStats } from './index';
+import type { NamespaceStats } from './namespace';
+
+/** What `RunningEmulator.stats()` returns: the namespace's view and the open connections. */
+export type EmulatorStats = NamespaceStats & { connections: number };
 
 /** One line per entity that holds anything: depth by state, sessions and who owns them. */
 export function formatStats(stats: EmulatorStats): string {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type * as rhea from 'rhea';
 import { amqpFrame, lateDetach, lateDisposition } from './amqpBytes';
 import { entityStats, eventually, single, startHarness, type Harness } from './helpers';
-import { connectRaw, waitFor, type RawClient } from './rawClient';
+import { connectRaw, waitFor, type RawClient } from '../src/rawClient';
 
 /** Bytes straight onto the client's socket: rhea itself never writes on a channel it has ended. */
 function writeRaw(connection: rhea.Connection, bytes: Buffer): void {

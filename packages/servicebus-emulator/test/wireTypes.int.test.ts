@@ -6,7 +6,7 @@ import { createSasToken } from '../src/cbs';
 import { emulatorKey } from '../src/index';
 import { rawPayloadOf } from '../src/rheaInternals';
 import { eventually, startHarness, type Harness } from './helpers';
-import { connectRaw, waitFor, type RawClient } from './rawClient';
+import { connectRaw, waitFor, type RawClient } from '../src/rawClient';
 
 /**
  * The wire details the .NET client (Azure.Messaging.ServiceBus, used by the Functions host) depends

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isServiceBusError, ServiceBusClient } from '@azure/service-bus';
 import type * as rhea from 'rhea';
-import { startEmulator, type RunningEmulator } from '../../../servicebus-emulator/src';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { EmulatorConnection, emulatorEndpointOf } from '../../src/host/serviceBus/amqp/connection';
 import { EmulatorSessionReceiver } from '../../src/host/serviceBus/amqp/sessionReceiver';
 import { triggerInput, triggerMetadata } from '../../src/host/serviceBus/metadata';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startEmulator, type RunningEmulator } from '../../../servicebus-emulator/src';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '../../src';
 
 const appRoot = join(__dirname, 'fixtures', 'app');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startEmulator } from '../../../servicebus-emulator/src';
+import { startEmulator } from '@convoy/servicebus-emulator';
 import { EmulatorConnection, emulatorEndpointOf } from '../../src/host/serviceBus/amqp/connection';
 import { EmulatorSessionReceiver, type SessionReceiverLike } from '../../src/host/serviceBus/amqp/sessionReceiver';
 import { emptyServiceBusStats } from '../../src/host/serviceBus/dispatch';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
-import { startEmulator, type RunningEmulator } from '../../../servicebus-emulator/src';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '../../src';
 import { journal } from './fixtures/app/src/journal';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as rhea from 'rhea';
-import { createSasToken } from '../src/cbs';
-import { emulatorKey } from '../src/index';
+import { createSasToken } from './cbs';
+import { emulatorKey } from './index';
 
 /**
  * A bare AMQP client for the protocol corners the SDK does not expose (detaching a parked attach,
