@@ -7,6 +7,7 @@ import { startDurable } from './durable';
 import {
   appHookContext,
   createRegistry,
+  programmingModelOf,
   type AppRegistry,
   type HookCallback,
   type LogLevel,
@@ -14,6 +15,7 @@ import {
 } from './coreApi';
 import { parseHostJson, type HostConfig } from './hostConfig';
 import { compileRoute } from './http/route';
+import { streamedTriggerMetadata, workerEndpoint, type WorkerEndpoint } from './http/proxy';
 import {
   defaultHttpLimits,
   startHttpListener,
@@ -21,8 +23,9 @@ import {
   type HttpLimits,
   type HttpListener,
 } from './http/server';
-import { functionInvoker, registeredFunction, type RpcTypedData } from './invoke';
+import { functionInvoker, registeredFunction } from './invoke';
 import { loadApp } from './loadApp';
+import { workerCapabilities, type WorkerCapabilities } from './capabilities';
 import { appLogLine, isHostChatter, shows, stamp } from './log';
 import { acceptWindowMs, createClient, describeConnection, resolveConnection } from './serviceBus/client';
 import { tuneClientSocketsForAmqp } from './serviceBus/clientSockets';
@@ -175,6 +178,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const sbStats = emptyServiceBusStats();
   let durable: DurableBackend | undefined;
   let httpFunctions: HttpFunction[] = [];
+  let worker: WorkerCapabilities | undefined;
+  let workerHttp: WorkerEndpoint | undefined;
   const httpInFlight = new Set<Promise<unknown>>();
 
   const registry: AppRegistry = createRegistry((level, category, message, functionName) => {
@@ -191,18 +196,24 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const http: HttpListener = await startHttpListener(
     options.port ?? 7071,
     () => httpFunctions,
-    (target, request) => {
+    (target, request, streamed) => {
       const fn = lookup(target.name);
-      const trigger = triggerOf(fn.info.bindings);
-      const data: RpcTypedData = { http: request };
-      const describe = (result: unknown, failed: boolean): string =>
-        `${request.method} ${new URL(request.url).pathname} → ${failed ? '500' : httpStatusOf(result)}`;
-      const work = run(
-        fn,
-        { inputData: [{ name: trigger?.name ?? 'httpTrigger', data }], triggerMetadata: {} },
-        undefined,
-        describe,
-      );
+      const triggerName = triggerOf(fn.info.bindings)?.name ?? 'httpTrigger';
+      const describe = async (result: unknown, failed: boolean): Promise<string> => {
+        const status = failed ? '500' : streamed === undefined ? httpStatusOf(result) : String(await streamed.status);
+        return `${request.method} ${new URL(request.url).pathname} → ${status}`;
+      };
+      const invocation =
+        streamed === undefined
+          ? { inputData: [{ name: triggerName, data: { http: request } }], triggerMetadata: {} }
+          : {
+              // The request itself reaches the worker over its own server; RPC carries an empty one.
+              inputData: [{ name: triggerName, data: { http: {} } }],
+              triggerMetadata: streamedTriggerMetadata(request, streamed.body),
+              invocationId: streamed.invocationId,
+              http: request,
+            };
+      const work = run(fn, invocation, undefined, describe);
       httpInFlight.add(work);
       void work.catch(() => undefined).finally(() => httpInFlight.delete(work));
       return work;
@@ -214,6 +225,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       return true;
     },
     httpLimitsOf(options),
+    () => workerHttp,
   );
   const url = `http://localhost:${http.port}`;
   if (options.settings?.WEBSITE_HOSTNAME === undefined) process.env.WEBSITE_HOSTNAME = `localhost:${http.port}`;
@@ -224,6 +236,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   try {
     const files = await loadApp(appRoot, registry);
     log(`loaded ${files.join(', ')} from ${appRoot} (settings: ${settingsFile.path ?? 'none'})`);
+    worker = await workerCapabilities(programmingModelOf(registry));
+    if (worker.httpUri !== undefined) {
+      workerHttp = workerEndpoint(worker.httpUri);
+      log(`HTTP streaming: HTTP requests are forwarded to the worker's server at ${worker.httpUri.href}`);
+    }
 
     const unknown: UnknownSetting[] = [];
     const resolved = new Map<string, RegisteredFunctionInfo['bindings']>();
@@ -333,7 +350,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     await Promise.all([...emulatorConnections.values()].map((c) => c.close()));
     await durable?.close();
     await http.close();
+    await closeWorkerHttp();
     throw error;
+  }
+
+  async function closeWorkerHttp(): Promise<void> {
+    workerHttp?.agent.destroy();
+    await worker?.close();
   }
 
   let stopped: Promise<void> | undefined;
@@ -341,6 +364,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     log('killed: dropping every session and connection without draining');
     await Promise.all(pumps.map((p) => p.abort()));
     await http.close();
+    await closeWorkerHttp();
     await durable?.close();
     // The connection stays up until pending accepts have timed out: the SDK cannot cancel them.
     await Promise.all(pumps.map((p) => p.settled()));
@@ -364,6 +388,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     await Promise.all([...clients.values()].map((c) => closeClient(c, log)));
     await Promise.all([...emulatorConnections.values()].map((c) => c.close()));
     await http.close();
+    await closeWorkerHttp();
     const terminate = appHookContext(registry);
     for (const hook of [...(registry.hooks.get('appTerminate') ?? [])])
       await Promise.resolve(hook(terminate)).catch(() => undefined);

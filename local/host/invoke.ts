@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
-  currentProgrammingModel,
   isInvocationModel,
   parseLevel,
+  programmingModelOf,
   runHooks,
   type AppRegistry,
   type FunctionCallback,
@@ -15,7 +15,10 @@ import { triggerOf } from './triggers';
 import type { InvokeFunction, TypedData } from './types';
 
 /** Typed data as it travels in an invocation request (the HTTP trigger adds `http`). */
-export type RpcTypedData = TypedData | { http: RpcHttpData } | { int: number } | { double: number };
+export type RpcTypedData = TypedData | { http: RpcHttpData | EmptyRpcHttp } | { int: number } | { double: number };
+
+/** What a worker that takes requests over its own HTTP server gets over RPC (the host's `EmptyRpcHttp`). */
+export type EmptyRpcHttp = Record<string, never>;
 
 export interface RpcNullableString {
   value: string;
@@ -36,6 +39,10 @@ export interface RpcHttpData {
 export interface InvocationRequest {
   inputData: { name: string; data: RpcTypedData }[];
   triggerMetadata: Record<string, RpcTypedData>;
+  /** Set when the caller must know it beforehand (a request forwarded to the worker carries it). */
+  invocationId?: string;
+  /** The HTTP request the host's span describes when inputData carries none (HTTP streaming). */
+  http?: RpcHttpData;
   /** The host's span for the call (./trace.ts); absent: a fresh unsampled context. */
   traceContext?: HostTraceContext;
 }
@@ -142,7 +149,7 @@ export async function invokeRegistered(
     },
   };
 
-  const model: unknown = await currentProgrammingModel().getInvocationModel(coreCtx);
+  const model: unknown = await programmingModelOf(registry).getInvocationModel(coreCtx);
   if (!isInvocationModel(model)) throw new Error('The programming model returned an invalid invocation model.');
   const args = await model.getArguments();
   const hookData: Record<string, unknown> = {};
