@@ -13,9 +13,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { azuriteTableDbFile, freePort } from '../local/azurite';
-import { planRun, runPrefix } from './lib/baskets';
-import { publishBaskets, waitForOrders, finalStatuses, type OrderView } from './lib/convoyClient';
-import { convoyViolations, stockViolations } from './lib/endState';
+import { planRun, runPrefix } from '../test/harness/baskets';
+import { publishBaskets, waitForOrders, finalStatuses, type OrderView } from '../test/harness/convoyClient';
+import { convoyViolations, stockViolations } from '../test/harness/endState';
 
 const root = resolve(__dirname, '..');
 const defaultStock = 1000;

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { startEmulator } from '../local/emulator';
-import { runPrefix } from './lib/baskets';
+import { startEmulator } from '@convoy/servicebus-emulator';
+import { runPrefix } from '../test/harness/baskets';
 import { cpuDelta, cpuSnapshot } from './lib/cpu';
 import { readRepoHostJson } from './lib/hostJson';
-import { publishDirect } from './lib/publishDirect';
+import { publishDirect } from '../test/harness/publishDirect';
 import { runScenario, warmupSettleMs } from './lib/scenario';
-import { orderEventsQueue } from './lib/stack';
+import { orderEventsQueue } from '../test/harness/stack';
 
 /**
  * npm run bench:processor [-- --sessions 64,128,256 --events 5 --repeats 1 --warmup 0]

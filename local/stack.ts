@@ -2,8 +2,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AzuriteHandle } from './azurite';
 import { AzuriteKeeper, type AzuriteEvent } from './azuriteRecovery';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './emulator';
-import { startLocalHost, type LocalHost, type LocalHostOptions } from './host';
+import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '@convoy/servicebus-emulator';
+import { startLocalHost, type LocalHost, type LocalHostOptions } from '@convoy/functions-host';
 
 export type { AzuriteEvent } from './azuriteRecovery';
 

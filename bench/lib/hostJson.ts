@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { appRoot } from './stack';
+import { appRoot } from '../../test/harness/stack';
 
 /** The repository's host.json with the swept Service Bus settings replaced. */
 

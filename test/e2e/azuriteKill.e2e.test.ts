@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { planRun, runPrefix } from '../../bench/lib/baskets';
-import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
-import { stockViolations } from '../../bench/lib/endState';
+import { planRun, runPrefix } from '../harness/baskets';
+import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../harness/convoyClient';
+import { stockViolations } from '../harness/endState';
 import { startConvoy, type AzuriteEvent, type Convoy } from '../../local/stack';
 import { assertConvoyExact } from './support/convoyAssertions';
 

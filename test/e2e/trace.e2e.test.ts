@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { faultHook } from '../../bench/lib/hooks';
-import { appRoot } from '../../bench/lib/stack';
+import { faultHook } from '../harness/hooks';
+import { appRoot } from '../harness/stack';
 import { startConvoy, type Convoy } from '../../local/stack';
 
 /**

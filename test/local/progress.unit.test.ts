@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HostStats } from '../../local/host';
+import type { HostStats } from '@convoy/functions-host';
 import { progressReporter } from '../../local/progress';
 
 function stats(completed: number, gauges: { sessions: number; inFlight: number; pending: number }): HostStats {
