@@ -36,7 +36,7 @@ export default tseslint.config(
               message: 'src/domain is pure: no Node built-ins.',
             },
             {
-              group: ['../adapters/*', '../functions/*', '../config'],
+              group: ['../adapters/*', '../application/*', '../functions/*', '../config'],
               message: 'src/domain depends on nothing outside itself.',
             },
           ],

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startAzurite } from '../local/azurite';
+import { startAzurite } from '@convoy/dev-stack';
 import { startEmulator } from '@convoy/servicebus-emulator';
 import { receive } from '../src/domain/convoy';
 import { eventIdFor, type EventEnvelope } from '../src/domain/events';

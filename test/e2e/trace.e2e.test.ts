@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { faultHook } from '../harness/hooks';
 import { appRoot } from '../harness/stack';
-import { startConvoy, type Convoy } from '../../local/stack';
+import { startConvoy, type Convoy } from '@convoy/dev-stack';
 
 /**
  * One basket's trace, read back from the spans the app and the local host really exported

@@ -1,4 +1,4 @@
-import '../../local/crashReport';
+import '@convoy/dev-stack/crashReport';
 import { startLocalHost, type InvocationEvent, type LocalHost } from '@convoy/functions-host';
 import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
 import { costHook, faultHook } from './hooks';

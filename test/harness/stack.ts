@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import type { AzuriteHandle } from '../../local/azurite';
+import { startBackingServices, type AzuriteHandle } from '@convoy/dev-stack';
 import type { RunningEmulator } from '@convoy/servicebus-emulator';
-import { startBackingServices } from '../../local/stack';
 import { startFaultProxy, type FaultProxy } from './faultProxy';
 import type { Fault } from './hostProtocol';
 import { spawnHost, type HostProcess } from './hostProcess';

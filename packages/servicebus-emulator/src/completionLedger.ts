@@ -5,7 +5,7 @@ import type { StoredMessage } from './entityState';
 /**
  * Completed messages kept for a while after their completion, so they can be given back to their
  * entity when the store the consumer wrote to before completing loses its last writes (Azurite saves
- * its tables every 5 s; local/stack.ts). Service Bus keeps nothing of a completed message: this exists
+ * its tables every 5 s; packages/dev-stack/src/stack.ts). Service Bus keeps nothing of a completed message: this exists
  * only for the local stack (`npm start -- --data-dir`), and only when the emulator is asked for it.
  */
 export interface GiveBack {

@@ -1,6 +1,8 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { toServiceBusMessage } from '../../../src/adapters/serviceBusPublisher';
 import { eventEnvelopeSchema, eventIdFor } from '../../../src/domain/events';
+import type { Fault } from '../hostProtocol';
+import type { FaultKind, SoakOptions } from './types';
 
 /**
  * What a soak publishes and which faults it injects, all derived from one seed so a failing run
@@ -133,4 +135,67 @@ export function pick<T>(items: readonly T[], k: number, random: () => number): T
     }
   }
   return copy.slice(0, Math.min(k, copy.length));
+}
+
+/** Everything one seed decides: baskets, poison, victims, the fault schedule, the publish chunks. */
+export interface SoakPlan {
+  baskets: PlannedBasket[];
+  byId: Map<string, PlannedBasket>;
+  poison: PlannedPoison[];
+  /** Events of every basket the soak publishes (no duplicates, no poison). */
+  eventCount: number;
+  /** Handler exceptions the host child injects, by message id. */
+  handlerFaults: Fault[];
+  /** Events re-sent with the same message id. */
+  duplicateVictims: ServiceBusMessage[];
+  /** Disruptive faults in order; each waits for its share of the chunk before it to complete. */
+  schedule: { kind: FaultKind; share: number }[];
+  /** Two chunks per fault (one before it, one published while it lasts) and a last one after the schedule. */
+  chunks: PlannedBasket[][];
+  poisonPerChunk: number;
+  /** How long a SIGSTOP lasts: past the lock, so the lock is lost. */
+  hostStopMs: number;
+}
+
+export function planSoak(options: SoakOptions): SoakPlan {
+  // The order of the random draws is part of the seed's meaning: keep it.
+  const random = seededRandom(options.seed);
+  const prefix = `soak${String(options.seed)}`;
+  const baskets = planBaskets(prefix, options.baskets, random);
+  const poison = planPoison(prefix, options.poison);
+  const allEvents = baskets.flatMap((b) => b.messages);
+  const handlerFaults: Fault[] = pick(allEvents, options.handlerExceptions, random).map((m, i) => ({
+    messageId: String(m.messageId),
+    when: i % 2 === 0 ? 'before' : 'after',
+  }));
+  const duplicateVictims = pick(allEvents, options.duplicates, random);
+  const disruptive: FaultKind[] = [
+    ...Array<FaultKind>(options.hostKills).fill('hostKill'),
+    ...Array<FaultKind>(options.hostStops).fill('hostStop'),
+    ...Array<FaultKind>(options.storageOutages).fill('storageOutage'),
+    ...Array<FaultKind>(options.emulatorRestarts).fill('emulatorRestart'),
+  ];
+  // A seeded share of 20-60 %, so each fault hits work in flight.
+  const schedule = pick(disruptive, disruptive.length, random).map((kind) => ({ kind, share: 0.2 + 0.4 * random() }));
+  const chunkCount = 2 * schedule.length + 1;
+  const chunks = Array.from({ length: chunkCount }, (_, c) =>
+    baskets.slice(Math.floor((c * baskets.length) / chunkCount), Math.floor(((c + 1) * baskets.length) / chunkCount)),
+  );
+  return {
+    baskets,
+    byId: new Map(baskets.map((b) => [b.basketId, b])),
+    poison,
+    eventCount: allEvents.length,
+    handlerFaults,
+    duplicateVictims,
+    schedule,
+    chunks,
+    poisonPerChunk: Math.ceil(poison.length / chunkCount),
+    hostStopMs: options.lockDurationMs + 5_000,
+  };
+}
+
+export function describePlan(plan: SoakPlan, options: SoakOptions): string {
+  const faults = plan.schedule.map((f) => f.kind).join(', ') || 'none';
+  return `soak seed ${String(options.seed)}: ${String(plan.baskets.length)} baskets in ${String(plan.chunks.length)} chunks, ${String(plan.poison.length)} poison, ${String(plan.duplicateVictims.length)} duplicates, ${String(plan.handlerFaults.length)} handler exceptions; faults ${faults}; lock ${String(options.lockDurationMs)} ms, outage ${String(options.outageMs)} ms`;
 }

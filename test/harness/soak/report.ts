@@ -1,4 +1,4 @@
-import type { FaultKind, SoakResult } from './run';
+import type { FaultKind, SoakResult } from './types';
 
 /** The soak's verdict and its table (terminal and bench/results/soak.md). */
 

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
+import { startAzurite, type AzuriteHandle } from '@convoy/dev-stack';
 import { tableClientFor } from '../../../src/adapters/tableClient';
 import { TableOrderStore } from '../../../src/adapters/tableOrderStore';
 import { newOrderRecord } from '../../../src/domain/convoy';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startBackingServices, startConvoy } from '../../../local/stack';
+import { startBackingServices, startConvoy } from '@convoy/dev-stack';
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { startAzurite, type AzuriteHandle } from '../../../../local/azurite';
+import { startAzurite, type AzuriteHandle } from '@convoy/dev-stack';
 import { OrderCache } from '../../../../src/adapters/orderCache';
 import type { DeadLetterQueue, OrderStore, QuarantineStore } from '../../../../src/adapters/ports';
 import { tableClientFor } from '../../../../src/adapters/tableClient';

@@ -13,8 +13,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AzuriteExit } from './azurite';
 import type { AzuriteEvent } from './azuriteRecovery';
-import { deadLetterDepth } from '@convoy/servicebus-emulator';
-import { parseLogLevel } from '@convoy/functions-host';
+import { deadLetterDepth, parseLogLevel } from './standIns';
 import { progressReporter } from './progress';
 import { startConvoy, type Convoy } from './stack';
 

@@ -1,5 +1,5 @@
 import { azuriteTableDbFile, startAzurite, type AzuriteExit, type AzuriteHandle, type AzuriteSave } from './azurite';
-import type { CompletionLedger, GiveBack } from '@convoy/servicebus-emulator';
+import type { CompletionLedger, GiveBack } from './standIns';
 
 /**
  * Azurite for the local stack, kept alive. Azurite saves its tables (LokiJS) every 5 s, so a kill

@@ -1,4 +1,4 @@
-import type { HostStats } from '@convoy/functions-host';
+import type { HostStats } from './standIns';
 
 /**
  * The `npm start` progress line. It is printed when work moved — a message settled or dead-lettered,

@@ -2,8 +2,14 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AzuriteHandle } from './azurite';
 import { AzuriteKeeper, type AzuriteEvent } from './azuriteRecovery';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '@convoy/servicebus-emulator';
-import { startLocalHost, type LocalHost, type LocalHostOptions } from '@convoy/functions-host';
+import {
+  startEmulator,
+  startLocalHost,
+  type LocalHost,
+  type LocalHostOptions,
+  type RunningEmulator,
+  type StartEmulatorOptions,
+} from './standIns';
 
 export type { AzuriteEvent } from './azuriteRecovery';
 
@@ -142,7 +148,7 @@ export async function startBackingServices(options: BackingServicesOptions = {})
 
 /** Azurite (in memory) + the Service Bus emulator + the local Functions host, wired together. */
 export async function startConvoy(options: ConvoyOptions = {}): Promise<Convoy> {
-  const appRoot = resolve(options.appRoot ?? resolve(__dirname, '..'));
+  const appRoot = resolve(options.appRoot ?? resolve(__dirname, '..', '..', '..'));
   const services = await startBackingServices(options);
   const { emulator } = services;
   try {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-const crashReport = join(__dirname, '..', '..', 'local', 'crashReport.ts');
+const crashReport = join(__dirname, '..', 'src', 'crashReport.ts');
 
 function crash(body: string): { status: number | null; stderr: string } {
   const script = `require(${JSON.stringify(crashReport)});\n${body}`;

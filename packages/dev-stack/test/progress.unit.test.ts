@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HostStats } from '@convoy/functions-host';
-import { progressReporter } from '../../local/progress';
+import type { HostStats } from '../src/standIns';
+import { progressReporter } from '../src/progress';
 
 function stats(completed: number, gauges: { sessions: number; inFlight: number; pending: number }): HostStats {
   return {
