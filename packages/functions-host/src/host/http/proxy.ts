@@ -151,6 +151,8 @@ export function forwardToWorker(
     headers: forwardedHeaders(request, options),
     agent: endpoint.agent,
   });
+  // Headers first, as the forwarder sends them: the worker's invocation waits for this request by its id.
+  upstream.flushHeaders();
   let status: number | undefined;
   let finish: (end: ExchangeEnd) => void = () => undefined;
   const ended = new Promise<ExchangeEnd>((resolve) => {
