@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient } from '@azure/service-bus';
 import { startAzurite } from '@convoy/dev-stack';
-import { startEmulator } from '../local/emulator/index';
+import { startEmulator } from '@convoy/servicebus-emulator';
 import { receive } from '../src/domain/convoy';
 import { eventIdFor, type EventEnvelope } from '../src/domain/events';
 import type { OrderRecord } from '../src/domain/orderRecord';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { startEmulator } from '../local/emulator';
+import { startEmulator } from '@convoy/servicebus-emulator';
 import { runPrefix } from '../test/harness/baskets';
 import { cpuDelta, cpuSnapshot } from './lib/cpu';
 import { readRepoHostJson } from './lib/hostJson';

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ServiceBusClient } from '@azure/service-bus';
-import { tuneClientSocketsForAmqp } from '../local/host/serviceBus/clientSockets';
+import { tuneClientSocketsForAmqp } from '@convoy/functions-host/internal';
 import { spawnEmulator } from '../test/harness/emulatorProcess';
 import { publishDirect } from '../test/harness/publishDirect';
 import { orderEventsQueue } from '../test/harness/stack';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InvocationEvent } from '../../local/host';
+import type { InvocationEvent } from '@convoy/functions-host';
 import { planRun, runPrefix } from '../../test/harness/baskets';
 import { getOrders, publishBaskets, type OrderView } from '../../test/harness/convoyClient';
 import { describeIdle, hostJsonWith, type SessionSettings } from './hostJson';

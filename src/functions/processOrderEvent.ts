@@ -15,17 +15,17 @@ import {
   outcomeLine,
   publishToAppliedMs,
   type MessageFacts,
-} from './convoy/applyOrderEvent';
-import { annotateSpan } from './convoy/traceAttributes';
+} from '../application/applyOrderEvent';
+import { annotateSpan } from '../application/traceAttributes';
 import {
   defaultRetrySchedule,
   holdAndRetry,
   systemClock,
   type RetryClock,
   type RetrySchedule,
-} from './convoy/holdAndRetry';
+} from '../application/holdAndRetry';
 
-export { decodeBody, type MessageFacts } from './convoy/applyOrderEvent';
+export { decodeBody, type MessageFacts } from '../application/applyOrderEvent';
 
 /**
  * The convoy's consumer: one message of one basket session at a time, through the convoy core

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { InvocationEvent } from '../../local/host';
+import type { InvocationEvent } from '@convoy/functions-host';
 import { fulfillmentInstanceId, fulfillOrderOrchestration } from '../../src/adapters/durableFulfillment';
 import { quantitiesBySku } from '../../src/domain/order';
 import { planRun, runPrefix, type PlannedRun } from '../harness/baskets';

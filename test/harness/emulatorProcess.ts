@@ -14,7 +14,7 @@ export interface EmulatorProcess {
  * the emulator's memory without the other mixed in. Resolves once the emulator says it is ready.
  */
 export async function spawnEmulator(extraArgs: readonly string[] = []): Promise<EmulatorProcess> {
-  const cli = join(__dirname, '..', '..', 'local', 'emulator', 'cli.ts');
+  const cli = join(__dirname, '..', '..', 'packages', 'servicebus-emulator', 'src', 'cli.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

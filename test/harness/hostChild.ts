@@ -1,5 +1,5 @@
 import '@convoy/dev-stack/crashReport';
-import { startLocalHost, type InvocationEvent, type LocalHost } from '../../local/host';
+import { startLocalHost, type InvocationEvent, type LocalHost } from '@convoy/functions-host';
 import { parseChildConfig, parseCommand, toParentMessage } from './hostProtocol';
 import { costHook, faultHook } from './hooks';
 import { tablePortOf, tallyOutgoingHttp } from './httpTally';

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { InvocationEvent, ServiceBusStats } from '../../local/host';
+import type { InvocationEvent, ServiceBusStats } from '@convoy/functions-host';
 import type { HttpTally } from './httpTally';
 import { parseParentMessage, type ChildConfig, type ParentMessage } from './hostProtocol';
 import { ProtocolErrorScanner } from './protocolErrors';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InvocationEvent, ServiceBusStats } from '../../local/host';
+import type { InvocationEvent, ServiceBusStats } from '@convoy/functions-host';
 
 /** The messages between a test/bench process and the host child (test/harness/hostChild.ts). */
 

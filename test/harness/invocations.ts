@@ -1,4 +1,4 @@
-import type { InvocationEvent } from '../../local/host';
+import type { InvocationEvent } from '@convoy/functions-host';
 
 /** What the host's invocation events prove about a session-enabled trigger. */
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { RunningEmulator } from '../../local/emulator';
 import { startBackingServices, type AzuriteHandle } from '@convoy/dev-stack';
+import type { RunningEmulator } from '@convoy/servicebus-emulator';
 import { startFaultProxy, type FaultProxy } from './faultProxy';
 import type { Fault } from './hostProtocol';
 import { spawnHost, type HostProcess } from './hostProcess';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { parseHostJson, type ServiceBusOptions } from '../../../local/host/hostConfig';
+import { parseHostJson, type ServiceBusOptions } from '@convoy/functions-host';
 
 /**
  * What the reference consumers share with bench/dotnet/ProcessorDrain: its command line, its stdout

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { InvocationEvent } from '../../../local/host';
+import type { InvocationEvent } from '@convoy/functions-host';
 import { finalStatuses, type OrderView } from '../../harness/convoyClient';
 import {
   deliveryOrderViolations,

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunningEmulator } from '../../../local/emulator';
-import type { InvocationEvent } from '../../../local/host';
-import { emulatorConfigFileSchema, type EmulatorConfigFile } from '../../../local/emulator/config';
 import { startBackingServices, type AzuriteHandle, type BackingServices } from '@convoy/dev-stack';
+import { defaultEmulatorConfig, type EmulatorConfigFile, type RunningEmulator } from '@convoy/servicebus-emulator';
+import type { InvocationEvent } from '@convoy/functions-host';
 import { startFaultProxy, type FaultProxy } from '../faultProxy';
 import type { ChildConfig, Fault } from '../hostProtocol';
 import { spawnHost, type HostProcess } from '../hostProcess';
@@ -41,8 +40,7 @@ export interface SoakStack {
 }
 
 function emulatorConfigWithLock(lockDurationMs: number): EmulatorConfigFile {
-  const text = readFileSync(join(appRoot, 'local/emulator/config.default.json'), 'utf8');
-  const config: EmulatorConfigFile = emulatorConfigFileSchema.parse(JSON.parse(text));
+  const config = defaultEmulatorConfig();
   const iso = `PT${String(lockDurationMs / 1000)}S`;
   for (const namespace of config.UserConfig.Namespaces) {
     for (const queue of namespace.Queues ?? []) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../../../local/emulator';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { publishDirect } from '../../harness/publishDirect';
 import { appRoot, orderEventsQueue } from '../../harness/stack';
 

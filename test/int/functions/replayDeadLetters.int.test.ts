@@ -5,7 +5,7 @@ import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender
 import { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { freePort } from '@convoy/dev-stack';
-import { startEmulator, type RunningEmulator } from '../../../local/emulator/index';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { ServiceBusDeadLetterQueue } from '../../../src/adapters/serviceBusDeadLetters';
 import { orderRowKey } from '../../../src/adapters/tableOrderStore';
 import { toServiceBusMessage } from '../../../src/adapters/serviceBusPublisher';

@@ -6,12 +6,20 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as rhea from 'rhea';
 import { appRoot, startStack, type Stack } from '../../harness/stack';
-import { amqpFrame, lateDetach } from '../../local/emulator/amqpBytes';
 
 /**
  * The soak counts a host process that dies on its own as a failure (it was silent once): the
  * parent must hear of an exit it did not cause, with how it ended, and not of the ones it caused.
  */
+
+/**
+ * An AMQP detach (handle 0, closed) framed for channel 40: size 16, doff 2, type AMQP, channel 0x0028,
+ * then the performative (descriptor 0x16, a list8 of uint0 and true). No client library sends it on a
+ * channel without a session, so the test writes the bytes itself.
+ */
+const detachOnChannel40 = Buffer.from([
+  0x00, 0x00, 0x00, 0x10, 0x02, 0x00, 0x00, 0x28, 0x00, 0x53, 0x16, 0xc0, 0x03, 0x02, 0x43, 0x41,
+]);
 
 /** The stack around bench/lib/nullApp: its host starts fast and its handler does nothing. */
 function startNullAppStack(): Promise<Stack> {
@@ -73,7 +81,7 @@ describe('stack: the protocol-error guard of the e2e tests', { timeout: 120_000 
     await once(connection, 'connection_open');
     const dropped = once(connection, 'disconnected');
     // A detach on a channel no session was ever begun on.
-    (connection as unknown as { socket: Socket }).socket.write(amqpFrame(40, lateDetach));
+    (connection as unknown as { socket: Socket }).socket.write(detachOnChannel40);
     await dropped;
     assert.throws(() => {
       stack.assertNoProtocolErrors();

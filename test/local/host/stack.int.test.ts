@@ -23,7 +23,7 @@ function portOpen(port: number): Promise<boolean> {
 describe('startConvoy: Azurite + emulator + host wired together', () => {
   it('wires the connection settings, survives a host crash and restart, and stops every piece', async () => {
     const convoy = await startConvoy({
-      appRoot: join(__dirname, 'fixtures', 'app'),
+      appRoot: join(__dirname, '..', '..', '..', 'packages', 'functions-host', 'test', 'host', 'fixtures', 'app'),
       port: 0,
       log: () => undefined,
       emulatorConfig: {
