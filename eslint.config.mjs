@@ -24,7 +24,16 @@ export default tseslint.config(
     // Rooms import each other only through front doors (docs/architecture.md, scripts/eslint/frontDoors.mjs).
     files: ['**/*.ts', '**/*.mjs', '**/*.js'],
     plugins: { convoy: frontDoors },
-    rules: { 'convoy/front-doors': ['error', { root: import.meta.dirname }] },
+    rules: {
+      'convoy/front-doors': [
+        'error',
+        {
+          root: import.meta.dirname,
+          // The host talks AMQP to any broker: it never imports the emulator; the emulator imports no other package.
+          arrows: { '@convoy/dev-stack': ['@convoy/functions-host', '@convoy/servicebus-emulator'] },
+        },
+      ],
+    },
   },
   {
     // The domain is pure: no runtime, no SDK, no I/O.
@@ -68,7 +77,7 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts', 'packages/*/bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',

@@ -2,6 +2,9 @@
 // - Outside a package, code imports it only as `@convoy/<name>` or one of the subpaths its
 //   package.json `exports` declares; never a relative path into `packages/<dir>/`.
 // - `src/` (what is deployed) imports no workspace package and no file outside `src/`.
+// - A package's src/ imports another package only along an arrow the config lists (`arrows`:
+//   package name → the package names it may import); a package not listed may import none. Its
+//   tests and benches may use any package's front door (the host's tests run against the emulator).
 // Relative specifiers are resolved against the importing file, so `../../dev-stack/src/x` from
 // another package is caught as surely as `../packages/dev-stack/src/x` from test/.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -32,10 +35,14 @@ function roomOf(pathFromRoot) {
   return 'other';
 }
 
-function checkBare(specifier, fileRoom, packages) {
+function checkBare(specifier, fileRoom, fileInSrc, packages, arrows) {
   const match = /^(@convoy\/[^/]+)(\/.*)?$/.exec(specifier);
   if (match === null) return undefined;
   if (fileRoom === 'src') return `src/ is what is deployed: it imports no workspace package ('${specifier}').`;
+  const importer = packages.find((p) => `packages/${p.dir}` === fileRoom);
+  const alongArrow = importer === undefined || !fileInSrc || (arrows[importer.name] ?? []).includes(match[1]);
+  if (importer !== undefined && importer.name !== match[1] && !alongArrow)
+    return `${importer.name} may not import ${match[1]}: no such arrow between the packages (docs/architecture.md).`;
   const pkg = packages.find((p) => p.name === match[1]);
   if (pkg === undefined || match[2] === undefined) return undefined;
   if (pkg.subpaths.includes(`.${match[2]}`)) return undefined;
@@ -61,21 +68,32 @@ const rule = {
     type: 'problem',
     docs: { description: 'Rooms import each other only through front doors (docs/architecture.md).' },
     schema: [
-      { type: 'object', properties: { root: { type: 'string' } }, required: ['root'], additionalProperties: false },
+      {
+        type: 'object',
+        properties: {
+          root: { type: 'string' },
+          arrows: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+        },
+        required: ['root'],
+        additionalProperties: false,
+      },
     ],
     messages: { frontDoor: '{{problem}}' },
   },
   create(context) {
-    const root = context.options[0].root;
+    const { root, arrows = {} } = context.options[0];
     const packages = readPackages(root);
     const file = context.filename;
-    const fileRoom = roomOf(relative(root, file));
+    const fromRoot = relative(root, file);
+    const fileRoom = roomOf(fromRoot);
+    // packages/<dir>/src/...: the package's own code, where the arrows hold.
+    const fileInSrc = fileRoom.startsWith('packages/') && fromRoot.split(sep)[2] === 'src';
     const check = (node) => {
       if (node === null || node === undefined || node.type !== 'Literal' || typeof node.value !== 'string') return;
       const specifier = node.value;
       const problem = specifier.startsWith('.')
         ? checkRelative(specifier, file, fileRoom, root, packages)
-        : checkBare(specifier, fileRoom, packages);
+        : checkBare(specifier, fileRoom, fileInSrc, packages, arrows);
       if (problem !== undefined) context.report({ node, messageId: 'frontDoor', data: { problem } });
     };
     return {

@@ -50,6 +50,16 @@ describe('front doors (lint)', { timeout: 120_000 }, () => {
     }
   });
 
+  it('lets packages import each other only along the arrows: dev-stack → host, never host → emulator', async () => {
+    const fromDevStack = "export { startLocalHost } from '@convoy/functions-host';\n";
+    assert.deepEqual(await frontDoorProblems('packages/dev-stack/src/start.ts', fromDevStack), []);
+    const fromHost = "export { startEmulator } from '@convoy/servicebus-emulator';\n";
+    const problems = await frontDoorProblems('packages/functions-host/src/index.ts', fromHost);
+    assert.match(problems.join('\n'), /@convoy\/functions-host may not import @convoy\/servicebus-emulator/);
+    // The host's tests run against the real emulator: the arrows bind a package's src/, not its tests.
+    assert.deepEqual(await frontDoorProblems('packages/functions-host/test/host/sessions.int.test.ts', fromHost), []);
+  });
+
   it('lets a package import its own files relatively', async () => {
     const problems = await frontDoorProblems('packages/dev-stack/src/start.ts', "export * from './stack';\n");
     assert.deepEqual(problems, []);
