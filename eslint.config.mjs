@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import frontDoors from './scripts/eslint/frontDoors.mjs';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', 'node_modules/**', 'infra/**/*.json', '.azurite/**', 'coverage/**'] },
@@ -17,6 +18,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Rooms import each other only through front doors (docs/architecture.md, scripts/eslint/frontDoors.mjs).
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    plugins: { convoy: frontDoors },
+    rules: {
+      'convoy/front-doors': [
+        'error',
+        {
+          root: import.meta.dirname,
+          // The host talks AMQP to any broker: it never imports the emulator; the emulator imports no other package.
+          arrows: { '@convoy/dev-stack': ['@convoy/functions-host', '@convoy/servicebus-emulator'] },
+        },
+      ],
     },
   },
   {
@@ -61,7 +77,7 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts', 'packages/*/bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',

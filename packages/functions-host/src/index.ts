@@ -3,7 +3,8 @@
 export { startLocalHost, type HookName, type LocalHost, type LocalHostOptions } from './host/host';
 export type { HostStats, InvocationEvent, ServiceBusStats } from './host/types';
 export type { InvokeFunction, RegisteredFunctionInfo, RpcTypedData, TypedData } from './worker/contract';
-export { parseHostJson, parseTimeSpan, type HostConfig, type ServiceBusOptions } from './host/hostConfig';
+export { parseHostJson, type HostConfig, type ServiceBusOptions } from './host/hostConfig';
+export { formatTimeSpan, parseTimeSpan } from './host/timeSpan';
 export { parseLogLevel } from './host/log';
 export type { LogLevel } from './host/coreApi';
 // Loading an app as the Node worker does, for the app's own tests.

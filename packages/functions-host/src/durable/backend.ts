@@ -8,7 +8,8 @@ import { systemClock, type DurableClock } from './clock';
 import { EntityScheduler, type SavedEntity } from './entities';
 import { createHttpApi } from './httpApi';
 import { Journal } from './journal';
-import { OrchestrationEngine, type SavedInstance } from './orchestrations';
+import type { SavedInstance } from './instances';
+import { OrchestrationEngine } from './orchestrations';
 import { Persistence } from './persistence';
 import { Limiter, WorkTracker } from './work';
 

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { managementPayload, rpcBasePath, webhookBasePath, type DurableClientInputData } from './clientInput';
 import type { EntityScheduler } from './entities';
 import { EventType, type HistoryEvent } from './history';
-import { runtimeStatuses, type InstanceView, type OrchestrationEngine, type RuntimeStatus } from './orchestrations';
+import { runtimeStatuses, type InstanceView, type RuntimeStatus } from './instances';
+import type { OrchestrationEngine } from './orchestrations';
 
 /**
  * The extension's durable HTTP API (HttpApiHandler): the same routes, verbs and status codes, served

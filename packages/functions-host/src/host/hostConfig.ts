@@ -1,16 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-
-/** .NET TimeSpan text as host.json uses it: `[d.]hh:mm:ss[.fffffff]` → milliseconds. */
-export function parseTimeSpan(text: string): number {
-  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,7}))?$/.exec(text.trim());
-  if (match === null) throw new Error(`"${text}" is not a TimeSpan (expected hh:mm:ss or hh:mm:ss.fff).`);
-  const [, days, hours, minutes, seconds, fraction] = match;
-  const fractionMs = fraction === undefined ? 0 : Number(`0.${fraction}`) * 1000;
-  return (
-    ((Number(days ?? 0) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + fractionMs
-  );
-}
+import { parseTimeSpan } from './timeSpan';
 
 const timeSpan = z.string().transform((text, ctx) => {
   try {

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { parseHostJson, parseTimeSpan } from '../../src/host/hostConfig';
+import { parseHostJson } from '../../src/host/hostConfig';
 
 describe('host.json', () => {
-  it('parses .NET TimeSpans', () => {
-    assert.equal(parseTimeSpan('00:00:02'), 2_000);
-    assert.equal(parseTimeSpan('00:05:00'), 300_000);
-    assert.equal(parseTimeSpan('00:00:00.80'), 800);
-    assert.equal(parseTimeSpan('00:00:00.500'), 500);
-    assert.equal(parseTimeSpan('1.02:00:00'), 26 * 3_600_000);
-    assert.throws(() => parseTimeSpan('2s'), /not a TimeSpan/);
-  });
-
   it('fills in the extension defaults: sessionIdleTimeout falls back to tryTimeout (60 s)', () => {
     const config = parseHostJson({ version: '2.0' });
     assert.deepEqual(config.serviceBus, {
