@@ -73,6 +73,22 @@ export default tseslint.config(
     },
   },
   {
+    // The catch-all's 404/405 know every route because each HTTP function registers through registerHttp.
+    files: ['src/**/*.ts'],
+    ignores: ['src/functions/http/routeTable.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['http', 'get', 'put', 'post', 'patch', 'deleteRequest'].map((property) => ({
+          object: 'app',
+          property,
+          message:
+            'Register HTTP functions with registerHttp (src/functions/http/routeTable.ts): the catch-all reads its routes.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

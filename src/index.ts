@@ -4,11 +4,6 @@ import { app } from '@azure/functions';
 import { getConfig } from './config';
 import { closeDependencies } from './dependencies';
 import { shutdownTelemetry } from './telemetry/setup';
-import { recordHttpRoutes } from './functions/http/routeTable';
-
-// Before any function file registers (package.json `main` loads this file first): the catch-all's 405s
-// come from the routes recorded here.
-recordHttpRoutes();
 
 // HTTP streaming: the host forwards each request to the library's own server, so every body reaches the
 // app as a stream, a chunked one too (over RPC the host hands chunked bodies on empty), and readJsonBody

@@ -1,10 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { BasketListing } from '../adapters/consolePorts';
 import { basketListing } from '../consoleDependencies';
 import { orderStatuses } from '../domain/orderRecord';
 import { pagingQuery, pagingSchema, readFailed } from './console/paging';
 import { validationProblem } from './http/problem';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/console/baskets?status=&limit=&continuation= — baskets from the orders table's plain
@@ -47,7 +48,7 @@ export function makeConsoleBaskets(deps: ConsoleBasketsDeps): ConsoleBasketsHand
 
 export const consoleBaskets = makeConsoleBaskets({ basketListing });
 
-app.http(consoleBasketsName, {
+registerHttp(consoleBasketsName, {
   route: 'console/baskets',
   methods: ['GET'],
   authLevel: 'function',

@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type {
   BacklogCounts,
   ConsoleMetricsStore,
@@ -17,6 +17,7 @@ import {
   liveFigures,
 } from './console/liveFigures';
 import { errorText } from '../errors';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/console/overview — the convoy at a glance: events applied per second and publish → applied
@@ -172,7 +173,7 @@ export const consoleOverview = makeConsoleOverview({
   stuckThresholdMs: () => getConfig().stuckThresholdMs,
 });
 
-app.http(consoleOverviewName, {
+registerHttp(consoleOverviewName, {
   route: 'console/overview',
   methods: ['GET'],
   authLevel: 'function',

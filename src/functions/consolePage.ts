@@ -1,5 +1,6 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { consoleContentSecurityPolicy, consolePageHtml } from '../console/page';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/console — the operator's console: one self-contained page that polls the console JSON API
@@ -23,7 +24,7 @@ export function getConsolePage(_request: HttpRequest, _context: InvocationContex
   return Promise.resolve({ status: 200, headers: consolePageHeaders, body: consolePageHtml });
 }
 
-app.http(consolePageName, {
+registerHttp(consolePageName, {
   route: 'console',
   methods: ['GET'],
   authLevel: 'function',

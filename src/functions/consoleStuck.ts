@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { FulfillmentStatusReader } from '../adapters/consolePorts';
 import { fulfillmentStatusReaderFor } from '../adapters/durableFulfillmentStatus';
@@ -8,6 +8,7 @@ import { deadLettersForViews, now, orderStore, quarantineStore } from '../depend
 import { pagingQuery, pagingSchema, readFailed } from './console/paging';
 import { scanStuckPage, StuckEvidence, type StuckScanDeps } from './console/stuckScan';
 import { validationProblem } from './http/problem';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/console/stuck?limit=&continuation= — baskets not terminal whose last progress is older
@@ -62,7 +63,7 @@ export const consoleStuckDeps: ConsoleStuckDeps = {
 
 export const consoleStuck = makeConsoleStuck(consoleStuckDeps);
 
-app.http(consoleStuckName, {
+registerHttp(consoleStuckName, {
   route: 'console/stuck',
   methods: ['GET'],
   authLevel: 'function',

@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { FulfillmentStatusReader } from '../adapters/consolePorts';
 import { fulfillmentStatusReaderFor } from '../adapters/durableFulfillmentStatus';
@@ -10,6 +10,7 @@ import { buildTimeline } from './console/timeline';
 import { notFoundProblem } from './http/problem';
 import { defaultDeadLetterScan } from './listDeadLetters';
 import { basketIdParam, readOrderForView } from './http/orderRead';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/console/baskets/{basketId}/timeline — the basket's whole story on one screen: each event
@@ -85,7 +86,7 @@ export const consoleTimeline = makeConsoleTimeline({
   now,
 });
 
-app.http(consoleTimelineName, {
+registerHttp(consoleTimelineName, {
   route: 'console/baskets/{basketId}/timeline',
   methods: ['GET'],
   authLevel: 'function',

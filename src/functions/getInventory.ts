@@ -1,9 +1,10 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getConfig } from '../config';
 import { dependencyUnavailable, unavailableProblem, validationProblem } from './http/problem';
 import { inventoryStateSchema } from '../domain/stock';
 import { inventoryEntityId, skuParamsSchema } from './inventory';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/inventory/{sku} — the SKU's stock as its entity last saved it: `available`, `reserved`
@@ -59,7 +60,7 @@ export function makeGetInventory(
 
 export const getInventory = makeGetInventory({ defaultStock: () => getConfig().defaultStockPerSku });
 
-app.http(getInventoryName, {
+registerHttp(getInventoryName, {
   route: 'inventory/{sku}',
   methods: ['GET'],
   authLevel: 'function',

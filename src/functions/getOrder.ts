@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DeadLetterQueue, OrderStore } from '../adapters/ports';
 import { deadLettersForViews, orderStore } from '../dependencies';
 import { errorText } from '../errors';
@@ -6,6 +6,7 @@ import { notFoundProblem } from './http/problem';
 import { orderView, type DeadLetterCheck } from './http/orderView';
 import { defaultDeadLetterScan } from './listDeadLetters';
 import { basketIdParam, readOrderForView } from './http/orderRead';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/orders/{basketId} — where a basket's convoy stands: state, applied log, parked, rejected,
@@ -59,7 +60,7 @@ async function checkDeadLetters(deps: GetOrderDeps, basketId: string): Promise<D
 
 export const getOrder = makeGetOrder({ orderStore, deadLetters: deadLettersForViews });
 
-app.http(getOrderName, {
+registerHttp(getOrderName, {
   route: 'orders/{basketId}',
   methods: ['GET'],
   authLevel: 'function',

@@ -1,10 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { DeadLetterQueue } from '../adapters/ports';
 import { deadLetterQueue } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
 import { dependencyUnavailable, validationProblem } from './http/problem';
 import { maxDeadLetterScan } from './listDeadLetters';
+import { registerHttp } from './http/routeTable';
 
 /** GET /api/dead-letters/{basketId} — one basket's messages in the order-events dead-letter queue. */
 
@@ -46,7 +47,7 @@ export function makeListBasketDeadLetters(deps: ListBasketDeadLettersDeps): List
 
 export const listBasketDeadLetters = makeListBasketDeadLetters({ deadLetters: deadLetterQueue });
 
-app.http(listBasketDeadLettersName, {
+registerHttp(listBasketDeadLettersName, {
   route: 'dead-letters/{basketId}',
   methods: ['GET'],
   authLevel: 'function',

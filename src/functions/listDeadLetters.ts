@@ -1,8 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { DeadLetter, DeadLetterQueue } from '../adapters/ports';
 import { deadLetterQueue } from '../dependencies';
 import { dependencyUnavailable, validationProblem } from './http/problem';
+import { registerHttp } from './http/routeTable';
 
 /** GET /api/dead-letters?scan=N — the order-events dead-letter queue, grouped by basket (session id). */
 
@@ -63,7 +64,7 @@ export function makeListDeadLetters(deps: ListDeadLettersDeps): ListDeadLettersH
 
 export const listDeadLetters = makeListDeadLetters({ deadLetters: deadLetterQueue });
 
-app.http(listDeadLettersName, {
+registerHttp(listDeadLettersName, {
   route: 'dead-letters',
   methods: ['GET'],
   authLevel: 'function',

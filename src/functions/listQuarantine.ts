@@ -1,8 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { QuarantineStore } from '../adapters/ports';
 import { quarantineStore } from '../dependencies';
 import { dependencyUnavailable, validationProblem } from './http/problem';
+import { registerHttp } from './http/routeTable';
 
 /**
  * GET /api/quarantine?limit=N — messages no order could own (no usable basket id, or a session
@@ -46,7 +47,7 @@ export function makeListQuarantine(deps: ListQuarantineDeps): ListQuarantineHand
 
 export const listQuarantine = makeListQuarantine({ quarantineStore });
 
-app.http(listQuarantineName, {
+registerHttp(listQuarantineName, {
   route: 'quarantine',
   methods: ['GET'],
   authLevel: 'function',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { EventPublisher, PublishOptions } from '../adapters/ports';
 import { eventPublisher, now } from '../dependencies';
@@ -15,6 +15,7 @@ import {
 import { getConfig, settingNames } from '../config';
 import { traced } from '../telemetry/tracing';
 import { dependencyUnavailable, problem, readJsonBody, validationProblem } from './http/problem';
+import { registerHttp } from './http/routeTable';
 
 /**
  * POST /api/sessions — the producer for test sessions. Each basket becomes ItemAdded × n,
@@ -237,7 +238,7 @@ export const publishSessions = traced(
   }),
 );
 
-app.http(publishSessionsName, {
+registerHttp(publishSessionsName, {
   route: 'sessions',
   methods: ['POST'],
   authLevel: 'function',

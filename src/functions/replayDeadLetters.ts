@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
@@ -10,6 +10,7 @@ import { deadLetterQueue, now, orderStore, quarantineStore } from '../dependenci
 import { basketIdSchema } from '../domain/events';
 import { replayBasketDeadLetters } from '../application/replay';
 import { dependencyUnavailable, validationProblem } from './http/problem';
+import { registerHttp } from './http/routeTable';
 
 /**
  * POST /api/dead-letters/{basketId}/replay — applies the basket's dead-lettered events through the
@@ -62,7 +63,7 @@ export const replayDeadLetters = makeReplayDeadLetters({
   progress: orderProgress,
 });
 
-app.http(replayDeadLettersName, {
+registerHttp(replayDeadLettersName, {
   route: 'dead-letters/{basketId}/replay',
   methods: ['POST'],
   authLevel: 'admin',

@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { fulfillmentStarterFor } from '../adapters/durableFulfillment';
@@ -9,6 +9,7 @@ import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { now, orderStore, quarantineStore } from '../dependencies';
 import { replayQuarantined as replay, type QuarantineCorrection } from '../application/replay';
 import { dependencyUnavailable, notFoundProblem, problem, readJsonBody, validationProblem } from './http/problem';
+import { registerHttp } from './http/routeTable';
 
 /**
  * POST /api/quarantine/{messageId}/replay — applies a quarantined message (its stored body and
@@ -113,7 +114,7 @@ export const replayQuarantined = makeReplayQuarantined({
   progress: orderProgress,
 });
 
-app.http(replayQuarantinedName, {
+registerHttp(replayQuarantinedName, {
   route: 'quarantine/{messageId}/replay',
   methods: ['POST'],
   authLevel: 'admin',

@@ -1,8 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { dependencyUnavailable, readJsonBody, validationProblem } from './http/problem';
 import { restockInputSchema } from '../domain/stock';
 import { inventoryEntityId, inventoryOperations, skuParamsSchema } from './inventory';
+import { registerHttp } from './http/routeTable';
 
 /** POST /api/inventory/{sku}/restock {"quantity": n} — adds stock by signalling the SKU's entity. */
 
@@ -34,7 +35,7 @@ export function makeRestockInventory(): (
 
 export const restockInventory = makeRestockInventory();
 
-app.http(restockInventoryName, {
+registerHttp(restockInventoryName, {
   route: 'inventory/{sku}/restock',
   methods: ['POST'],
   authLevel: 'admin',

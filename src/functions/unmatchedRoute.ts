@@ -1,6 +1,6 @@
-import { app, type HttpMethod, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import type { HttpMethod, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { problem } from './http/problem';
-import { allowedMethods, knownRoutes, type KnownRoute } from './http/routeTable';
+import { allowedMethods, knownRoutes, registerHttp, type KnownRoute } from './http/routeTable';
 
 /**
  * `/api/{*path}`, every method a Node function can take: answers what no other function answers, as problem+json — 404 for a
@@ -48,7 +48,7 @@ export function makeUnmatchedRoute(
 
 export const unmatchedRoute = makeUnmatchedRoute(knownRoutes);
 
-app.http(unmatchedRouteName, {
+registerHttp(unmatchedRouteName, {
   route: '{*path}',
   methods: everyMethod,
   authLevel: 'anonymous',

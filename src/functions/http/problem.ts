@@ -2,11 +2,6 @@ import type { ReadableStream } from 'node:stream/web';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { errorText } from '../../errors';
-import { recordHttpRoutes } from './routeTable';
-
-// Every HTTP function imports this module before it registers, so its route is recorded for the
-// catch-all's 405s whatever order the worker loads the files in (src/index.ts starts it too).
-recordHttpRoutes();
 
 /**
  * HTTP errors as RFC 9457 problem details (application/problem+json), shared by every HTTP function,

@@ -1,14 +1,11 @@
-import { app, type HttpFunctionOptions, type HttpHandler, type HttpMethod } from '@azure/functions';
+import { app, type HttpFunctionOptions, type HttpMethod } from '@azure/functions';
 
 /**
  * The app's own HTTP routes, recorded as the functions register them, so the catch-all
  * (`unmatchedRoute.ts`) can tell "no such route" (404) from "route exists, other method" (405) without a
- * hand-kept list: a function added anywhere in `src/functions` is covered by registering as usual.
- *
- * Recording wraps the library's registration calls (`app.http`, `app.get`, …) once: from `src/index.ts`
- * (first in package.json `main`) and from `problem.ts`, which every HTTP function imports, so it is in
- * place before they register whatever order the files load in. Route templates are matched the way the host's router does it: literal segments
- * case-insensitively, `{name}` one non-empty segment, `{name?}` and `{*rest}` optional.
+ * hand-kept list: every HTTP function registers through `registerHttp` (lint refuses `app.http` and its
+ * shortcuts elsewhere in src/). Route templates are matched the way the host's router does it: literal
+ * segments case-insensitively, `{name}` one non-empty segment, `{name?}` and `{*rest}` optional.
  */
 
 export interface KnownRoute {
@@ -20,40 +17,13 @@ export interface KnownRoute {
 }
 
 const known: KnownRoute[] = [];
-const registrationNames = ['http', 'get', 'put', 'post', 'patch', 'deleteRequest'] as const;
-const shortcutMethod: Record<string, HttpMethod> = {
-  get: 'GET',
-  put: 'PUT',
-  post: 'POST',
-  patch: 'PATCH',
-  deleteRequest: 'DELETE',
-};
 const defaultMethods: readonly HttpMethod[] = ['GET', 'POST'];
 
-type Registration = (name: string, options: HttpFunctionOptions | HttpHandler) => void;
-
-function record(registration: string, name: string, options: HttpFunctionOptions | HttpHandler): void {
-  const shortcut = shortcutMethod[registration];
-  const init = typeof options === 'function' ? undefined : options;
-  const methods = shortcut === undefined ? (init?.methods ?? defaultMethods) : [shortcut];
-  known.push({ functionName: name, route: init?.route ?? name, methods: methods.map((m) => m.toUpperCase()) });
-}
-
-let installed = false;
-
-/** Starts recording HTTP registrations; idempotent. Registrations made before the first call are not seen. */
-export function recordHttpRoutes(): void {
-  if (installed) return;
-  installed = true;
-  for (const registration of registrationNames) {
-    const original: unknown = Reflect.get(app, registration);
-    if (typeof original !== 'function') throw new Error(`@azure/functions has no app.${registration} to record.`);
-    const wrapped: Registration = (name, options) => {
-      record(registration, name, options);
-      Reflect.apply(original, app, [name, options]);
-    };
-    Reflect.set(app, registration, wrapped);
-  }
+/** Registers an HTTP function with the host (`app.http`) and records its route for the catch-all. */
+export function registerHttp(name: string, options: HttpFunctionOptions): void {
+  const methods = options.methods ?? defaultMethods;
+  known.push({ functionName: name, route: options.route ?? name, methods: methods.map((m) => m.toUpperCase()) });
+  app.http(name, options);
 }
 
 export function knownRoutes(): readonly KnownRoute[] {
