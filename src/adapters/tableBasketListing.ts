@@ -12,22 +12,19 @@ import { readPage, type Row } from './tablePaging';
  * Timestamp is when the record was last saved.
  */
 
-const summarySchema = z.object({
-  partitionKey: z.string(),
-  status: z.enum(orderStatuses),
-  lastAppliedSequence: z.number().int(),
-  timestamp: z.string(),
-});
-
-function summaryOf(row: Row): BasketSummary {
-  const parsed = summarySchema.parse(row);
-  return {
-    basketId: parsed.partitionKey,
-    status: parsed.status,
-    lastAppliedSequence: parsed.lastAppliedSequence,
-    updatedAt: parsed.timestamp,
-  };
-}
+const summarySchema = z
+  .object({
+    partitionKey: z.string(),
+    status: z.enum(orderStatuses),
+    lastAppliedSequence: z.number().int(),
+    timestamp: z.string(),
+  })
+  .transform((row): BasketSummary => ({
+    basketId: row.partitionKey,
+    status: row.status,
+    lastAppliedSequence: row.lastAppliedSequence,
+    updatedAt: row.timestamp,
+  }));
 
 export class TableBasketListing implements BasketListing {
   private readonly table: TableRunner;
@@ -44,7 +41,7 @@ export class TableBasketListing implements BasketListing {
       { filter, select: ['PartitionKey', 'status', 'lastAppliedSequence', 'Timestamp'] },
       limit,
       continuation,
-      summaryOf,
+      (row: Row) => summarySchema.parse(row),
     );
   }
 }

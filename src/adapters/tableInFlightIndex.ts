@@ -12,24 +12,15 @@ import { countRows, readPage, type Row } from './tablePaging';
  * since T" is then one range query over the oldest partitions, whatever the orders table holds.
  */
 
-const rowSchema = z.object({
-  partitionKey: z.string(),
-  rowKey: z.string(),
-  status: z.enum(orderStatuses),
-  lastProgressAt: z.string(),
-  lastAppliedSequence: z.number().int(),
-});
-
-function rowOf(entity: Row): InFlightRow {
-  const row = rowSchema.parse(entity);
-  return {
-    bucket: row.partitionKey,
-    basketId: row.rowKey,
-    status: row.status,
-    lastProgressAt: row.lastProgressAt,
-    lastAppliedSequence: row.lastAppliedSequence,
-  };
-}
+const rowSchema = z
+  .object({
+    partitionKey: z.string(),
+    rowKey: z.string(),
+    status: z.enum(orderStatuses),
+    lastProgressAt: z.string(),
+    lastAppliedSequence: z.number().int(),
+  })
+  .transform(({ partitionKey, rowKey, ...row }): InFlightRow => ({ bucket: partitionKey, basketId: rowKey, ...row }));
 
 export class TableInFlightIndex implements InFlightIndex {
   private readonly table: TableRunner;
@@ -62,7 +53,9 @@ export class TableInFlightIndex implements InFlightIndex {
   }
 
   candidates(cutoff: string, limit: number, continuation?: string): Promise<Page<InFlightRow>> {
-    return readPage(this.table, { filter: odata`PartitionKey le ${cutoff}` }, limit, continuation, rowOf);
+    return readPage(this.table, { filter: odata`PartitionKey le ${cutoff}` }, limit, continuation, (row: Row) =>
+      rowSchema.parse(row),
+    );
   }
 
   countCandidates(cutoff: string, cap: number): Promise<{ count: number; capped: boolean }> {
