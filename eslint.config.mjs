@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import frontDoors from './scripts/eslint/frontDoors.mjs';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', 'node_modules/**', 'infra/**/*.json', '.azurite/**', 'coverage/**'] },
@@ -18,6 +19,12 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // Rooms import each other only through front doors (docs/architecture.md, scripts/eslint/frontDoors.mjs).
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    plugins: { convoy: frontDoors },
+    rules: { 'convoy/front-doors': ['error', { root: import.meta.dirname }] },
   },
   {
     // The domain is pure: no runtime, no SDK, no I/O.

@@ -1,3 +1,5 @@
+import { classifyError } from '../errors';
+
 /**
  * Holding a message through a transient failure. Abandoning at once would burn the delivery
  * count in seconds during a storage outage (10 deliveries, then the dead-letter queue); instead
@@ -54,7 +56,7 @@ export function retryDelayMs(schedule: Omit<RetrySchedule, 'holdBudgetMs'>, atte
 
 /**
  * Runs `attempt` until it succeeds or the next retry would end past the hold budget; then the
- * last error is thrown. Every error counts as transient: the caller only lets those through.
+ * last error is thrown. Only a transient error is held: a permanent one or a bug is thrown at once.
  */
 export async function holdAndRetry<T>(
   attempt: () => Promise<T>,
@@ -69,7 +71,7 @@ export async function holdAndRetry<T>(
     } catch (error) {
       const elapsedMs = clock.nowMs() - started;
       const delayMs = retryDelayMs(schedule, n, clock.random());
-      if (elapsedMs + delayMs > schedule.holdBudgetMs) throw error;
+      if (classifyError(error) !== 'transient' || elapsedMs + delayMs > schedule.holdBudgetMs) throw error;
       onRetry({ attempt: n, error, delayMs, elapsedMs });
       await clock.sleep(delayMs);
     }

@@ -7,6 +7,7 @@ import {
   type QuarantineStore,
 } from '../adapters/ports';
 import type { QuarantinedMessage } from '../domain/orderRecord';
+import { classifyError, errorText, failureLine } from '../errors';
 import {
   applyOrderEvent,
   convoyMessage,
@@ -102,10 +103,6 @@ function orderAfter(outcome: ApplyOutcome): OrderAfter | undefined {
   };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /** Event order first (unknown sequences last), then the broker's order. */
 function bySequence(a: DeadLetter, b: DeadLetter): number {
   const left = a.sequence ?? Number.MAX_SAFE_INTEGER;
@@ -196,12 +193,13 @@ async function replayOne(
   try {
     outcome = await applyWithRetry(deps, message);
   } catch (error) {
-    context.error(`${logName} outcome=retry ${message.where}: ${errorText(error)}`);
+    context.error(`${logName} ${failureLine(error, message.where)}`);
+    const bug = classifyError(error) === 'bug' ? 'A bug in the app: replay again once its fix is deployed. ' : '';
     return {
       letter: {
         ...locked.letter,
         outcome: 'failed',
-        detail: `${errorText(error)}. It stays in the dead-letter queue.`,
+        detail: `${errorText(error)}. ${bug}It stays in the dead-letter queue.`,
         removed: false,
       },
     };

@@ -1,3 +1,4 @@
+import { sbNs, xsi } from './adminAtom';
 import { escapeXml } from './adminXml';
 import type { CorrelationSystemProperty, RuleFilter, SubscriptionDefinition } from './config';
 
@@ -7,8 +8,6 @@ import type { CorrelationSystemProperty, RuleFilter, SubscriptionDefinition } fr
  * Config.json or a subscription's default rule.
  */
 
-const sbNs = 'http://schemas.microsoft.com/netservices/2010/10/servicebus/connect';
-const xsi = 'http://www.w3.org/2001/XMLSchema-instance';
 const xsd = 'http://www.w3.org/2001/XMLSchema';
 
 /** Correlation filter fields by their XML element names (the service calls the subject Label). */

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { startEmulator } from './index';
+import { startEmulator, type RunningEmulator } from './index';
 import { formatStats } from './statsView';
 
 /**
- * `npm run emulator -- --port 5672 [--config Config.json] [--data-dir <dir>] [--verbose]`
- * With --data-dir, messages survive a restart (even kill -9) of the emulator.
+ * `servicebus-emulator --port 5672 [--config Config.json] [--data-dir <dir>] [--verbose]` (in this
+ * repository: `npm run emulator -- ...`). With --data-dir, messages survive a restart (even kill -9).
  * Prints the connection string on one line, then a readiness line; Ctrl-C / SIGTERM stop it cleanly.
  */
-async function main(): Promise<void> {
+const usage =
+  'Usage: servicebus-emulator [--port 5672] [--host 127.0.0.1] [--config Config.json] [--stats <seconds>] [--data-dir <dir>] [--verbose]\n';
+
+function readArguments() {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '5672' },
@@ -21,32 +24,42 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(
-      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config Config.json] [--stats <seconds>] [--data-dir <dir>] [--verbose]\n',
-    );
-    return;
-  }
+  if (values.help) return { ...values, port: 0, statsSeconds: undefined };
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be 0..65535, got "${values.port}".`);
+  const statsSeconds = values.stats === undefined ? undefined : Number(values.stats);
+  if (statsSeconds !== undefined && !(statsSeconds > 0))
+    throw new Error(`--stats must be a number of seconds, got "${values.stats ?? ''}".`);
+  return { ...values, port, statsSeconds };
+}
+
+async function main(): Promise<void> {
+  const args = readArguments();
+  if (args.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const dataDir = args['data-dir'];
   const emulator = await startEmulator({
-    port,
-    host: values.host,
-    ...(values.config === undefined ? {} : { config: values.config }),
-    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
-    log: values.verbose ? (line) => process.stderr.write(`[emulator] ${line}\n`) : () => undefined,
+    port: args.port,
+    host: args.host,
+    ...(args.config === undefined ? {} : { config: args.config }),
+    ...(dataDir === undefined ? {} : { dataDir }),
+    log: args.verbose ? (line) => process.stderr.write(`[emulator] ${line}\n`) : () => undefined,
   });
   const stats = emulator.stats();
   process.stdout.write(`${emulator.connectionString}\n`);
   process.stdout.write(
-    `Service Bus emulator ready on ${values.host}:${emulator.port} (namespace ${stats.namespace}: ${stats.queues} queue(s), ${stats.topics} topic(s), ${stats.subscriptions} subscription(s))${values['data-dir'] === undefined ? '' : `, data in ${values['data-dir']}`}.\n`,
+    `Service Bus emulator ready on ${args.host}:${emulator.port} (namespace ${stats.namespace}: ${stats.queues} queue(s), ${stats.topics} topic(s), ${stats.subscriptions} subscription(s))${dataDir === undefined ? '' : `, data in ${dataDir}`}.\n`,
   );
-  if (values.stats !== undefined) {
-    const seconds = Number(values.stats);
-    if (!(seconds > 0)) throw new Error(`--stats must be a number of seconds, got "${values.stats}".`);
-    setInterval(() => process.stdout.write(`${formatStats(emulator.stats())}\n`), seconds * 1000).unref();
-  }
+  const { statsSeconds } = args;
+  if (statsSeconds !== undefined)
+    setInterval(() => process.stdout.write(`${formatStats(emulator.stats())}\n`), statsSeconds * 1000).unref();
+  stopOnSignals(emulator);
+}
+
+function stopOnSignals(emulator: RunningEmulator): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

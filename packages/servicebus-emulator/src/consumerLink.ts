@@ -10,6 +10,7 @@ import {
   outcome,
   outgoingCapacity,
   remoteOutcome,
+  remoteOutcomeName,
 } from './rheaInternals';
 import type { Consumer, SessionState, StoredMessage } from './entityState';
 
@@ -23,6 +24,8 @@ export class LinkConsumer implements Consumer {
   private limit = 0;
   private sent = 0;
   private readonly tokens = new Map<rhea.Delivery, string>();
+  /** Settled by close() from a disposition rhea had read but not reported yet: nothing to answer. */
+  private readonly settledOnClose = new WeakSet<rhea.Delivery>();
   session: SessionState | undefined;
   private active = false;
   private closed = false;
@@ -76,6 +79,7 @@ export class LinkConsumer implements Consumer {
   onDisposition(event: DispositionEvent, delivery: rhea.Delivery): void {
     const token = this.tokens.get(delivery);
     this.tokens.delete(delivery);
+    if (token === undefined && this.settledOnClose.has(delivery)) return;
     if (token === undefined) {
       // Delivered before the session lock was lost (or already settled): the lock is gone.
       if (!delivery.remote_settled) {
@@ -117,10 +121,32 @@ export class LinkConsumer implements Consumer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.settleDisposedUnreported();
     this.tokens.clear();
     this.entity.removeConsumer(this);
     if (this.session !== undefined) this.entity.releaseSession(this.session, this);
   }
+
+  /**
+   * rhea reports a detach or an end as soon as it reads one, but a disposition read just before it
+   * only on its next turn. A client that settles and then closes (the host releasing a message that
+   * met its close) has both in one read: apply the settlement before the session is taken back, which
+   * would count the message as delivered and never settled.
+   */
+  private settleDisposedUnreported(): void {
+    for (const [delivery, token] of this.tokens) {
+      const event = remoteOutcomeName(delivery);
+      if (!isDispositionEvent(event)) continue;
+      this.settledOnClose.add(delivery);
+      this.entity.settle(token, toSettleOutcome(event, remoteOutcome(delivery)));
+    }
+  }
+}
+
+const dispositionEvents = new Set<string>(['accepted', 'released', 'modified', 'rejected']);
+
+function isDispositionEvent(name: string | undefined): name is DispositionEvent {
+  return name !== undefined && dispositionEvents.has(name);
 }
 
 function toSettleOutcome(event: DispositionEvent, fields: Record<string, unknown>): SettleOutcome {

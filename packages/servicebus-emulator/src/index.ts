@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { createAdminServer, listenShared } from './adminHttp';
 import type { SharedAccessKey } from './cbs';
 import { realClock, type Clock } from './clock';
@@ -65,30 +66,7 @@ export function emulatorConnectionString(port: number, key: SharedAccessKey = em
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const log = options.log ?? (() => undefined);
   const clock = options.clock ?? realClock;
-  const definition = loadEmulatorConfig(options.config);
-  const opened =
-    options.dataDir === undefined
-      ? undefined
-      : Journal.open(options.dataDir, {
-          ...(options.journalSyncMs === undefined ? {} : { syncIntervalMs: options.journalSyncMs }),
-          ...(options.journalCompactBytes === undefined ? {} : { compactBytes: options.journalCompactBytes }),
-        });
-  const namespace = new Namespace(definition, clock, log, opened?.journal);
-  if (opened !== undefined) {
-    try {
-      const { restored, kept } = namespace.restore(opened.recovered);
-      const snapshot = (): JournalRecord[] => [...namespace.snapshot(), ...kept];
-      opened.journal.compact(snapshot());
-      opened.journal.compactWhenGrown(snapshot);
-      log(
-        `journal ${options.dataDir ?? ''}: ${opened.recovered.records} record(s) read${opened.recovered.tornTail ? ' (a torn last line skipped)' : ''}, ${restored} message(s) restored, compacted`,
-      );
-    } catch (error) {
-      namespace.dispose();
-      opened.journal.close();
-      throw error;
-    }
-  }
+  const { namespace, journal } = openNamespace(options, clock, log);
   const broker = new Broker({ namespace, clock, key: emulatorKey, log });
   // The broker's own listener stays on a loopback port; clients reach it through the shared port,
   // which also serves the management API that ServiceBusAdministrationClient calls (adminHttp.ts).
@@ -96,19 +74,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   try {
     await broker.listen('127.0.0.1', 0);
     const admin = createAdminServer({ namespace, key: emulatorKey, clock, log });
-    shared = await listenShared(
-      options.host ?? '127.0.0.1',
-      options.port ?? 0,
-      (socket) => {
-        broker.adopt(socket);
-      },
-      admin,
-    );
+    const adopt = (socket: Socket) => {
+      broker.adopt(socket);
+    };
+    shared = await listenShared(options.host ?? '127.0.0.1', options.port ?? 0, adopt, admin);
   } catch (error) {
     // A taken port must not leave the data directory locked by this process.
     await broker.close().catch(() => undefined);
     namespace.dispose();
-    opened?.journal.close();
+    journal?.close();
     throw error;
   }
   const port = shared.port;
@@ -124,9 +98,38 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         await broker.close();
         await shared.close();
         namespace.dispose();
-        opened?.journal.close();
+        journal?.close();
       })();
       return closed;
     },
   };
+}
+
+/** The namespace of the config, with what the journal in `dataDir` kept restored (then compacted). */
+function openNamespace(
+  options: StartEmulatorOptions,
+  clock: Clock,
+  log: (line: string) => void,
+): { namespace: Namespace; journal: Journal | undefined } {
+  const definition = loadEmulatorConfig(options.config);
+  if (options.dataDir === undefined) return { namespace: new Namespace(definition, clock, log), journal: undefined };
+  const opened = Journal.open(options.dataDir, {
+    ...(options.journalSyncMs === undefined ? {} : { syncIntervalMs: options.journalSyncMs }),
+    ...(options.journalCompactBytes === undefined ? {} : { compactBytes: options.journalCompactBytes }),
+  });
+  const namespace = new Namespace(definition, clock, log, opened.journal);
+  try {
+    const { restored, kept } = namespace.restore(opened.recovered);
+    const snapshot = (): JournalRecord[] => [...namespace.snapshot(), ...kept];
+    opened.journal.compact(snapshot());
+    opened.journal.compactWhenGrown(snapshot);
+    log(
+      `journal ${options.dataDir}: ${opened.recovered.records} record(s) read${opened.recovered.tornTail ? ' (a torn last line skipped)' : ''}, ${restored} message(s) restored, compacted`,
+    );
+  } catch (error) {
+    namespace.dispose();
+    opened.journal.close();
+    throw error;
+  }
+  return { namespace, journal: opened.journal };
 }

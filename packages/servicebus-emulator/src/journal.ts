@@ -349,23 +349,9 @@ function messagesOf(entity: RecoveredEntity): Map<number, RecoveredMessage> {
 
 function apply(recovered: Recovered, record: JournalRecord): void {
   switch (record.t) {
-    case 'a': {
-      const entity = entityOf(recovered, record.e);
-      const parsed = parseMessage(Buffer.from(record.m, 'base64'));
-      const message: RecoveredMessage = {
-        seq: record.s,
-        parsed,
-        bodyBytes: record.b === undefined ? undefined : Buffer.from(record.b, 'base64'),
-        enqueuedAt: record.at,
-        expiresAt: record.x ?? Infinity,
-        deliveryCount: record.n,
-        state: record.st,
-        deadLetterSource: record.dl,
-      };
-      messagesOf(entity).set(record.s, message);
-      entity.nextSeq = Math.max(entity.nextSeq, record.s + 1);
+    case 'a':
+      applyAccepted(recovered, record);
       break;
-    }
     case 'r':
       messagesOf(entityOf(recovered, record.e)).delete(record.s);
       break;
@@ -385,16 +371,9 @@ function apply(recovered: Recovered, record: JournalRecord): void {
       else entity.sessionStates.set(record.id, Buffer.from(record.v, 'base64'));
       break;
     }
-    case 'u': {
-      let ids = recovered.duplicates.get(record.k);
-      if (ids === undefined) {
-        ids = new Map();
-        recovered.duplicates.set(record.k, ids);
-      }
-      ids.delete(record.id);
-      ids.set(record.id, record.x);
+    case 'u':
+      applyDuplicateId(recovered, record);
       break;
-    }
     case 'x': {
       const key = record.e.toLowerCase();
       const entity = recovered.entities.get(key);
@@ -412,6 +391,33 @@ function apply(recovered: Recovered, record: JournalRecord): void {
       throw new Error(`Unknown emulator journal record type ${JSON.stringify(unknown.t)}.`);
     }
   }
+}
+
+function applyAccepted(recovered: Recovered, record: Extract<JournalRecord, { t: 'a' }>): void {
+  const entity = entityOf(recovered, record.e);
+  const message: RecoveredMessage = {
+    seq: record.s,
+    parsed: parseMessage(Buffer.from(record.m, 'base64')),
+    bodyBytes: record.b === undefined ? undefined : Buffer.from(record.b, 'base64'),
+    enqueuedAt: record.at,
+    expiresAt: record.x ?? Infinity,
+    deliveryCount: record.n,
+    state: record.st,
+    deadLetterSource: record.dl,
+  };
+  messagesOf(entity).set(record.s, message);
+  entity.nextSeq = Math.max(entity.nextSeq, record.s + 1);
+}
+
+/** Deleted first, so a duplicate-detection id seen again moves to the end of the map's order. */
+function applyDuplicateId(recovered: Recovered, record: Extract<JournalRecord, { t: 'u' }>): void {
+  let ids = recovered.duplicates.get(record.k);
+  if (ids === undefined) {
+    ids = new Map();
+    recovered.duplicates.set(record.k, ids);
+  }
+  ids.delete(record.id);
+  ids.set(record.id, record.x);
 }
 
 /** The recovered entities with their messages in sequence order (call once, after reading). */

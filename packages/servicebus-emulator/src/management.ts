@@ -60,6 +60,29 @@ function sessionNotLocked(entity: MessageEntity, sessionId: string): ManagementR
   );
 }
 
+type Body = Record<string, unknown>;
+
+/** Operations on the namespace by the link's address (a topic takes scheduled messages too). */
+const addressOperations: Record<
+  string,
+  ((namespace: Namespace, address: string, request: Body) => ManagementReply) | undefined
+> = {
+  'com.microsoft:schedule-message': scheduleMessages,
+  'com.microsoft:cancel-scheduled-message': cancelScheduled,
+};
+
+/** Operations on the receivable entity (queue, subscription, dead-letter queue) at the link's address. */
+const entityOperations: Record<string, ((entity: MessageEntity, request: Body) => ManagementReply) | undefined> = {
+  'com.microsoft:renew-lock': renewLocks,
+  'com.microsoft:renew-session-lock': renewSessionLock,
+  'com.microsoft:get-session-state': getSessionState,
+  'com.microsoft:set-session-state': setSessionState,
+  'com.microsoft:peek-message': peekMessages,
+  'com.microsoft:receive-by-sequence-number': receiveDeferred,
+  'com.microsoft:update-disposition': updateDisposition,
+  'com.microsoft:get-message-sessions': getMessageSessions,
+};
+
 /** Executes one `$management` operation against the entity the request link is attached to. */
 export function handleManagement(
   namespace: Namespace,
@@ -68,85 +91,85 @@ export function handleManagement(
   body: unknown,
 ): ManagementReply {
   const request = isRecord(body) ? body : {};
+  const onAddress = addressOperations[operation];
+  if (onAddress !== undefined) return onAddress(namespace, address, request);
   const entity = namespace.receivableFor(address);
-  switch (operation) {
-    case 'com.microsoft:schedule-message':
-      return scheduleMessages(namespace, address, request);
-    case 'com.microsoft:cancel-scheduled-message': {
-      const seqs = longList(request['sequence-numbers']);
-      if (seqs === undefined)
-        return failure(400, conditions.argumentError, 'sequence-numbers must be an array of longs.');
-      for (const seq of seqs) namespace.cancelScheduled(address, seq);
-      return ok();
-    }
-  }
   if (entity === undefined) {
     return failure(404, conditions.notFound, `The messaging entity '${address}' could not be found.`);
   }
-  switch (operation) {
-    case 'com.microsoft:renew-lock': {
-      const tokens = tokenList(request['lock-tokens']);
-      if (tokens === undefined) return failure(400, conditions.argumentError, 'lock-tokens must be an array of uuids.');
-      const expirations: number[] = [];
-      for (const token of tokens) {
-        const until = entity.renewLock(token);
-        if (until === undefined) {
-          return failure(
-            410,
-            conditions.messageLockLost,
-            `The lock supplied is invalid. Either the lock expired, or the message has already been removed from '${entity.path}'.`,
-          );
-        }
-        expirations.push(until);
-      }
-      return ok({ expirations: typed.timestampArray(expirations) });
-    }
-    case 'com.microsoft:renew-session-lock': {
-      const sessionId = optionalString(request['session-id']);
-      if (sessionId === undefined) return failure(400, conditions.argumentError, 'session-id is required.');
-      const until = entity.renewSessionLock(sessionId);
-      if (until === undefined) return sessionNotLocked(entity, sessionId);
-      return ok({ expiration: typed.timestamp(until) });
-    }
-    case 'com.microsoft:get-session-state': {
-      const sessionId = optionalString(request['session-id']);
-      if (sessionId === undefined) return failure(400, conditions.argumentError, 'session-id is required.');
-      const session = entity.sessions.get(sessionId);
-      if (session?.owner === undefined) return sessionNotLocked(entity, sessionId);
-      return ok({ 'session-state': session.state === undefined ? null : typed.binary(session.state) });
-    }
-    case 'com.microsoft:set-session-state': {
-      const sessionId = optionalString(request['session-id']);
-      if (sessionId === undefined) return failure(400, conditions.argumentError, 'session-id is required.');
-      if (entity.sessions.get(sessionId)?.owner === undefined) return sessionNotLocked(entity, sessionId);
-      const state = request['session-state'];
-      entity.setSessionState(sessionId, Buffer.isBuffer(state) ? Buffer.from(state) : undefined);
-      return ok();
-    }
-    case 'com.microsoft:peek-message': {
-      const from = toLongNumber(request['from-sequence-number']) ?? 1;
-      const count = intValue(request['message-count'], 1);
-      const found = entity.peek(from, count, optionalString(request['session-id']));
-      if (found.length === 0) return { statusCode: 204, description: 'No messages' };
-      return ok({ messages: found.map((m) => typed.map({ message: typed.binary(entity.encode(m)) })) });
-    }
-    case 'com.microsoft:receive-by-sequence-number':
-      return receiveDeferred(entity, request);
-    case 'com.microsoft:update-disposition':
-      return updateDisposition(entity, request);
-    case 'com.microsoft:get-message-sessions': {
-      const skip = intValue(request.skip, 0);
-      const top = intValue(request.top, 100);
-      const ids = entity.listSessions(skip, top);
-      if (ids.length === 0) return { statusCode: 204, description: 'No sessions' };
-      return ok({ skip: typed.int(skip + ids.length), 'sessions-ids': typed.stringArray(ids) });
-    }
-    default:
-      return failure(501, conditions.notAllowed, `The operation '${operation}' is not supported by the emulator.`);
-  }
+  const onEntity = entityOperations[operation];
+  if (onEntity === undefined)
+    return failure(501, conditions.notAllowed, `The operation '${operation}' is not supported by the emulator.`);
+  return onEntity(entity, request);
 }
 
-function scheduleMessages(namespace: Namespace, address: string, request: Record<string, unknown>): ManagementReply {
+function cancelScheduled(namespace: Namespace, address: string, request: Body): ManagementReply {
+  const seqs = longList(request['sequence-numbers']);
+  if (seqs === undefined) return failure(400, conditions.argumentError, 'sequence-numbers must be an array of longs.');
+  for (const seq of seqs) namespace.cancelScheduled(address, seq);
+  return ok();
+}
+
+function renewLocks(entity: MessageEntity, request: Body): ManagementReply {
+  const tokens = tokenList(request['lock-tokens']);
+  if (tokens === undefined) return failure(400, conditions.argumentError, 'lock-tokens must be an array of uuids.');
+  const expirations: number[] = [];
+  for (const token of tokens) {
+    const until = entity.renewLock(token);
+    if (until === undefined) {
+      return failure(
+        410,
+        conditions.messageLockLost,
+        `The lock supplied is invalid. Either the lock expired, or the message has already been removed from '${entity.path}'.`,
+      );
+    }
+    expirations.push(until);
+  }
+  return ok({ expirations: typed.timestampArray(expirations) });
+}
+
+function renewSessionLock(entity: MessageEntity, request: Body): ManagementReply {
+  const sessionId = optionalString(request['session-id']);
+  if (sessionId === undefined) return failure(400, conditions.argumentError, 'session-id is required.');
+  const until = entity.renewSessionLock(sessionId);
+  if (until === undefined) return sessionNotLocked(entity, sessionId);
+  return ok({ expiration: typed.timestamp(until) });
+}
+
+function getSessionState(entity: MessageEntity, request: Body): ManagementReply {
+  const sessionId = optionalString(request['session-id']);
+  if (sessionId === undefined) return failure(400, conditions.argumentError, 'session-id is required.');
+  const session = entity.sessions.get(sessionId);
+  if (session?.owner === undefined) return sessionNotLocked(entity, sessionId);
+  return ok({ 'session-state': session.state === undefined ? null : typed.binary(session.state) });
+}
+
+function setSessionState(entity: MessageEntity, request: Body): ManagementReply {
+  const sessionId = optionalString(request['session-id']);
+  if (sessionId === undefined) return failure(400, conditions.argumentError, 'session-id is required.');
+  if (entity.sessions.get(sessionId)?.owner === undefined) return sessionNotLocked(entity, sessionId);
+  const state = request['session-state'];
+  entity.setSessionState(sessionId, Buffer.isBuffer(state) ? Buffer.from(state) : undefined);
+  return ok();
+}
+
+function peekMessages(entity: MessageEntity, request: Body): ManagementReply {
+  const from = toLongNumber(request['from-sequence-number']) ?? 1;
+  const count = intValue(request['message-count'], 1);
+  const found = entity.peek(from, count, optionalString(request['session-id']));
+  if (found.length === 0) return { statusCode: 204, description: 'No messages' };
+  return ok({ messages: found.map((m) => typed.map({ message: typed.binary(entity.encode(m)) })) });
+}
+
+function getMessageSessions(entity: MessageEntity, request: Body): ManagementReply {
+  const skip = intValue(request.skip, 0);
+  const top = intValue(request.top, 100);
+  const ids = entity.listSessions(skip, top);
+  if (ids.length === 0) return { statusCode: 204, description: 'No sessions' };
+  return ok({ skip: typed.int(skip + ids.length), 'sessions-ids': typed.stringArray(ids) });
+}
+
+function scheduleMessages(namespace: Namespace, address: string, request: Body): ManagementReply {
   const entries = request.messages;
   if (!Array.isArray(entries)) return failure(400, conditions.argumentError, 'messages must be a list of maps.');
   const seqs: number[] = [];

@@ -175,6 +175,13 @@ export function remoteOutcome(delivery: rhea.Delivery): Record<string, unknown> 
   return typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
 }
 
+/** The outcome a client's disposition carried ('accepted', 'released', ...), once rhea has read one. */
+export function remoteOutcomeName(delivery: rhea.Delivery): string | undefined {
+  const state = delivery.remote_state as { constructor?: { composite_type?: unknown } } | undefined;
+  const name = state?.constructor?.composite_type;
+  return typeof name === 'string' ? name : undefined;
+}
+
 /**
  * Settles a delivery the client disposed in rcv-settle-mode second. The client settles on our
  * settled disposition without sending another frame, so rhea would keep the delivery in the session's

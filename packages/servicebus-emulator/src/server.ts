@@ -167,6 +167,12 @@ export class Broker {
   }
 
   private wire(): void {
+    this.wireConnections();
+    this.wireLinks();
+    this.wireErrors();
+  }
+
+  private wireConnections(): void {
     const c = this.container;
     c.on('connection_open', (ctx: rhea.EventContext) => {
       const state = this.stateOf(ctx.connection);
@@ -202,6 +208,10 @@ export class Broker {
         }
       }
     });
+  }
+
+  private wireLinks(): void {
+    const c = this.container;
     c.on('receiver_open', (ctx: rhea.EventContext) => {
       if (ctx.receiver !== undefined) this.onReceiverOpen(ctx.receiver, this.stateOf(ctx.connection));
     });
@@ -229,6 +239,10 @@ export class Broker {
     c.on('receiver_close', (ctx: rhea.EventContext) => {
       if (ctx.receiver !== undefined) this.onLinkClosed(ctx.receiver, ctx.connection);
     });
+  }
+
+  private wireErrors(): void {
+    const c = this.container;
     c.on('error', (error: unknown) => {
       this.log(`amqp error: ${error instanceof Error ? error.message : String(error)}`);
     });
@@ -452,19 +466,27 @@ export class Broker {
     const consumer = new LinkConsumer(sender, entity, mode, `connection ${state.id} / ${sender.name}`);
     this.roles.set(sender, { kind: 'consume', consumer });
     const filter = sessionFilter(remoteSource(sender));
-    if (!entity.requiresSession) {
-      if (filter.present) {
-        this.refuse(sender, {
-          condition: conditions.notAllowed,
-          description: `'${address}' does not have sessions enabled; create a non-session receiver.`,
-        });
-        return;
-      }
-      prepareAttach(sender, {});
-      state.consumers.add(consumer);
-      consumer.activate();
+    const attach = { sender, consumer, filter, state, address };
+    if (entity.requiresSession) this.attachSessionReceiver(attach);
+    else this.attachReceiver(attach);
+  }
+
+  /** A receiver on an entity without sessions: refused if it asks for a session. */
+  private attachReceiver({ sender, consumer, filter, state, address }: ReceiverAttach): void {
+    if (filter.present) {
+      this.refuse(sender, {
+        condition: conditions.notAllowed,
+        description: `'${address}' does not have sessions enabled; create a non-session receiver.`,
+      });
       return;
     }
+    prepareAttach(sender, {});
+    state.consumers.add(consumer);
+    consumer.activate();
+  }
+
+  /** A session receiver: the named session, the next available one, or parked until one frees up. */
+  private attachSessionReceiver({ sender, consumer, filter, state, address }: ReceiverAttach): void {
     if (!filter.present) {
       this.refuse(sender, {
         condition: conditions.notAllowed,
@@ -479,7 +501,7 @@ export class Broker {
         consumer.sessionLost();
       },
     };
-    const result = entity.acceptSession(filter.id, claim);
+    const result = consumer.entity.acceptSession(filter.id, claim);
     if (result === 'locked') {
       this.refuse(sender, {
         condition: conditions.sessionCannotBeLocked,
@@ -588,10 +610,20 @@ function toTimeout(value: unknown): number {
   return defaultAcceptTimeoutMs;
 }
 
+/** A receiver link being attached: the link, its consumer, the session it asks for, where it is going. */
+interface ReceiverAttach {
+  sender: rhea.Sender;
+  consumer: LinkConsumer;
+  filter: SessionFilter;
+  state: ConnectionState;
+  address: string;
+}
+
+/** The session filter of a receiver's source: absent, a session id, or present without one (next available). */
+type SessionFilter = { present: false } | { present: true; id: string | undefined };
+
 /** A session receiver names a session in its source filter, or sends the key with null for "any". */
-function sessionFilter(
-  source: Record<string, unknown> | undefined,
-): { present: false } | { present: true; id: string | undefined } {
+function sessionFilter(source: Record<string, unknown> | undefined): SessionFilter {
   const filter = source?.filter;
   if (!isRecord(filter) || !(sessionFilterKey in filter)) return { present: false };
   const value: unknown = filter[sessionFilterKey];

@@ -87,6 +87,56 @@ describe('emulator AMQP protocol corners', () => {
     await raw.close();
   });
 
+  it('applies the dispositions a client sent before its detach and end, even when all three arrive in one read', async () => {
+    const sender = h.client.createSender('orders');
+    await sender.sendMessages([
+      { body: 'completed', sessionId: 'one-read', messageId: 'one-read:1' },
+      { body: 'released', sessionId: 'one-read', messageId: 'one-read:2' },
+    ]);
+    const raw = await connectRaw(h.emulator.port);
+    await raw.authorize('orders');
+    const session = raw.connection.create_session();
+    session.begin();
+    const receiver = session.attach_receiver({
+      source: { address: 'orders', filter: { 'com.microsoft:session-filter': 'one-read' } },
+      rcv_settle_mode: 1,
+      credit_window: 0,
+      autoaccept: false,
+    });
+    await waitFor(receiver, 'receiver_open');
+    const deliveries: rhea.Delivery[] = [];
+    const both = new Promise<void>((resolve) =>
+      receiver.on('message', (ctx: rhea.EventContext) => {
+        if (ctx.delivery !== undefined) deliveries.push(ctx.delivery);
+        if (deliveries.length === 2) resolve();
+      }),
+    );
+    receiver.add_credit(2);
+    await both;
+    // A client that settles and closes in one go (the host's receiver releasing a message that met
+    // its close): the disposition, the detach and the end leave in one write and arrive in one read.
+    const socket = (raw.connection as unknown as { socket: Socket }).socket;
+    const ended = waitFor(session, 'session_close');
+    socket.cork();
+    deliveries[0]?.accept();
+    // A tick apart: rhea 3.0.5 writes two dispositions of one tick as one range with the first's outcome.
+    await new Promise(setImmediate);
+    deliveries[1]?.release();
+    receiver.close();
+    session.close();
+    await new Promise(setImmediate);
+    socket.uncork();
+    await ended;
+
+    const next = await h.client.acceptSession('orders', 'one-read');
+    const [m] = await next.receiveMessages(2, { maxWaitTimeInMs: 2_000 });
+    assert.equal(m?.messageId, 'one-read:2', 'the completed message is gone');
+    assert.equal(m.deliveryCount, 0, 'a released delivery does not count');
+    await next.completeMessage(m);
+    await next.close();
+    await raw.close();
+  });
+
   it('still ends a connection that sends on a channel it never began, and records the protocol error', async (t) => {
     const printed = t.mock.method(console, 'error', () => undefined);
     const earlier = h.emulator.protocolErrors().length;

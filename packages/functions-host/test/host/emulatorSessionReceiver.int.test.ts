@@ -70,6 +70,37 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     await emulator.close();
   });
 
+  /**
+   * The receiver of `sessionId` handles its one message, then waits in vain: that wait's credit is
+   * still out. The host's reads are held while the session's next message is sent, so its transfer
+   * is on its way, unread, when close() runs; they resume `holdMs` later (0: on the next turn).
+   */
+  async function closeWithTransferOnItsWay(sessionId: string, socket: Socket, holdMs: number): Promise<void> {
+    const sender = client.createSender(queue);
+    await sender.sendMessages({ sessionId, messageId: `${sessionId}:1`, body: 'one' });
+    const receiver = await EmulatorSessionReceiver.acceptNext(connection, queue, acceptOptions);
+    const [one] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+    assert.ok(one);
+    await receiver.completeMessage(one);
+    assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 50 }), []);
+    socket.pause();
+    await sender.sendMessages({ sessionId, messageId: `${sessionId}:2`, body: 'two' });
+    const closed = receiver.close();
+    await (holdMs > 0 ? sleep(holdMs) : new Promise(setImmediate));
+    socket.resume();
+    await closed;
+  }
+
+  /** The message that met the close is still there and its next delivery is its first (SDK count 0). */
+  async function assertComesBackUncounted(messageId: string, why: string): Promise<void> {
+    const viaSdk = await client.acceptSession(queue, messageId.slice(0, messageId.lastIndexOf(':')));
+    const [message] = await viaSdk.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+    assert.equal(message?.messageId, messageId, 'the message that met the close is still there');
+    assert.equal(message.deliveryCount, 0, why);
+    await viaSdk.completeMessage(message);
+    await viaSdk.close();
+  }
+
   it('gives the function the same trigger data as the SDK for the same message', async () => {
     const sent = new Date('2026-01-02T03:04:05.678Z');
     await client.createSender(queue).sendMessages({
@@ -160,6 +191,31 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     await receiver.close();
   });
 
+  it('settles a complete and an abandon asked for in the same turn each with its own outcome', async () => {
+    await client.createSender(queue).sendMessages([
+      { sessionId: 'turn-1', messageId: 'turn-1:1', body: 'complete me' },
+      { sessionId: 'turn-1', messageId: 'turn-1:2', body: 'abandon me' },
+    ]);
+    const receiver = await EmulatorSessionReceiver.acceptNext(connection, queue, acceptOptions);
+    const batch = await receiver.receiveMessages(2, { maxWaitTimeInMs: 5_000 });
+    while (batch.length < 2) batch.push(...(await receiver.receiveMessages(2, { maxWaitTimeInMs: 5_000 })));
+    const [first, second] = batch;
+    assert.ok(first && second);
+    // Two calls of one session finishing together (maxConcurrentCallsPerSession > 1).
+    await Promise.all([receiver.completeMessage(first), receiver.abandonMessage(second)]);
+    await receiver.close();
+
+    const viaSdk = await client.acceptSession(queue, 'turn-1');
+    const left = await viaSdk.receiveMessages(2, { maxWaitTimeInMs: 2_000 });
+    assert.deepEqual(
+      left.map((m) => [m.messageId, m.deliveryCount]),
+      [['turn-1:2', 1]],
+      'the completed message is gone, the abandoned one back with one delivery counted',
+    );
+    await viaSdk.completeMessage(left[0]!);
+    await viaSdk.close();
+  });
+
   it('maps the broker: no free session → ServiceTimeout, a missing queue → MessagingEntityNotFound, a late complete → lock lost', async () => {
     await assert.rejects(
       EmulatorSessionReceiver.acceptNext(connection, queue, { ...acceptOptions, timeoutMs: 300 }),
@@ -192,21 +248,7 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
         EmulatorSessionReceiver.acceptNext(connection, queue, { ...acceptOptions, timeoutMs: 300 }),
         (error) => codeOf(error) === 'ServiceTimeout',
       );
-      const sender = client.createSender(queue);
-      await sender.sendMessages({ sessionId: 'end-1', messageId: 'end-1:1', body: 'one' });
-      const receiver = await EmulatorSessionReceiver.acceptNext(connection, queue, acceptOptions);
-      const [one] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
-      assert.ok(one);
-      await receiver.completeMessage(one);
-      assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 50 }), []);
-      // The credit of that wait is still out. Hold the host's reads so that the broker's transfer of
-      // the next message is on its way, unread, when the host ends the session.
-      socket.pause();
-      await sender.sendMessages({ sessionId: 'end-1', messageId: 'end-1:2', body: 'two' });
-      const closed = receiver.close();
-      await new Promise(setImmediate);
-      socket.resume();
-      await closed;
+      await closeWithTransferOnItsWay('end-1', socket, 0);
       await sleep(300);
       assert.deepEqual(framesAfterEnd(recorder.frames), []);
       assert.ok(
@@ -216,11 +258,15 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     } finally {
       recorder.stop();
     }
-    const viaSdk = await client.acceptSession(queue, 'end-1');
-    const [two] = await viaSdk.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
-    assert.equal(two?.messageId, 'end-1:2', 'the message that met the close is still there');
-    assert.equal(two.deliveryCount, 0, 'released by the drain before the detach: not a delivery attempt');
-    await viaSdk.completeMessage(two);
-    await viaSdk.close();
+    await assertComesBackUncounted('end-1:2', 'released by the drain before the detach: not a delivery attempt');
+  });
+
+  it('a close whose drain answer is read late (a starved host) still releases the message on its way', async () => {
+    const amqp = await connection.connectionFor(queue);
+    const socket = (amqp as unknown as { socket: Socket }).socket;
+    // The transfer and the drain's answer sit unread for seconds, as when the host's process gets no
+    // CPU while a session idle-closes: a timer that gives up on the answer must not end the session.
+    await closeWithTransferOnItsWay('starved-1', socket, 3_000);
+    await assertComesBackUncounted('starved-1:2', 'the function never saw it: the broker must not count a delivery');
   });
 });

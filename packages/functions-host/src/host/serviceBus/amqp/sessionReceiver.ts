@@ -4,6 +4,8 @@ import { errorOf, type EmulatorConnection } from './connection';
 import { receivedMessageOf } from './receivedMessage';
 
 const sessionFilter = 'com.microsoft:session-filter';
+/** How long close() waits for a drain's answer from a broker that does not give one. */
+const drainAnswerLimitMs = 30_000;
 
 /** What SessionPump needs from a session receiver: the SDK's ServiceBusSessionReceiver has it too. */
 export interface SessionReceiverLike {
@@ -56,6 +58,11 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
   #ended = false;
   /** Credit granted and not yet used by a delivery. */
   #credit = 0;
+  /** Dispositions waiting for their turn (see #dispose); the first is being written. */
+  readonly #toDispose: (() => void)[] = [];
+  readonly #disposedWaiters: (() => void)[] = [];
+  /** Ends the wait for a drain's answer (the connection went). */
+  #drainEnded: () => void = () => undefined;
 
   private constructor(
     connection: EmulatorConnection,
@@ -122,6 +129,7 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     unwatch();
     receiver.#unwatch = connection.watch(amqp, (error) => {
       receiver.#connectionGone = true;
+      receiver.#drainEnded();
       receiver.#lose(error);
     });
     receiver.#listen(options.maxAutoLockRenewalDurationMs);
@@ -138,7 +146,9 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       if (this.#ended) return;
       const pending = this.#pending;
       if (pending === undefined || this.#lost !== undefined) {
-        delivery.release();
+        this.#dispose(() => {
+          delivery.release();
+        });
         return;
       }
       const received = receivedMessageOf(message, delivery);
@@ -248,9 +258,42 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       return Promise.reject(new Error('The message was not received by this session receiver.'));
     return new Promise((resolve, reject) => {
       this.#settling.set(delivery, { resolve, reject });
-      if (outcome === 'accept') delivery.accept();
-      else delivery.modified({ delivery_failed: true, undeliverable_here: false });
+      this.#dispose(() => {
+        if (outcome === 'accept') delivery.accept();
+        else delivery.modified({ delivery_failed: true, undeliverable_here: false });
+      });
     });
+  }
+
+  /**
+   * rhea 3.0.5 writes the dispositions of one turn on a session as ranges of consecutive deliveries
+   * and gives each range the outcome of its first one: a complete and an abandon (or a release) of
+   * neighbouring deliveries in one turn would both go out as the complete, and the abandoned message
+   * would be gone. So one disposition per turn: the next waits until rhea has written this one.
+   */
+  #dispose(write: () => void): void {
+    this.#toDispose.push(write);
+    if (this.#toDispose.length === 1) this.#disposeNext();
+  }
+
+  #disposeNext(): void {
+    const write = this.#toDispose[0];
+    if (write === undefined) {
+      for (const flushed of this.#disposedWaiters.splice(0)) flushed();
+      return;
+    }
+    write();
+    // rhea writes on process.nextTick; setImmediate runs after it.
+    setImmediate(() => {
+      this.#toDispose.shift();
+      this.#disposeNext();
+    });
+  }
+
+  /** Resolves once every disposition asked for so far is written. */
+  #disposed(): Promise<void> {
+    if (this.#toDispose.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#disposedWaiters.push(resolve));
   }
 
   completeMessage(message: ServiceBusReceivedMessage): Promise<void> {
@@ -271,6 +314,8 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       clearTimeout(this.#renewTimer);
       this.#lose(new ServiceBusError(`The receiver for session ${this.sessionId} is closed.`, 'SessionLockLost'));
       if (this.#credit > 0 && !this.#connectionGone && this.#link.is_open()) await this.#drain();
+      // A release of a message that met the close goes out before the detach.
+      await this.#disposed();
       this.#unwatch();
       if (this.#connectionGone || this.#session.is_closed()) return;
       await new Promise<void>((resolve) => {
@@ -286,19 +331,29 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     return this.#closing;
   }
 
-  /** Asks the broker to use up or return the credit; resolves on its answer, a detach, or after 2 s. */
+  /**
+   * Asks the broker to use up or return the credit and waits for its answer: until then a transfer
+   * may be on its way, and one that arrived after the end could not be released (the broker would
+   * count it). No short timeout: on a starved machine the answer is read seconds late, and a
+   * timer fires first when the process gets the CPU back. Also ended by a detach, the session's end,
+   * the connection's loss, or (a broker that never answers) after 30 s.
+   */
   #drain(): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.#link.removeListener('receiver_drained', done);
         this.#link.removeListener('receiver_close', done);
+        this.#session.removeListener('session_close', done);
+        this.#drainEnded = () => undefined;
         this.#credit = 0;
         resolve();
       };
-      const timer = setTimeout(done, 2_000);
+      const timer = setTimeout(done, drainAnswerLimitMs);
       this.#link.once('receiver_drained', done);
       this.#link.once('receiver_close', done);
+      this.#session.once('session_close', done);
+      this.#drainEnded = done;
       this.#link.drain_credit();
     });
   }
