@@ -10,8 +10,10 @@ import { recordHttpRoutes } from './functions/http/routeTable';
 // come from the routes recorded here.
 recordHttpRoutes();
 
-// HTTP bodies arrive over RPC: the producer's payloads are small and bounded (≤ 1 MiB).
-app.setup({ enableHttpStream: false });
+// HTTP streaming: the host forwards each request to the library's own server, so every body reaches the
+// app as a stream, a chunked one too (over RPC the host hands chunked bodies on empty), and readJsonBody
+// can count a body against its 1 MiB limit while reading (docs/local-host.md, the HTTP edge).
+app.setup({ enableHttpStream: true });
 
 // Validate every setting when the worker starts, naming the bad one, instead of on the first message
 // (which would then throw on every delivery until it is dead-lettered).

@@ -61,3 +61,19 @@ export function raw(
 export function statusOf(text: string): number {
   return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
 }
+
+/** The body of the (first) response in `text`, its chunked framing removed if it has one. */
+export function bodyOfResponse(text: string): string {
+  const at = text.indexOf('\r\n\r\n');
+  const head = text.slice(0, at);
+  let rest = text.slice(at + 4);
+  if (!/^transfer-encoding: chunked$/im.test(head)) return rest;
+  let body = '';
+  for (;;) {
+    const lineEnd = rest.indexOf('\r\n');
+    const size = parseInt(rest.slice(0, lineEnd), 16);
+    if (!(size > 0)) return body;
+    body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+    rest = rest.slice(lineEnd + 2 + size + 2);
+  }
+}

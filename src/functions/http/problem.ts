@@ -1,3 +1,4 @@
+import type { ReadableStream } from 'node:stream/web';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { errorText } from '../../errors';
@@ -85,15 +86,8 @@ function invalidJson(detail: string): JsonBodyResult {
   return { ok: false, response: problem({ status: 400, type: 'invalid-json', title: 'Invalid request', detail }) };
 }
 
-export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; response: HttpResponseInit };
-
-/**
- * Reads a JSON body within `maxBytes`: 413 when larger (by Content-Length, before reading, or by what
- * arrived), 411 for a chunked body the platform did not pass on, 400 when empty or not JSON.
- * Content-Type is not enforced so `curl -d` works as people expect.
- */
-export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes): Promise<JsonBodyResult> {
-  const tooLarge: JsonBodyResult = {
+function tooLarge(maxBytes: number): JsonBodyResult {
+  return {
     ok: false,
     response: problem({
       status: 413,
@@ -102,12 +96,50 @@ export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes
       detail: `The request body must be at most ${maxBytes} bytes.`,
     }),
   };
+}
+
+export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; response: HttpResponseInit };
+
+/**
+ * Reads the body stream until it ends or holds more than `maxBytes` (then undefined): a chunked upload
+ * declares no length, so only counting tells. Past the limit it stops reading but does not cancel the
+ * stream: under HTTP streaming that would abort the request on the worker's server, and the answer
+ * with it. The host drops what is left.
+ */
+async function readWithin(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Buffer | undefined> {
+  if (body === null) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      total += read.value.byteLength;
+      if (total > maxBytes) return undefined;
+      chunks.push(read.value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads a JSON body within `maxBytes`: 413 when larger (from Content-Length before reading, or counted
+ * while reading, which is how a chunked body is caught), 400 when empty, unreadable or not JSON. The app
+ * runs with HTTP streaming (src/index.ts), so every body reaches it, chunked ones included, as a stream.
+ * Content-Type is not enforced so `curl -d` works as people expect.
+ */
+export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes): Promise<JsonBodyResult> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge;
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > maxBytes) return tooLarge;
-  if (bytes.byteLength === 0 && request.headers.has('transfer-encoding')) return lengthRequired(maxBytes);
-  const text = new TextDecoder().decode(bytes);
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(maxBytes);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readWithin(request.body as ReadableStream<Uint8Array> | null, maxBytes);
+  } catch (error) {
+    return invalidJson(`The request body could not be read: ${errorText(error)}`);
+  }
+  if (bytes === undefined) return tooLarge(maxBytes);
+  const text = bytes.toString('utf8');
   if (text.trim() === '') return invalidJson('The request body is empty; send a JSON document.');
   try {
     const value: unknown = JSON.parse(text);
@@ -115,21 +147,4 @@ export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes
   } catch (error) {
     return invalidJson(`The request body is not valid JSON: ${errorText(error)}`);
   }
-}
-
-/**
- * The Functions host hands the worker a body only when the request declares a Content-Length
- * (GrpcMessageConversionExtensions.ToRpcHttp reads it `if (request.ContentLength > 0)`): a chunked one
- * arrives empty, however large it was. Saying so beats "the body is empty".
- */
-function lengthRequired(maxBytes: number): JsonBodyResult {
-  return {
-    ok: false,
-    response: problem({
-      status: 411,
-      type: 'length-required',
-      title: 'Length required',
-      detail: `The request body was sent chunked (Transfer-Encoding) and the Functions host passes such bodies on empty; send it with a Content-Length of at most ${maxBytes} bytes.`,
-    }),
-  };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { routeMatches } from '../../../src/functions/http/routeTable';
 import { startConvoy, type Convoy } from '@convoy/dev-stack';
-import { raw, statusOf } from '../../support/rawHttp';
+import { bodyOfResponse, raw, statusOf } from '../../support/rawHttp';
 
 /*
  * The app's HTTP edge on the local host, which answers as the Functions host does (docs/local-host.md):
@@ -137,16 +137,49 @@ describe('the app behind the local host: platform answers vs app answers', () =>
     }
   });
 
-  it('answers a 200 MB chunked upload 411 problem+json: the platform passes chunked bodies on empty', async () => {
+  it('answers a 200 MB chunked upload 413 problem+json, counted while reading, with memory bounded', async (t) => {
     const head =
       'POST /api/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    // One 64 KiB chunk sent again and again: the 200 MB exist only on the wire.
+    const chunk = Buffer.concat([Buffer.from(`${spaces.length.toString(16)}\r\n`), spaces, Buffer.from('\r\n')]);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
     const { text, sentBytes } = await raw(convoy.host.port, [head], {
-      keepSending: Buffer.concat([Buffer.from(`${spaces.length.toString(16)}\r\n`), spaces, Buffer.from('\r\n')]),
+      keepSending: chunk,
       finish: '0\r\n\r\n',
-      timeoutMs: 20_000,
+      timeoutMs: 30_000,
+    }).finally(() => {
+      clearInterval(sampler);
     });
-    assert.equal(statusOf(text), 411, text);
-    assert.equal(problemIn(text).type, 'urn:convoy:problem:length-required');
+    assert.equal(statusOf(text), 413, text);
+    const problem = problemIn(text);
+    assert.equal(problem.type, 'urn:convoy:problem:too-large');
+    assert.match(problem.detail, /at most 1048576 bytes/);
     assert.ok(sentBytes < 64 * 1024 * 1024, `the client got to send ${sentBytes} bytes`);
+    const grownMiB = (peak - before) / 2 ** 20;
+    t.diagnostic(`sent ${(sentBytes / 2 ** 20).toFixed(1)} MiB of 200 MB; rss grew ${grownMiB.toFixed(1)} MiB at most`);
+    assert.ok(grownMiB < 64, `rss grew ${grownMiB.toFixed(1)} MiB during the upload`);
+  });
+
+  it('accepts a chunked body within 1 MiB and publishes it', async () => {
+    const body = JSON.stringify({
+      baskets: [{ currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 2 }] }],
+    });
+    const half = Math.floor(body.length / 2);
+    const framed = [body.slice(0, half), body.slice(half)].map((part) => `${part.length.toString(16)}\r\n${part}\r\n`);
+    const { text } = await raw(convoy.host.port, [
+      'POST /api/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+      ...framed,
+      '0\r\n\r\n',
+    ]);
+    assert.equal(statusOf(text), 202, text);
+    const answer = JSON.parse(bodyOfResponse(text)) as {
+      baskets: { basketId: string; events: number }[];
+    };
+    assert.equal(answer.baskets.length, 1);
+    assert.equal(answer.baskets[0]?.events, 3);
   });
 });

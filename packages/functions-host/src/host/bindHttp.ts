@@ -1,6 +1,8 @@
 import type { DurableBackend } from '../durable/backend';
 import { forwardToDurable, isDurableWebhookPath } from '../durable/forward';
+import type { WorkerCapabilities } from './capabilities';
 import type { RegisteredFunction } from './coreApi';
+import { streamedTriggerMetadata, workerEndpoint, type WorkerEndpoint } from './http/proxy';
 import { compileRoute } from './http/route';
 import {
   defaultHttpLimits,
@@ -8,6 +10,7 @@ import {
   type HttpFunction,
   type HttpLimits,
   type HttpListener,
+  type StreamedCall,
 } from './http/server';
 import type { Invocations } from './invocations';
 import { methodsOf, stringProp, triggerOf, type TriggerBinding } from './triggers';
@@ -19,6 +22,11 @@ export interface HttpBinding {
   port: number;
   /** Adds an httpTrigger function's route (served from the next request on). */
   route(functionName: string, trigger: TriggerBinding, routePrefix: string): void;
+  /**
+   * The worker's capabilities: with `HttpUri` (HTTP streaming) requests go to the worker's own server
+   * from now on; its servers are closed with the binding.
+   */
+  useWorker(worker: WorkerCapabilities): void;
   /** Resolves once every call in flight has ended (failed or not). */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -61,8 +69,10 @@ function httpStatusOf(returnValue: unknown): string {
 export async function bindHttp(options: HttpBindingOptions): Promise<HttpBinding> {
   let functions: readonly HttpFunction[] = [];
   const inFlight = new Set<Promise<unknown>>();
-  const invoke = (target: HttpFunction, request: RpcHttpData): Promise<unknown> => {
-    const work = invokeHttp(options, target, request);
+  let worker: WorkerCapabilities | undefined;
+  let endpoint: WorkerEndpoint | undefined;
+  const invoke = (target: HttpFunction, request: RpcHttpData, streamed?: StreamedCall): Promise<unknown> => {
+    const work = invokeHttp(options, target, request, streamed);
     inFlight.add(work);
     void work.catch(() => undefined).finally(() => inFlight.delete(work));
     return work;
@@ -79,6 +89,7 @@ export async function bindHttp(options: HttpBindingOptions): Promise<HttpBinding
       return true;
     },
     options.limits,
+    () => endpoint,
   );
   const url = `http://localhost:${listener.port}`;
   return {
@@ -90,23 +101,45 @@ export async function bindHttp(options: HttpBindingOptions): Promise<HttpBinding
       functions = [...functions, { name: functionName, route, methods }];
       options.log(`${functionName}: [${methods?.join(',') ?? 'ALL'}] ${url}/${route.template}`);
     },
+    useWorker(capabilities) {
+      worker = capabilities;
+      if (capabilities.httpUri === undefined) return;
+      endpoint = workerEndpoint(capabilities.httpUri);
+      options.log(`HTTP streaming: HTTP requests are forwarded to the worker's server at ${capabilities.httpUri.href}`);
+    },
     async drain() {
       await Promise.all([...inFlight].map((work) => work.catch(() => undefined)));
     },
-    close: () => listener.close(),
+    async close() {
+      await listener.close();
+      endpoint?.agent.destroy();
+      await worker?.close();
+    },
   };
 }
 
-function invokeHttp(options: HttpBindingOptions, target: HttpFunction, request: RpcHttpData): Promise<unknown> {
+function invokeHttp(
+  options: HttpBindingOptions,
+  target: HttpFunction,
+  request: RpcHttpData,
+  streamed: StreamedCall | undefined,
+): Promise<unknown> {
   const fn = options.lookup(target.name);
-  const trigger = triggerOf(fn.info.bindings);
+  const triggerName = triggerOf(fn.info.bindings)?.name ?? 'httpTrigger';
+  const describe = async (result: unknown, failed: boolean): Promise<string> => {
+    const status = failed ? '500' : streamed === undefined ? httpStatusOf(result) : String(await streamed.status);
+    return `${request.method} ${new URL(request.url).pathname} → ${status}`;
+  };
   const data: RpcTypedData = { http: request };
-  const describe = (result: unknown, failed: boolean): string =>
-    `${request.method} ${new URL(request.url).pathname} → ${failed ? '500' : httpStatusOf(result)}`;
-  return options.run(
-    fn,
-    { inputData: [{ name: trigger?.name ?? 'httpTrigger', data }], triggerMetadata: {} },
-    undefined,
-    describe,
-  );
+  const invocation =
+    streamed === undefined
+      ? { inputData: [{ name: triggerName, data }], triggerMetadata: {} }
+      : {
+          // The request itself reaches the worker over its own server; RPC carries an empty one.
+          inputData: [{ name: triggerName, data: { http: {} } }],
+          triggerMetadata: streamedTriggerMetadata(request, streamed.body),
+          invocationId: streamed.invocationId,
+          http: request,
+        };
+  return options.run(fn, invocation, undefined, describe);
 }

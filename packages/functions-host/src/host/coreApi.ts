@@ -26,6 +26,8 @@ export interface AppRegistry {
   hooks: Map<string, HookCallback[]>;
   appHookData: Record<string, unknown>;
   appLevelOnlyHookData: Record<string, unknown>;
+  /** The model the app's library set while it loaded: each load has its own library (see loadApp). */
+  programmingModel?: ProgrammingModel;
   log(level: LogLevel, category: LogCategory, message: string, functionName?: string): void;
 }
 
@@ -39,6 +41,8 @@ export interface ProgrammingModel {
   name: string;
   version: string;
   getInvocationModel(coreContext: unknown): unknown;
+  /** The worker asks for these at init; the library adds `HttpUri` when HTTP streaming is on. */
+  getCapabilities?: (capabilities: Record<string, string>) => Promise<unknown>;
 }
 
 /** The worker version this stand-in mimics (the library only checks that `log` exists). */
@@ -169,6 +173,12 @@ export async function loadInto(registry: AppRegistry, load: () => Promise<void>)
     loading = undefined;
   }
   lastLoaded = registry;
+  registry.programmingModel = programmingModel;
+}
+
+/** The programming model that runs `registry`'s functions (another app loaded later has its own). */
+export function programmingModelOf(registry: AppRegistry): ProgrammingModel {
+  return registry.programmingModel ?? currentProgrammingModel();
 }
 
 /**

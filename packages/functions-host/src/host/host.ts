@@ -3,7 +3,14 @@ import { join, resolve } from 'node:path';
 import { bindHttp, httpLimitsOf } from './bindHttp';
 import { ServiceBusBindings } from './bindServiceBus';
 import { bindTimer } from './bindTimers';
-import { createRegistry, type AppRegistry, type LogLevel, type RegisteredFunction } from './coreApi';
+import { workerCapabilities } from './capabilities';
+import {
+  createRegistry,
+  programmingModelOf,
+  type AppRegistry,
+  type LogLevel,
+  type RegisteredFunction,
+} from './coreApi';
 import { startDurable } from './durable';
 import { parseHostJson, type HostConfig } from './hostConfig';
 import { createInvocations, type Invocations } from './invocations';
@@ -91,6 +98,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   try {
     const files = await loadApp(appRoot, registry);
     log(`loaded ${files.join(', ')} from ${appRoot} (settings: ${settingsFile.path ?? 'none'})`);
+    http.useWorker(await workerCapabilities(programmingModelOf(registry)));
     const bindings = resolvedBindings(registry);
     await startDurableIfUsed(running, config, options.dataDir);
     bindTriggers(running, config, run, bindings);

@@ -17,7 +17,7 @@ export interface Invocations {
     fn: RegisteredFunction,
     request: InvocationRequest,
     facts?: MessageFacts,
-    detail?: (returnValue: unknown, failed: boolean) => string,
+    detail?: (returnValue: unknown, failed: boolean) => string | Promise<string>,
   ): Promise<unknown>;
   counters: HostStats['invocations'];
   onInvocation(listener: (event: InvocationEvent) => void): () => void;
@@ -65,9 +65,14 @@ function hostSpanFor(
   }
   if (type === 'httptrigger') {
     const data = request.inputData[0]?.data;
-    const http = data !== undefined && 'http' in data ? data.http : undefined;
+    const http = request.http ?? (data !== undefined && 'http' in data && 'url' in data.http ? data.http : undefined);
     const name = http === undefined ? functionName : `${http.method} ${new URL(http.url).pathname}`;
-    return startHostSpan(name, SpanKind.SERVER, functionName, httpTraceCarrier(data));
+    return startHostSpan(
+      name,
+      SpanKind.SERVER,
+      functionName,
+      httpTraceCarrier(http === undefined ? undefined : { http }),
+    );
   }
   return undefined;
 }
@@ -100,7 +105,7 @@ export function createInvocations(
     fn: RegisteredFunction,
     request: InvocationRequest,
     facts?: MessageFacts,
-    detail?: (returnValue: unknown, failed: boolean) => string,
+    detail?: (returnValue: unknown, failed: boolean) => string | Promise<string>,
   ): Promise<unknown> {
     const shape = shapeOf(fn);
     let inputData = request.inputData;
@@ -112,7 +117,7 @@ export function createInvocations(
           inputData.push({ name, data: clientInput });
       }
     }
-    const invocationId = randomUUID();
+    const invocationId = request.invocationId ?? randomUUID();
     const base: InvocationEvent = {
       functionName: fn.info.name,
       invocationId,
@@ -154,13 +159,14 @@ export function createInvocations(
       );
       counters.inFlight--;
       span?.end();
-      record(finish('succeeded'), detail?.(result.returnValue, false), said);
+      const ended = finish('succeeded');
+      record(ended, await detail?.(result.returnValue, false), said);
       return result.returnValue;
     } catch (error) {
       counters.inFlight--;
       const message = error instanceof Error ? error.message : String(error);
       span?.end(message);
-      record(finish('failed', message), detail?.(undefined, true), said);
+      record(finish('failed', message), await detail?.(undefined, true), said);
       throw error;
     }
   }

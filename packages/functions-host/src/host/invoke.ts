@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
-  currentProgrammingModel,
   isInvocationModel,
   parseLevel,
+  programmingModelOf,
   runHooks,
   type AppRegistry,
   type FunctionCallback,
@@ -12,7 +12,7 @@ import {
 } from './coreApi';
 import { randomHex, type HostTraceContext } from './trace';
 import { triggerOf } from './triggers';
-import type { InvokeFunction, RpcTypedData } from '../worker/contract';
+import type { InvokeFunction, RpcHttpData, RpcTypedData } from '../worker/contract';
 
 // The RPC shapes are the worker contract's; re-exported for the host's HTTP listener.
 export type { RpcHttpData, RpcNullableString, RpcTypedData } from '../worker/contract';
@@ -20,6 +20,10 @@ export type { RpcHttpData, RpcNullableString, RpcTypedData } from '../worker/con
 export interface InvocationRequest {
   inputData: { name: string; data: RpcTypedData }[];
   triggerMetadata: Record<string, RpcTypedData>;
+  /** Set when the caller must know it beforehand (a request forwarded to the worker carries it). */
+  invocationId?: string;
+  /** The HTTP request the host's span describes when inputData carries none (HTTP streaming). */
+  http?: RpcHttpData;
   /** The host's span for the call (./trace.ts); absent: a fresh unsampled context. */
   traceContext?: HostTraceContext;
 }
@@ -126,7 +130,7 @@ export async function invokeRegistered(
     },
   };
 
-  const model: unknown = await currentProgrammingModel().getInvocationModel(coreCtx);
+  const model: unknown = await programmingModelOf(registry).getInvocationModel(coreCtx);
   if (!isInvocationModel(model)) throw new Error('The programming model returned an invalid invocation model.');
   const args = await model.getArguments();
   const hookData: Record<string, unknown> = {};

@@ -27,6 +27,21 @@ function forgetPreviousLoad(): void {
   appModules.clear();
 }
 
+/**
+ * Each load gets a fresh copy of the app's @azure/functions: once the host has asked it for the worker's
+ * capabilities it refuses `app.setup` for the life of its module, so a restarted host in the same process
+ * would fail at the app's first line. (A real worker is a new process per start.) CommonJS only.
+ */
+function forgetLibrary(root: string): void {
+  let id: string;
+  try {
+    id = createRequire(join(root, 'package.json')).resolve('@azure/functions');
+  } catch {
+    return; // an app without the library registers nothing through it
+  }
+  Reflect.deleteProperty(require.cache, id);
+}
+
 function readPackageJson(appRoot: string): z.infer<typeof packageJsonSchema> {
   const path = join(appRoot, 'package.json');
   let raw: unknown;
@@ -76,6 +91,7 @@ export async function loadApp(appRoot: string, registry: AppRegistry): Promise<s
   const root = resolve(appRoot);
   const files = entryPointFiles(root);
   forgetPreviousLoad();
+  forgetLibrary(root);
   const before = new Set(Object.keys(require.cache));
   await loadInto(registry, async () => {
     try {

@@ -65,7 +65,8 @@ export function messageTraceCarrier(properties: Record<string, unknown> | undefi
 
 /** The request's `traceparent` / `tracestate` headers. */
 export function httpTraceCarrier(data: RpcTypedData | undefined): TraceCarrier | undefined {
-  if (data === undefined || !('http' in data)) return undefined;
+  // A streamed call's RPC request is empty: its headers came over the worker's HTTP server.
+  if (data === undefined || !('http' in data) || !('headers' in data.http)) return undefined;
   const headers = data.http.headers;
   const traceparent = headers.traceparent;
   if (traceparent === undefined) return undefined;

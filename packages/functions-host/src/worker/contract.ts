@@ -26,7 +26,10 @@ export type InvokeFunction = (
 ) => Promise<unknown>;
 
 /** Typed data as it travels in an invocation request (the HTTP trigger adds `http`). */
-export type RpcTypedData = TypedData | { http: RpcHttpData } | { int: number } | { double: number };
+export type RpcTypedData = TypedData | { http: RpcHttpData | EmptyRpcHttp } | { int: number } | { double: number };
+
+/** What a worker that takes requests over its own HTTP server gets over RPC (the host's `EmptyRpcHttp`). */
+export type EmptyRpcHttp = Record<string, never>;
 
 export interface RpcNullableString {
   value: string;

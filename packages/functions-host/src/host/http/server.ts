@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { RpcHttpData, RpcNullableString } from '../invoke';
+import { forwardToWorker, type WorkerEndpoint } from './proxy';
 import { parseRequestTarget } from './requestTarget';
 import type { CompiledRoute } from './route';
 
@@ -12,8 +14,21 @@ export interface HttpFunction {
   methods: readonly string[] | undefined;
 }
 
-/** Runs the function; resolves to the response's returnValue, rejects when the function failed. */
-export type HttpInvoker = (fn: HttpFunction, request: RpcHttpData) => Promise<unknown>;
+/** An invocation whose request and response travel over the worker's own HTTP server (HTTP streaming). */
+export interface StreamedCall {
+  /** Sent with the forwarded request (`x-ms-invocation-id`): the worker pairs the two by it. */
+  invocationId: string;
+  /** The status the client got, once known (the worker's, or the host's own refusal). */
+  status: Promise<number>;
+  /** The body the host read before the call (a declared Content-Length): its JSON fields are binding data. */
+  body: Buffer | undefined;
+}
+
+/**
+ * Runs the function; resolves to the response's returnValue, rejects when the function failed. With
+ * `streamed`, `request` carries no body and the response goes to the client through the worker's server.
+ */
+export type HttpInvoker = (fn: HttpFunction, request: RpcHttpData, streamed?: StreamedCall) => Promise<unknown>;
 
 const nullable = z.object({ value: z.unknown() }).nullish();
 const cookieSchema = z.object({
@@ -239,6 +254,59 @@ function writeResult(response: ServerResponse, returnValue: unknown): void {
   response.end(body === undefined ? undefined : Buffer.from(body));
 }
 
+interface ForwardedCall {
+  fn: HttpFunction;
+  /** The request as the host's span and log line describe it; the worker gets an empty one over RPC. */
+  rpc: RpcHttpData;
+  path: string;
+  query: string;
+  body: Buffer | undefined;
+}
+
+/**
+ * HTTP streaming: the request goes to the worker's server while the invocation goes over RPC, and the
+ * worker's response is the client's. What the host answers itself stays the same: 413 (and the
+ * connection closed) when a streamed body passes the limit before the worker answered, 500 when the
+ * invocation failed before it answered (the library never answers then).
+ */
+async function serveThroughWorker(
+  request: IncomingMessage,
+  response: ServerResponse,
+  endpoint: WorkerEndpoint,
+  call: ForwardedCall,
+  invoke: HttpInvoker,
+  limits: HttpLimits,
+): Promise<void> {
+  const invocationId = randomUUID();
+  let settle: (status: number) => void = () => undefined;
+  const status = new Promise<number>((resolve) => (settle = resolve));
+  const exchange = forwardToWorker(request, response, endpoint, {
+    invocationId,
+    path: call.path,
+    query: call.query,
+    body: call.body,
+    maxBodyBytes: limits.maxRequestBodyBytes,
+  });
+  invoke(call.fn, call.rpc, { invocationId, status, body: call.body }).catch(() => {
+    exchange.abandon();
+  });
+  const end = await exchange.ended;
+  if (end === 'too-large') {
+    settle(413);
+    refuse(request, response, 413);
+    return;
+  }
+  const answered = exchange.status();
+  if (end === 'answered' && answered !== undefined) {
+    settle(answered);
+  } else {
+    const own = end === 'unreachable' ? 502 : 500;
+    settle(own);
+    answerEmpty(response, own, false);
+  }
+  if (!exchange.bodyDone()) discardRest(request, limits);
+}
+
 export interface HttpListener {
   server: Server;
   port: number;
@@ -254,6 +322,8 @@ export async function startHttpListener(
   invoke: HttpInvoker,
   systemRoute: SystemRoute = () => false,
   limits: HttpLimits = defaultHttpLimits,
+  /** The worker's own HTTP server when it takes requests there (HTTP streaming), else undefined. */
+  worker: () => WorkerEndpoint | undefined = () => undefined,
 ): Promise<HttpListener> {
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     void (async () => {
@@ -292,6 +362,15 @@ export async function startHttpListener(
       }
       // The host's RPC url is built from the DECODED path (scheme://host + Request.Path + QueryString).
       const rpcUrl = { href: `${url.protocol}//${url.host}${target.path}${target.query}`, query: url.searchParams };
+      const endpoint = worker();
+      if (endpoint !== undefined) {
+        const rpc = toRpcHttp(request, rpcUrl, Buffer.alloc(0), chosen.params);
+        // A declared body was read in full (as the host's trigger binding reads it); a chunked one is streamed.
+        const read = declaredLength(request) === undefined ? undefined : body.body;
+        const call = { fn: chosen.fn, rpc, path: target.path, query: target.query, body: read };
+        await serveThroughWorker(request, response, endpoint, call, invoke, limits);
+        return;
+      }
       try {
         writeResult(response, await invoke(chosen.fn, toRpcHttp(request, rpcUrl, body.body, chosen.params)));
       } catch {
