@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import type { InvokeFunction, RegisteredFunctionInfo, TypedData } from '../worker/contract';
@@ -73,13 +73,22 @@ export interface DurableBackend {
   readonly httpOrigin: string;
 }
 
-export async function startDurableBackend(options: DurableBackendOptions): Promise<DurableBackend> {
-  const log = options.log ?? (() => undefined);
+/** The engine and the entity scheduler, wired to each other and to what saves them. */
+interface Runtime {
+  work: WorkTracker;
+  catalog: FunctionCatalog;
+  engine: OrchestrationEngine;
+  entities: EntityScheduler;
+  /** Set once a dataDir is open: every change is marked there. */
+  saving: { persistence?: Persistence };
+}
+
+function createRuntime(options: DurableBackendOptions, log: (line: string) => void): Runtime {
   const clock = options.clock ?? systemClock;
   const work = new WorkTracker();
   const catalog = new FunctionCatalog(options.functions);
   const defaultConcurrency = 10 * Math.max(1, cpus().length);
-  let persistence: Persistence | undefined;
+  const saving: Runtime['saving'] = {};
   const engine = new OrchestrationEngine({
     catalog,
     invoke: options.invoke,
@@ -88,7 +97,7 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
     log,
     activityLimiter: new Limiter(options.maxConcurrentActivityFunctions ?? defaultConcurrency),
     orchestratorLimiter: new Limiter(options.maxConcurrentOrchestratorFunctions ?? defaultConcurrency),
-    persist: (id) => persistence?.mark(`i/${id}`),
+    persist: (id) => saving.persistence?.mark(`i/${id}`),
   });
   const entities = new EntityScheduler({
     catalog,
@@ -100,26 +109,62 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
       engine.deliverEntityResponse(caller, requestId, response);
     },
     maxBatchSize: options.maxEntityOperationBatchSize ?? 50,
-    persist: (id) => persistence?.mark(`e/${id}`),
+    persist: (id) => saving.persistence?.mark(`e/${id}`),
   });
   engine.attachEntities(entities);
+  return { work, catalog, engine, entities, saving };
+}
 
-  // Read the saved state before listening, so a bad file fails the start with nothing left open.
-  const opened = options.dataDir === undefined ? undefined : await Journal.open(options.dataDir, journalName);
-  let saved: ReturnType<typeof savedRecords> | undefined;
+type Saved = ReturnType<typeof savedRecords> & Awaited<ReturnType<typeof Journal.open>>;
+
+/** Reads the saved state before anything listens, so a bad file fails the start with nothing left open. */
+async function openSaved(runtime: Runtime, dataDir: string, log: (line: string) => void): Promise<Saved> {
+  const opened = await Journal.open(dataDir, journalName);
+  let records: ReturnType<typeof savedRecords>;
   try {
-    saved = opened === undefined ? undefined : savedRecords(opened.records, opened.journal.file);
+    records = savedRecords(opened.records, opened.journal.file);
   } catch (error) {
-    await opened?.journal.close();
+    await opened.journal.close();
     throw error;
   }
-  if (opened !== undefined) {
-    persistence = new Persistence(
-      opened.journal,
-      (key) => (key.startsWith('i/') ? engine.serialize(key.slice(2)) : entities.serialize(key.slice(2))),
-      log,
-    );
-  }
+  const { engine, entities } = runtime;
+  runtime.saving.persistence = new Persistence(
+    opened.journal,
+    (key) => (key.startsWith('i/') ? engine.serialize(key.slice(2)) : entities.serialize(key.slice(2))),
+    log,
+  );
+  return { ...opened, ...records };
+}
+
+/** Resumes what was pending when the state was saved: activities re-run, timers re-armed, entity queues. */
+function resume(runtime: Runtime, saved: Saved, log: (line: string) => void): void {
+  if (saved.dropped > 0) log(`durable backend: dropped ${saved.dropped} torn line(s) of ${saved.journal.file}`);
+  runtime.engine.restore(saved.instances);
+  runtime.entities.restore(saved.entities);
+  log(
+    `durable backend: state in ${saved.journal.file}: ${saved.instances.length} instance(s), ` +
+      `${saved.entities.length} entit(ies) loaded, ${runtime.work.pending} pending work item(s) resumed`,
+  );
+}
+
+async function listen(server: Server, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('The durable HTTP API did not get a TCP port.');
+  return `http://127.0.0.1:${(address satisfies AddressInfo).port}`;
+}
+
+export async function startDurableBackend(options: DurableBackendOptions): Promise<DurableBackend> {
+  const log = options.log ?? (() => undefined);
+  const runtime = createRuntime(options, log);
+  const { engine, entities, work, catalog } = runtime;
+  const saved = options.dataDir === undefined ? undefined : await openSaved(runtime, options.dataDir, log);
 
   let origin = '';
   const server = createServer(
@@ -127,53 +172,36 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
       engine,
       entities,
       clientData: () => buildClientInput(origin, options.taskHubName),
-      synced: () => persistence?.synced() ?? Promise.resolve(),
+      synced: () => runtime.saving.persistence?.synced() ?? Promise.resolve(),
     }),
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('The durable HTTP API did not get a TCP port.');
-  origin = `http://127.0.0.1:${(address satisfies AddressInfo).port}`;
+  origin = await listen(server, options.port ?? 0);
   log(
     `durable backend: task hub ${options.taskHubName}, ${catalog.count('orchestrationTrigger')} orchestrator(s), ` +
       `${catalog.count('activityTrigger')} activit(ies), ${catalog.count('entityTrigger')} entit(ies), API ${origin}/durabletask/`,
   );
-
-  if (opened !== undefined && saved !== undefined) {
-    if (opened.dropped > 0) log(`durable backend: dropped ${opened.dropped} torn line(s) of ${opened.journal.file}`);
-    engine.restore(saved.instances);
-    entities.restore(saved.entities);
-    log(
-      `durable backend: state in ${opened.journal.file}: ${saved.instances.length} instance(s), ` +
-        `${saved.entities.length} entit(ies) loaded, ${work.pending} pending work item(s) resumed`,
-    );
-  }
+  if (saved !== undefined) resume(runtime, saved, log);
 
   let closed: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    // Save first: closing drops queued entity operations and timer handles, which must stay pending on disk.
+    await runtime.saving.persistence?.stop();
+    engine.close();
+    entities.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
+  };
   return {
     httpOrigin: origin,
     clientInput: () => ({ json: JSON.stringify(buildClientInput(origin, options.taskHubName)) }),
     whenIdle: () => work.whenIdle(),
     stats: () => ({ orchestrations: engine.countByStatus(), entities: entities.count(), pendingWork: work.pending }),
     close() {
-      closed ??= (async () => {
-        // Save first: closing drops queued entity operations and timer handles, which must stay pending on disk.
-        await persistence?.stop();
-        engine.close();
-        entities.close();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) =>
-          server.close(() => {
-            resolve();
-          }),
-        );
-      })();
+      closed ??= close();
       return closed;
     },
   };
