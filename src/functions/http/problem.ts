@@ -1,7 +1,7 @@
 import type { ReadableStream } from 'node:stream/web';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { errorText } from '../../errors';
+import { classifyError, errorReport, errorText } from '../../errors';
 
 /**
  * HTTP errors as RFC 9457 problem details (application/problem+json), shared by every HTTP function,
@@ -69,9 +69,14 @@ export function unavailableProblem(detail: string): HttpResponseInit {
 
 /**
  * Logs a failed dependency call and answers 503: `action` completes "<action> failed", e.g.
- * "Reading order b-1".
+ * "Reading order b-1". A bug (src/errors.ts) is no outage: 500 with its stack in the log, no "retry".
  */
 export function dependencyUnavailable(context: InvocationContext, action: string, error: unknown): HttpResponseInit {
+  if (classifyError(error) === 'bug') {
+    context.error(`${context.functionName}: ${action} failed, a bug: ${errorReport(error)}`);
+    const detail = `${action} failed: a bug in the app (${errorText(error)}); retrying will not help until it is fixed.`;
+    return problem({ status: 500, type: 'bug', title: 'Internal error', detail });
+  }
   const reason = errorText(error);
   context.error(`${context.functionName}: ${action} failed: ${reason}`);
   return unavailableProblem(`${action} failed (${reason}); retry the request.`);

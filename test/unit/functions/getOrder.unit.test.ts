@@ -228,4 +228,16 @@ describe('getOrder', () => {
     assert.match(String(body.detail), /ECONNREFUSED.*retry/);
     assert.match(logs.join('\n'), /getOrder: Reading order b-1 failed: ECONNREFUSED/);
   });
+
+  it('answers 500, not 503 "retry", for a bug in the app, and logs its stack', async () => {
+    const store = new InMemoryOrderStore();
+    store.failNext('get', new TypeError("Cannot read properties of undefined (reading 'record')"));
+    const { response, logs } = get(store, 'b-1');
+    const { status, body } = await asClient(response);
+    assert.equal(status, 500);
+    assert.ok(typeof body === 'object' && body !== null && 'detail' in body);
+    assert.match(String(body.detail), /a bug in the app \(TypeError: Cannot read properties/);
+    assert.doesNotMatch(String(body.detail), /retry the request/);
+    assert.match(logs.join('\n'), /getOrder: Reading order b-1 failed, a bug: TypeError: .+\n\s+at /);
+  });
 });
