@@ -2,9 +2,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import frontDoors from './scripts/eslint/frontDoors.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'infra/**/*.json', '.azurite/**', 'coverage/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'infra/**/*.json', '.azurite/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -18,6 +19,12 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // Rooms import each other only through front doors (docs/architecture.md, scripts/eslint/frontDoors.mjs).
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    plugins: { convoy: frontDoors },
+    rules: { 'convoy/front-doors': ['error', { root: import.meta.dirname }] },
   },
   {
     // The domain is pure: no runtime, no SDK, no I/O.
@@ -36,7 +43,7 @@ export default tseslint.config(
               message: 'src/domain is pure: no Node built-ins.',
             },
             {
-              group: ['../adapters/*', '../functions/*', '../config'],
+              group: ['../adapters/*', '../application/*', '../functions/*', '../config'],
               message: 'src/domain depends on nothing outside itself.',
             },
           ],
@@ -61,7 +68,7 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',

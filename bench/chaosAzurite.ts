@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { azuriteTableDbFile, freePort } from '../local/azurite';
-import { planRun, runPrefix } from './lib/baskets';
-import { publishBaskets, waitForOrders, finalStatuses, type OrderView } from './lib/convoyClient';
-import { convoyViolations, stockViolations } from './lib/endState';
+import { azuriteTableDbFile, freePort } from '@convoy/dev-stack';
+import { planRun, runPrefix } from '../test/harness/baskets';
+import { publishBaskets, waitForOrders, finalStatuses, type OrderView } from '../test/harness/convoyClient';
+import { convoyViolations, stockViolations } from '../test/harness/endState';
 
 const root = resolve(__dirname, '..');
 const defaultStock = 1000;
@@ -31,7 +31,7 @@ function number(value: string | undefined, fallback: number, flag: string): numb
 function startConvoy(dataDir: string, port: number, verbose: boolean) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'local/start.ts', '--data-dir', dataDir, '--port', String(port)],
+    ['--import', 'tsx', 'packages/dev-stack/src/start.ts', '--data-dir', dataDir, '--port', String(port)],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@
  * call one of 10 counter entities 3 times each.
  */
 import { performance } from 'node:perf_hooks';
-import { field, startHarness } from '../test/local/durable/fixtures/harness';
+import { field, startHarness } from '../packages/functions-host/test/durable/fixtures/harness';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? '500');

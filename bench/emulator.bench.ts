@@ -13,14 +13,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import * as rhea from 'rhea';
-import { realClock } from '../local/emulator/clock';
-import { parseMessage, parseMessageWithRhea, splitBatch, splitBatchWithRhea } from '../local/emulator/codec';
-import { loadEmulatorConfig } from '../local/emulator/config';
-import { startEmulator, type EmulatorConfigFile } from '../local/emulator/index';
-import { Namespace } from '../local/emulator/namespace';
-import { outcome } from '../local/emulator/rheaInternals';
-import { connectRaw } from '../test/local/emulator/rawClient';
-import { spawnEmulator } from './lib/emulatorProcess';
+import { realClock, startEmulator, type EmulatorConfigFile } from '@convoy/servicebus-emulator';
+import {
+  connectRaw,
+  loadEmulatorConfig,
+  Namespace,
+  outcome,
+  parseMessage,
+  parseMessageWithRhea,
+  splitBatch,
+  splitBatchWithRhea,
+} from '@convoy/servicebus-emulator/internal';
+import { spawnEmulator } from '../test/harness/emulatorProcess';
 
 const { values } = parseArgs({
   options: {

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { startEmulator } from '../local/emulator';
-import { runPrefix } from './lib/baskets';
+import { parseTimeSpan } from '@convoy/functions-host';
+import { startEmulator } from '@convoy/servicebus-emulator';
+import { runPrefix } from '../test/harness/baskets';
 import { cpuDelta, cpuSnapshot } from './lib/cpu';
 import { readRepoHostJson } from './lib/hostJson';
-import { publishDirect } from './lib/publishDirect';
+import { publishDirect } from '../test/harness/publishDirect';
 import { runScenario, warmupSettleMs } from './lib/scenario';
-import { orderEventsQueue } from './lib/stack';
+import { orderEventsQueue } from '../test/harness/stack';
 
 /**
  * npm run bench:processor [-- --sessions 64,128,256 --events 5 --repeats 1 --warmup 0]
@@ -202,13 +203,6 @@ interface Settings {
   sessionIdleTimeoutMs: number | undefined;
 }
 
-function timeSpanMs(text: string): number {
-  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(text);
-  if (match === null) throw new Error(`host.json sessionIdleTimeout "${text}" is not a TimeSpan (hh:mm:ss.fff)`);
-  const [, d, h, m, s] = match;
-  return Math.round((Number(d ?? 0) * 86_400 + Number(h) * 3_600 + Number(m) * 60 + Number(s)) * 1000);
-}
-
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -247,7 +241,7 @@ async function main(): Promise<void> {
   const settings: Settings = {
     hostJsonPath,
     maxConcurrentSessions: typeof sb.maxConcurrentSessions === 'number' ? sb.maxConcurrentSessions : 16,
-    sessionIdleTimeoutMs: typeof sb.sessionIdleTimeout === 'string' ? timeSpanMs(sb.sessionIdleTimeout) : undefined,
+    sessionIdleTimeoutMs: typeof sb.sessionIdleTimeout === 'string' ? parseTimeSpan(sb.sessionIdleTimeout) : undefined,
   };
   const settingsLine = `host.json serviceBus: maxConcurrentSessions ${String(sb.maxConcurrentSessions)}, maxConcurrentCallsPerSession ${String(sb.maxConcurrentCallsPerSession)}, sessionIdleTimeout ${String(sb.sessionIdleTimeout)}, prefetchCount ${String(sb.prefetchCount)}, autoCompleteMessages ${String(sb.autoCompleteMessages)}`;
   console.log(

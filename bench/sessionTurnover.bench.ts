@@ -7,10 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import { ServiceBusClient } from '@azure/service-bus';
-import { tuneClientSocketsForAmqp } from '../local/host/serviceBus/clientSockets';
-import { spawnEmulator } from './lib/emulatorProcess';
-import { publishDirect } from './lib/publishDirect';
-import { orderEventsQueue } from './lib/stack';
+import { tuneClientSocketsForAmqp } from '@convoy/functions-host/internal';
+import { spawnEmulator } from '../test/harness/emulatorProcess';
+import { publishDirect } from '../test/harness/publishDirect';
+import { orderEventsQueue } from '../test/harness/stack';
 
 const { values } = parseArgs({
   options: { sessions: { type: 'string', default: '200' }, rounds: { type: 'string', default: '3' } },

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { failures, table } from './lib/soak/report';
-import { runSoak } from './lib/soak/run';
+import { failures, table } from '../test/harness/soak/report';
+import { runSoak } from '../test/harness/soak/run';
 
 /**
  * npm run soak [-- --baskets 10000 --seed 1 --outage 45 --timeout 1800]

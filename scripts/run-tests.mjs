@@ -1,12 +1,14 @@
-// Runs the test tiers: unit, int and e2e with node's own test runner (TypeScript through tsx), then
-// dotnet (test/dotnet: the Azure.Messaging.ServiceBus conformance suite against the emulator).
+// Runs the test tiers: unit, int and e2e with node's own test runner (TypeScript through tsx) over test/ and
+// packages/*/test/, then dotnet (packages/servicebus-emulator/test/dotnet: the Azure.Messaging.ServiceBus
+// conformance suite against the emulator).
 // `node scripts/run-tests.mjs [unit|int|e2e|dotnet ...]`: no argument runs every tier. The last line
 // sums every tier: "total: N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const allTiers = ['unit', 'int', 'e2e', 'dotnet'];
+const dotnetSuite = 'packages/servicebus-emulator/test/dotnet';
 const tiers = process.argv.slice(2);
 const wanted = tiers.length > 0 ? tiers : allTiers;
 for (const tier of wanted) {
@@ -20,6 +22,15 @@ function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
   );
+}
+
+/** test/ and every packages/<name>/test/. */
+function testRoots() {
+  const packageTests = readdirSync('packages', { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join('packages', entry.name, 'test'))
+    .filter((dir) => existsSync(dir));
+  return ['test', ...packageTests];
 }
 
 /** Runs a command with its output shown as it comes, and returns its exit code and stdout text. */
@@ -43,7 +54,8 @@ const count = (text, pattern) => [...text.matchAll(pattern)].reduce((sum, m) => 
 
 const nodeTiers = wanted.filter((tier) => tier !== 'dotnet');
 if (nodeTiers.length > 0) {
-  const files = walk('test')
+  const files = testRoots()
+    .flatMap(walk)
     .filter((file) => nodeTiers.some((tier) => file.endsWith(`.${tier}.test.ts`)))
     .sort();
   if (files.length === 0) {
@@ -60,12 +72,12 @@ if (wanted.includes('dotnet')) {
   const probe = spawnSync('dotnet', ['--version'], { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
     console.error(
-      'The dotnet tier needs the .NET SDK 10 (`dotnet` on PATH) to run test/dotnet; install it, or run only the node tiers: node scripts/run-tests.mjs unit int e2e',
+      `The dotnet tier needs the .NET SDK 10 (\`dotnet\` on PATH) to run ${dotnetSuite}; install it, or run only the node tiers: node scripts/run-tests.mjs unit int e2e`,
     );
     process.exit(1);
   }
   const env = { ...process.env, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' };
-  const result = await run('dotnet', ['test', 'test/dotnet', '--nologo'], env);
+  const result = await run('dotnet', ['test', dotnetSuite, '--nologo'], env);
   passed += count(result.text, /Passed:\s+(\d+),/g);
   failed += count(result.text, /Failed:\s+(\d+),/g);
   if (result.status !== 0 && !/Failed:\s+[1-9]/.test(result.text)) failed += 1; // build or restore failure

@@ -1,8 +1,8 @@
-import type { HttpTally } from './httpTally';
+import type { HttpTally } from '../../test/harness/httpTally';
 
 /**
  * What one applied event costs on the wire, from the host's outgoing HTTP tally over the measured
- * burst (bench/lib/httpTally.ts), divided by the consumer calls that succeeded. Table names are
+ * burst (test/harness/httpTally.ts), divided by the consumer calls that succeeded. Table names are
  * src/config.ts's defaults, which the bench does not override.
  *
  * The hot path is the order row: what every event pays, inside its session lock. The in-flight

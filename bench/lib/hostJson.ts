@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatTimeSpan } from '@convoy/functions-host';
 import { z } from 'zod';
-import { appRoot } from './stack';
+import { appRoot } from '../../test/harness/stack';
 
 /** The repository's host.json with the swept Service Bus settings replaced. */
 
@@ -19,15 +20,6 @@ export function readRepoHostJson(): z.infer<typeof hostJsonSchema> {
   return hostJsonSchema.parse(JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8')));
 }
 
-/** Milliseconds → .NET TimeSpan text (hh:mm:ss.fff). */
-export function toTimeSpan(ms: number): string {
-  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-  const totalSeconds = Math.floor(ms / 1000);
-  const fraction = Math.round(ms % 1000);
-  const base = `${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}`;
-  return fraction === 0 ? base : `${base}.${pad(fraction, 3)}`;
-}
-
 export function hostJsonWith(settings: SessionSettings): unknown {
   const hostJson = readRepoHostJson();
   const serviceBus: Record<string, unknown> = {
@@ -35,7 +27,7 @@ export function hostJsonWith(settings: SessionSettings): unknown {
     maxConcurrentSessions: settings.maxConcurrentSessions,
   };
   if (settings.sessionIdleTimeoutMs === undefined) delete serviceBus.sessionIdleTimeout;
-  else serviceBus.sessionIdleTimeout = toTimeSpan(settings.sessionIdleTimeoutMs);
+  else serviceBus.sessionIdleTimeout = formatTimeSpan(settings.sessionIdleTimeoutMs);
   return { ...hostJson, extensions: { ...hostJson.extensions, serviceBus } };
 }
 

@@ -1,15 +1,20 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InvocationEvent } from '../../local/host';
-import { planRun, runPrefix } from './baskets';
-import { getOrders, publishBaskets, type OrderView } from './convoyClient';
+import type { InvocationEvent } from '@convoy/functions-host';
+import { planRun, runPrefix } from '../../test/harness/baskets';
+import { getOrders, publishBaskets, type OrderView } from '../../test/harness/convoyClient';
 import { describeIdle, hostJsonWith, type SessionSettings } from './hostJson';
-import { bySession, deliveryOrderViolations, sameSessionOverlaps, sequenceOfMessageId } from './invocations';
+import {
+  bySession,
+  deliveryOrderViolations,
+  sameSessionOverlaps,
+  sequenceOfMessageId,
+} from '../../test/harness/invocations';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from './cpu';
 import { eventCost, type EventCost } from './eventCost';
-import { tallyDelta, type HttpTally } from './httpTally';
-import { publishDirect, publishRunDirect } from './publishDirect';
-import { startStack, type Stack } from './stack';
+import { tallyDelta, type HttpTally } from '../../test/harness/httpTally';
+import { publishDirect, publishRunDirect } from '../../test/harness/publishDirect';
+import { startStack, type Stack } from '../../test/harness/stack';
 import { mean, percentile } from './stats';
 
 /**

@@ -1,7 +1,7 @@
-import { planRun, runPrefix } from './baskets';
-import { finalStatuses, publishBaskets, waitForOrders } from './convoyClient';
+import { planRun, runPrefix } from '../../test/harness/baskets';
+import { finalStatuses, publishBaskets, waitForOrders } from '../../test/harness/convoyClient';
 import { hostJsonWith } from './hostJson';
-import { startStack } from './stack';
+import { startStack } from '../../test/harness/stack';
 
 /**
  * The classic "a few sessions, then a one-minute stall": more baskets than session slots, each

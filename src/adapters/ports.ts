@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../domain/events';
+import { PermanentError } from '../errors';
 import type { OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
 
 /**
@@ -21,12 +22,7 @@ export class ConcurrencyConflictError extends Error {
 }
 
 /** The store cannot hold or read a basket's record: permanent, retrying cannot help. */
-export class PermanentStoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export class PermanentStoreError extends PermanentError {}
 
 /** The record cannot be stored at all (it exceeds one entity). */
 export class RecordTooLargeError extends PermanentStoreError {}

@@ -16,7 +16,7 @@ import {
   firstSlotOfWindow,
   liveFigures,
 } from './console/liveFigures';
-import { errorMessage } from './http/problem';
+import { errorText } from '../errors';
 
 /**
  * GET /api/console/overview — the convoy at a glance: events applied per second and publish → applied
@@ -58,7 +58,7 @@ async function soft<T>(
     reads.rowsRead += rows(value);
     return value;
   } catch (error) {
-    reads.warnings.push(`${what} could not be read: ${errorMessage(error)}`);
+    reads.warnings.push(`${what} could not be read: ${errorText(error)}`);
     return null;
   }
 }

@@ -6,15 +6,10 @@ import { fulfillmentStatusReaderFor } from '../adapters/durableFulfillmentStatus
 import { UnreadableRecordError, type DeadLetterQueue, type OrderStore, type QuarantineStore } from '../adapters/ports';
 import { deadLettersForViews, now, orderStore, quarantineStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
+import { errorText } from '../errors';
 import { quarantineScan } from './console/stuckScan';
 import { buildTimeline } from './console/timeline';
-import {
-  dependencyUnavailable,
-  errorMessage,
-  notFoundProblem,
-  unavailableProblem,
-  validationProblem,
-} from './http/problem';
+import { dependencyUnavailable, notFoundProblem, unavailableProblem, validationProblem } from './http/problem';
 import { defaultDeadLetterScan } from './listDeadLetters';
 
 /**
@@ -48,7 +43,7 @@ export function makeConsoleTimeline(deps: ConsoleTimelineDeps): ConsoleTimelineH
     const soft =
       <T>(what: string, fallback: T) =>
       (error: unknown): T => {
-        warnings.push(`${what} could not be read: ${errorMessage(error)}`);
+        warnings.push(`${what} could not be read: ${errorText(error)}`);
         return fallback;
       };
     const deadLetters = deps

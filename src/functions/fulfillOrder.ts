@@ -16,7 +16,8 @@ import {
 } from '../domain/events';
 import { quantitiesBySku } from '../domain/order';
 import { contextOfCarrier, contextOfInvocation, inSpan, SpanKind, traceCarrierSchema } from '../telemetry/tracing';
-import { inventoryEntityId, inventoryOperations, releaseResultSchema, reserveResultSchema } from './inventory';
+import { releaseResultSchema, reserveResultSchema } from '../domain/stock';
+import { inventoryEntityId, inventoryOperations } from './inventory';
 
 /**
  * The fulfillment of one paid basket: reserve every line through the SKU's `inventory` entity;

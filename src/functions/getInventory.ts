@@ -2,7 +2,8 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { getConfig } from '../config';
 import { dependencyUnavailable, unavailableProblem, validationProblem } from './http/problem';
-import { inventoryEntityId, inventoryStateSchema, skuParamsSchema } from './inventory';
+import { inventoryStateSchema } from '../domain/stock';
+import { inventoryEntityId, skuParamsSchema } from './inventory';
 
 /**
  * GET /api/inventory/{sku} — the SKU's stock as its entity last saved it: `available`, `reserved`

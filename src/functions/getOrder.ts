@@ -3,13 +3,8 @@ import { z } from 'zod';
 import { UnreadableRecordError, type DeadLetterQueue, type OrderStore, type StoredOrder } from '../adapters/ports';
 import { deadLettersForViews, orderStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
-import {
-  dependencyUnavailable,
-  errorMessage,
-  notFoundProblem,
-  unavailableProblem,
-  validationProblem,
-} from './http/problem';
+import { errorText } from '../errors';
+import { dependencyUnavailable, notFoundProblem, unavailableProblem, validationProblem } from './http/problem';
 import { orderView, type DeadLetterCheck } from './http/orderView';
 import { defaultDeadLetterScan } from './listDeadLetters';
 
@@ -72,7 +67,7 @@ async function checkDeadLetters(deps: GetOrderDeps, basketId: string): Promise<D
     const scan = await deps.deadLetters().peek(basketId, defaultDeadLetterScan);
     return { ok: true, ...scan };
   } catch (error) {
-    return { ok: false, error: `The dead-letter queue could not be read: ${errorMessage(error)}` };
+    return { ok: false, error: `The dead-letter queue could not be read: ${errorText(error)}` };
   }
 }
 

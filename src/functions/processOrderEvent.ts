@@ -9,23 +9,24 @@ import { orderCache, orderStore, now, quarantineStore } from '../dependencies';
 import { liveMetrics, orderProgress } from '../consoleDependencies';
 import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { activeTraceId, traced } from '../telemetry/tracing';
+import { errorText, failureLine } from '../errors';
 import {
   applyOrderEvent,
   convoyMessage,
   outcomeLine,
   publishToAppliedMs,
   type MessageFacts,
-} from './convoy/applyOrderEvent';
-import { annotateSpan } from './convoy/traceAttributes';
+} from '../application/applyOrderEvent';
+import { annotateSpan } from '../application/traceAttributes';
 import {
   defaultRetrySchedule,
   holdAndRetry,
   systemClock,
   type RetryClock,
   type RetrySchedule,
-} from './convoy/holdAndRetry';
+} from '../application/holdAndRetry';
 
-export { decodeBody, type MessageFacts } from './convoy/applyOrderEvent';
+export { decodeBody, type MessageFacts } from '../application/applyOrderEvent';
 
 /**
  * The convoy's consumer: one message of one basket session at a time, through the convoy core
@@ -136,7 +137,7 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
       const outcome = await holdAndRetry(apply, schedule, deps.clock ?? systemClock, (retry) => {
         endHold ??= deps.callHeld?.();
         context.warn(
-          `${processOrderEventName} outcome=held attempt=${String(retry.attempt)} retryInMs=${String(retry.delayMs)} heldMs=${String(retry.elapsedMs)} ${convoy.where}: ${describe(retry.error)}`,
+          `${processOrderEventName} outcome=held attempt=${String(retry.attempt)} retryInMs=${String(retry.delayMs)} heldMs=${String(retry.elapsedMs)} ${convoy.where}: ${errorText(retry.error)}`,
         );
       });
       const occurredAt = convoy.inbound.kind === 'event' ? convoy.inbound.event.occurredAt : undefined;
@@ -144,16 +145,13 @@ export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrder
       annotateSpan(convoy, outcome);
       context[level](`${processOrderEventName} ${line}`);
     } catch (error) {
-      context.error(`${processOrderEventName} outcome=retry ${convoy.where}: ${describe(error)}`);
+      // Thrown, so the host abandons the message: a transient one after its hold, a bug at once.
+      context.error(`${processOrderEventName} ${failureLine(error, convoy.where)}`);
       throw error;
     } finally {
       endHold?.();
     }
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 // Runs in the trace the message carried: the host's span for the call is the parent (context.traceContext).

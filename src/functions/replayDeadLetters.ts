@@ -8,7 +8,7 @@ import { orderProgress } from '../consoleDependencies';
 import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { deadLetterQueue, now, orderStore, quarantineStore } from '../dependencies';
 import { basketIdSchema } from '../domain/events';
-import { replayBasketDeadLetters } from './convoy/replay';
+import { replayBasketDeadLetters } from '../application/replay';
 import { dependencyUnavailable, validationProblem } from './http/problem';
 
 /**

@@ -7,7 +7,7 @@ import { getConfig } from '../config';
 import { orderProgress } from '../consoleDependencies';
 import type { OrderProgressSink } from '../adapters/consoleProjection';
 import { now, orderStore, quarantineStore } from '../dependencies';
-import { replayQuarantined as replay, type QuarantineCorrection } from './convoy/replay';
+import { replayQuarantined as replay, type QuarantineCorrection } from '../application/replay';
 import { dependencyUnavailable, notFoundProblem, problem, readJsonBody, validationProblem } from './http/problem';
 
 /**

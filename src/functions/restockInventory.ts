@@ -1,7 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { dependencyUnavailable, readJsonBody, validationProblem } from './http/problem';
-import { inventoryEntityId, inventoryOperations, restockInputSchema, skuParamsSchema } from './inventory';
+import { restockInputSchema } from '../domain/stock';
+import { inventoryEntityId, inventoryOperations, skuParamsSchema } from './inventory';
 
 /** POST /api/inventory/{sku}/restock {"quantity": n} — adds stock by signalling the SKU's entity. */
 

@@ -8,7 +8,7 @@ import { isTerminal } from '../domain/stuck';
 import { orderStatuses } from '../domain/orderRecord';
 import { consoleStuckDeps } from './consoleStuck';
 import { scanStuckPage, StuckEvidence, type StuckBasket, type StuckScanDeps } from './console/stuckScan';
-import { errorMessage } from './http/problem';
+import { errorText } from '../errors';
 
 /**
  * The stuck-basket watchdog: on STUCK_WATCHDOG_SCHEDULE it pages through the in-flight index's
@@ -79,7 +79,7 @@ export function makeStuckBasketWatchdog(deps: StuckBasketWatchdogDeps) {
       inFlight = counted.count;
       rowsRead += counted.rowsRead;
     } catch (error) {
-      context.warn(`${stuckBasketWatchdogName}: the basket counts could not be read: ${errorMessage(error)}`);
+      context.warn(`${stuckBasketWatchdogName}: the basket counts could not be read: ${errorText(error)}`);
     }
     if (!scan.complete) {
       context.warn(

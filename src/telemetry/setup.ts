@@ -8,6 +8,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { errorText } from '../errors';
 import type * as FunctionsInstrumentation from '@azure/functions-opentelemetry-instrumentation';
 import type * as AzureMonitor from '@azure/monitor-opentelemetry';
 import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
@@ -48,7 +49,7 @@ export async function shutdownTelemetry(): Promise<void> {
     await made?.shutdown();
   } catch (error) {
     // Stopping goes on; the spans that could not be flushed are named here rather than lost unseen.
-    console.warn(`Flushing traces at shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.warn(`Flushing traces at shutdown failed: ${errorText(error)}`);
   }
 }
 

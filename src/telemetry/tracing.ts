@@ -10,6 +10,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { z } from 'zod';
+import { errorText } from '../errors';
 
 /**
  * Trace context through the convoy (W3C). The Functions host hands every invocation its trace
@@ -80,7 +81,7 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: (span:
       return await work(span);
     } catch (error) {
       span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error) });
       throw error;
     } finally {
       span.end();

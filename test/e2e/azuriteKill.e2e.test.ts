@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { planRun, runPrefix } from '../../bench/lib/baskets';
-import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
-import { stockViolations } from '../../bench/lib/endState';
-import { startConvoy, type AzuriteEvent, type Convoy } from '../../local/stack';
+import { planRun, runPrefix } from '../harness/baskets';
+import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../harness/convoyClient';
+import { stockViolations } from '../harness/endState';
+import { startConvoy, type AzuriteEvent, type Convoy } from '@convoy/dev-stack';
 import { assertConvoyExact } from './support/convoyAssertions';
 
 /**
@@ -59,7 +59,10 @@ describe('Azurite killed under --data-dir', { timeout: 300_000 }, () => {
     }
     const died = events.find((e) => e.kind === 'died');
     assert.ok(died?.kind === 'died' && died.pid === victim && died.restarting);
-    assert.ok(died.lastSave !== undefined, 'Azurite reported its table saves (local/azurite.ts save reporter)');
+    assert.ok(
+      died.lastSave !== undefined,
+      'Azurite reported its table saves (packages/dev-stack/src/azurite.ts save reporter)',
+    );
     assert.ok((died.gaveBack?.messages ?? 0) > 0, `completions given back: ${JSON.stringify(died.gaveBack)}`);
 
     const orders = await waitForOrders(convoy.url, [...plan.published.keys()], isFinal, 180_000);

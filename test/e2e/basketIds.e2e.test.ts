@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
-import { appRoot, startStack, type Stack } from '../../bench/lib/stack';
+import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../harness/convoyClient';
+import { appRoot, startStack, type Stack } from '../harness/stack';
 import { assertConvoyExact } from './support/convoyAssertions';
 
 /**

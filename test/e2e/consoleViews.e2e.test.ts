@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
 import { z } from 'zod';
-import { startConvoy, type Convoy } from '../../local/stack';
+import { startConvoy, type Convoy } from '@convoy/dev-stack';
 import { toServiceBusMessage } from '../../src/adapters/serviceBusPublisher';
 import { eventEnvelopeSchema } from '../../src/domain/events';
 import { paidBasket } from '../int/functions/support/basket';

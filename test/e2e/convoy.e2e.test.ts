@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { InvocationEvent } from '../../local/host';
+import type { InvocationEvent } from '@convoy/functions-host';
 import { fulfillmentInstanceId, fulfillOrderOrchestration } from '../../src/adapters/durableFulfillment';
 import { quantitiesBySku } from '../../src/domain/order';
-import { planRun, runPrefix, type PlannedRun } from '../../bench/lib/baskets';
-import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
-import type { Fault } from '../../bench/lib/hostProtocol';
-import { sequenceOfMessageId } from '../../bench/lib/invocations';
-import { appRoot, startStack, type Stack } from '../../bench/lib/stack';
+import { planRun, runPrefix, type PlannedRun } from '../harness/baskets';
+import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../harness/convoyClient';
+import type { Fault } from '../harness/hostProtocol';
+import { sequenceOfMessageId } from '../harness/invocations';
+import { appRoot, startStack, type Stack } from '../harness/stack';
 import {
   callsReported,
   assertConvoyExact,

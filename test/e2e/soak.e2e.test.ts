@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { failures, table } from '../../bench/lib/soak/report';
-import { runSoak } from '../../bench/lib/soak/run';
+import { failures, table } from '../harness/soak/report';
+import { runSoak } from '../harness/soak/run';
 
 /**
  * The fault soak (npm run soak) in small: the same code with 250 baskets and every fault kind once (the emulator restart on its data directory),

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
 import Long from 'long';
-import { planRun, runPrefix } from '../../bench/lib/baskets';
-import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../../bench/lib/convoyClient';
-import { appRoot, orderEventsQueue, startStack, type Stack } from '../../bench/lib/stack';
+import { planRun, runPrefix } from '../harness/baskets';
+import { finalStatuses, publishBaskets, waitForOrders, type OrderView } from '../harness/convoyClient';
+import { appRoot, orderEventsQueue, startStack, type Stack } from '../harness/stack';
 import { assertConvoyExact, consumer } from './support/convoyAssertions';
 
 /**

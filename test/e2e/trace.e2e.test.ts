@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { faultHook } from '../../bench/lib/hooks';
-import { appRoot } from '../../bench/lib/stack';
-import { startConvoy, type Convoy } from '../../local/stack';
+import { faultHook } from '../harness/hooks';
+import { appRoot } from '../harness/stack';
+import { startConvoy, type Convoy } from '@convoy/dev-stack';
 
 /**
  * One basket's trace, read back from the spans the app and the local host really exported

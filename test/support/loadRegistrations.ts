@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { captureRegistrations } from '../../local/host/loadApp';
-import type { RegisteredFunctionInfo } from '../../local/host/types';
+import { captureRegistrations, type RegisteredFunctionInfo } from '@convoy/functions-host';
 
 /**
  * Loads the app the way the Azure Functions Node worker does, through the local host's own loader

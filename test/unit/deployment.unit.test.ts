@@ -28,14 +28,14 @@ describe('.funcignore: exactly what runs in Azure is deployed', () => {
 
   it('leaves the local stand-ins, sources, tests, infra, tooling and local settings behind', () => {
     for (const path of [
-      'local/emulator/server.ts',
-      'local/host/host.ts',
+      'packages/servicebus-emulator/src/server.ts',
+      'packages/functions-host/src/host/host.ts',
       'dist/local/host/host.js',
       'src/functions/processOrderEvent.ts',
       'test/unit/deployment.unit.test.ts',
       'dist/test/unit/x.js',
-      'test/dotnet/bin/Debug/net10.0/ConvoyEmulator.Tests.dll',
-      'test/dotnet/obj/project.assets.json',
+      'packages/servicebus-emulator/test/dotnet/bin/Debug/net10.0/ConvoyEmulator.Tests.dll',
+      'packages/servicebus-emulator/test/dotnet/obj/project.assets.json',
       'infra/main.bicep',
       'bench/convoy.bench.ts',
       'local.settings.json',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { applySettings, readSettingsFile } from '../../local/host/settings';
+import { applySettings, readSettingsFile } from '@convoy/functions-host';
 import { loadRegistrations, repoRoot, type Registrations } from '../support/loadRegistrations';
 
 /*

@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandBraces } from '../../local/host/glob';
-import { entryPointFiles } from '../../local/host/loadApp';
-import { applySettings, readSettingsFile } from '../../local/host/settings';
+import { applySettings, entryPointFiles, expandBraces, readSettingsFile } from '@convoy/functions-host';
 import { loadRegistrations, repoRoot, type FunctionMetadata, type Registrations } from '../support/loadRegistrations';
 
 /*

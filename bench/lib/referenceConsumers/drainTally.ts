@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { parseHostJson, type ServiceBusOptions } from '../../../local/host/hostConfig';
+import { parseHostJson, type ServiceBusOptions } from '@convoy/functions-host';
 
 /**
  * What the reference consumers share with bench/dotnet/ProcessorDrain: its command line, its stdout
@@ -52,7 +52,7 @@ export function readDrainSpec(argv: readonly string[]): DrainSpec {
   };
 }
 
-/** Message ids are `<basket>:<sequence>` (bench/lib/publishDirect). */
+/** Message ids are `<basket>:<sequence>` (test/harness/publishDirect). */
 function sequenceOf(messageId: unknown): number {
   const text = String(messageId);
   const sequence = Number(text.slice(text.lastIndexOf(':') + 1));

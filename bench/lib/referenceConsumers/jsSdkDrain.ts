@@ -5,9 +5,12 @@
  * is the floor for a host built on the SDK.
  */
 import { isServiceBusError, type ServiceBusSessionReceiver } from '@azure/service-bus';
-import { acceptWindowMs, createClient } from '../../../local/host/serviceBus/client';
-import { tuneClientSocketsForAmqp } from '../../../local/host/serviceBus/clientSockets';
-import { receiverOptions } from '../../../local/host/serviceBus/settle';
+import {
+  acceptWindowMs,
+  createClient,
+  receiverOptions,
+  tuneClientSocketsForAmqp,
+} from '@convoy/functions-host/internal';
 import { DrainTally, readDrainSpec, requireSimpleSessionSettings } from './drainTally';
 
 async function main(): Promise<void> {

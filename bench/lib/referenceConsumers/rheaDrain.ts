@@ -10,8 +10,7 @@
  * leaner receive path in Node could reach on the same emulator, not a client to run.
  */
 import type * as rhea from 'rhea';
-import { EmulatorConnection, emulatorEndpointOf } from '../../../local/host/serviceBus/amqp/connection';
-import { tuneClientSocketsForAmqp } from '../../../local/host/serviceBus/clientSockets';
+import { EmulatorConnection, emulatorEndpointOf, tuneClientSocketsForAmqp } from '@convoy/functions-host/internal';
 import { DrainTally, readDrainSpec, requireSimpleSessionSettings, type DrainSpec } from './drainTally';
 
 const sessionFilter = 'com.microsoft:session-filter';

@@ -11,7 +11,7 @@ import {
   type InFlightRow,
   type StuckReason,
 } from '../../domain/stuck';
-import { errorMessage } from '../http/problem';
+import { errorText } from '../../errors';
 
 /**
  * Finds stuck baskets one bounded page at a time, without scanning the orders table: the in-flight
@@ -92,7 +92,7 @@ export class StuckEvidence {
         return groupBy(scan.messages, (letter) => letter.sessionId);
       })
       .catch((error: unknown) => {
-        this.warnings.push(`The dead-letter queue could not be read: ${errorMessage(error)}`);
+        this.warnings.push(`The dead-letter queue could not be read: ${errorText(error)}`);
         return new Map();
       });
     return this.deadLetters.then((groups) => groups.get(basketId) ?? []);
@@ -107,7 +107,7 @@ export class StuckEvidence {
         return groupBy(messages, (message) => message.sessionId);
       })
       .catch((error: unknown) => {
-        this.warnings.push(`The quarantine could not be read: ${errorMessage(error)}`);
+        this.warnings.push(`The quarantine could not be read: ${errorText(error)}`);
         return new Map();
       });
     return this.quarantine.then((groups) => groups.get(basketId) ?? []);
@@ -117,7 +117,7 @@ export class StuckEvidence {
     try {
       return (await this.fulfillment.status(basketId, false))?.runtimeStatus;
     } catch (error) {
-      return `unknown (its status could not be read: ${errorMessage(error)})`;
+      return `unknown (its status could not be read: ${errorText(error)})`;
     }
   }
 }
@@ -219,7 +219,7 @@ export async function scanStuckPage(
     try {
       return await confirm(deps, row, nowMs);
     } catch (error) {
-      warnings.push(`Basket ${row.basketId} could not be checked: ${errorMessage(error)}`);
+      warnings.push(`Basket ${row.basketId} could not be checked: ${errorText(error)}`);
       return { kind: 'moving' } as const;
     }
   });

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
+import { errorText } from '../../errors';
 import { recordHttpRoutes } from './routeTable';
 
 // Every HTTP function imports this module before it registers, so its route is recorded for the
@@ -70,17 +71,12 @@ export function unavailableProblem(detail: string): HttpResponseInit {
   return problem({ status: 503, type: 'unavailable', title: 'Service unavailable', detail });
 }
 
-/** The message of a thrown value, for logs and problem details. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Logs a failed dependency call and answers 503: `action` completes "<action> failed", e.g.
  * "Reading order b-1".
  */
 export function dependencyUnavailable(context: InvocationContext, action: string, error: unknown): HttpResponseInit {
-  const reason = errorMessage(error);
+  const reason = errorText(error);
   context.error(`${context.functionName}: ${action} failed: ${reason}`);
   return unavailableProblem(`${action} failed (${reason}); retry the request.`);
 }
@@ -117,7 +113,7 @@ export async function readJsonBody(request: HttpRequest, maxBytes = maxBodyBytes
     const value: unknown = JSON.parse(text);
     return { ok: true, value };
   } catch (error) {
-    return invalidJson(`The request body is not valid JSON: ${errorMessage(error)}`);
+    return invalidJson(`The request body is not valid JSON: ${errorText(error)}`);
   }
 }
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import type { InvocationEvent } from '../../../local/host';
-import { finalStatuses, type OrderView } from '../../../bench/lib/convoyClient';
+import type { InvocationEvent } from '@convoy/functions-host';
+import { finalStatuses, type OrderView } from '../../harness/convoyClient';
 import {
   deliveryOrderViolations,
   describeInvocation,
   maxParallelSessions,
   sameSessionOverlaps,
-} from '../../../bench/lib/invocations';
+} from '../../harness/invocations';
 
 export const consumer = 'processOrderEvent';
 

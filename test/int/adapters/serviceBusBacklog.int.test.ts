@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startEmulator, type RunningEmulator } from '../../../local/emulator/index';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { administrationClientFor, ServiceBusQueueBacklog } from '../../../src/adapters/serviceBusBacklog';
 
 /**

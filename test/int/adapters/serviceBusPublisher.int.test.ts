@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
-import { ManualClock, startEmulator, type RunningEmulator } from '../../../local/emulator/index';
+import { ManualClock, startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { ServiceBusEventPublisher, serviceBusClientFor } from '../../../src/adapters/serviceBusPublisher';
 import { eventEnvelopeSchema, eventIdFor, type EventEnvelope } from '../../../src/domain/events';
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TableClient } from '@azure/data-tables';
-import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
+import { startAzurite, type AzuriteHandle } from '@convoy/dev-stack';
 import { ConcurrencyConflictError, RecordTooLargeError, UnreadableRecordError } from '../../../src/adapters/ports';
 import { tableClientFor } from '../../../src/adapters/tableClient';
 import { asciiJson, chunkChars, maxJsonChars } from '../../../src/adapters/jsonColumns';

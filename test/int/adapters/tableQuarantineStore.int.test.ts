@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
+import { startAzurite, type AzuriteHandle } from '@convoy/dev-stack';
 import { tableClientFor } from '../../../src/adapters/tableClient';
 import { TableQuarantineStore, maxBodyChars } from '../../../src/adapters/tableQuarantineStore';
 import type { QuarantinedMessage } from '../../../src/domain/orderRecord';

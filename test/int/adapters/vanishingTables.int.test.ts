@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TableClient } from '@azure/data-tables';
-import { startAzurite, type AzuriteHandle } from '../../../local/azurite';
+import { startAzurite, type AzuriteHandle } from '@convoy/dev-stack';
 import { isTableNotFound, tableClientFor } from '../../../src/adapters/tableClient';
 import { TableOrderStore } from '../../../src/adapters/tableOrderStore';
 import { TableQuarantineStore } from '../../../src/adapters/tableQuarantineStore';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../../../local/emulator';
-import { publishDirect } from '../../../bench/lib/publishDirect';
-import { appRoot, orderEventsQueue } from '../../../bench/lib/stack';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
+import { publishDirect } from '../../harness/publishDirect';
+import { appRoot, orderEventsQueue } from '../../harness/stack';
 
 /**
  * bench:processor's Node reference consumers must drain a burst the way ProcessorDrain reports it:

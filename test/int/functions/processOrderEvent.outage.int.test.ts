@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort } from '../../../local/azurite';
+import { freePort } from '@convoy/dev-stack';
 import { ConcurrencyConflictError } from '../../../src/adapters/ports';
 import type { TableConnectionConfig } from '../../../src/config';
 import { orderViewContract, paidBasket, problemContract, quarantineListContract } from './support/basket';

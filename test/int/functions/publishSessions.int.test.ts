@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { z } from 'zod';
-import { ManualClock, startEmulator, type RunningEmulator } from '../../../local/emulator/index';
+import { ManualClock, startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { ServiceBusEventPublisher } from '../../../src/adapters/serviceBusPublisher';
 import { eventEnvelopeSchema, type EventEnvelope } from '../../../src/domain/events';
 import { makePublishSessions } from '../../../src/functions/publishSessions';

@@ -4,8 +4,8 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender } from '@azure/service-bus';
 import { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import { freePort } from '../../../local/azurite';
-import { startEmulator, type RunningEmulator } from '../../../local/emulator/index';
+import { freePort } from '@convoy/dev-stack';
+import { startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { ServiceBusDeadLetterQueue } from '../../../src/adapters/serviceBusDeadLetters';
 import { orderRowKey } from '../../../src/adapters/tableOrderStore';
 import { toServiceBusMessage } from '../../../src/adapters/serviceBusPublisher';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { routeMatches } from '../../../src/functions/http/routeTable';
-import { startConvoy, type Convoy } from '../../../local/stack';
+import { startConvoy, type Convoy } from '@convoy/dev-stack';
 import { raw, statusOf } from '../../support/rawHttp';
 
 /*

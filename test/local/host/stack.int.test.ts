@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
-import { startBackingServices, startConvoy } from '../../../local/stack';
+import { startBackingServices, startConvoy } from '@convoy/dev-stack';
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -23,7 +23,7 @@ function portOpen(port: number): Promise<boolean> {
 describe('startConvoy: Azurite + emulator + host wired together', () => {
   it('wires the connection settings, survives a host crash and restart, and stops every piece', async () => {
     const convoy = await startConvoy({
-      appRoot: join(__dirname, 'fixtures', 'app'),
+      appRoot: join(__dirname, '..', '..', '..', 'packages', 'functions-host', 'test', 'host', 'fixtures', 'app'),
       port: 0,
       log: () => undefined,
       emulatorConfig: {

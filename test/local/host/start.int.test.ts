@@ -10,7 +10,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 
 const root = join(__dirname, '..', '..', '..');
 
-/** `npm start` as a child: node local/start.ts on free ports (the built app in dist/). */
+/** `npm start` as a child: node packages/dev-stack/src/start.ts on free ports (the built app in dist/). */
 function start(
   args: string[] = [],
   viaShell = false,
@@ -19,7 +19,15 @@ function start(
   output: () => string;
   waitFor: (re: RegExp) => Promise<RegExpExecArray>;
 } {
-  const command = [process.execPath, '--import', 'tsx', join(root, 'local', 'start.ts'), '--port', '0', ...args];
+  const command = [
+    process.execPath,
+    '--import',
+    'tsx',
+    join(root, 'packages', 'dev-stack', 'src', 'start.ts'),
+    '--port',
+    '0',
+    ...args,
+  ];
   // viaShell: a parent that forks node and waits, as npm does (`; exit` keeps sh from exec'ing node).
   const child = viaShell
     ? spawn('/bin/sh', ['-c', `${command.map((a) => `'${a}'`).join(' ')}; exit $?`], {

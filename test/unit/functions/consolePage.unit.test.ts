@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import ignore from 'ignore';
 import { consolePageName, getConsolePage } from '../../../src/functions/consolePage';
-import { applySettings, readSettingsFile } from '../../../local/host/settings';
+import { applySettings, readSettingsFile } from '@convoy/functions-host';
 import { loadRegistrations, repoRoot, type Registrations } from '../../support/loadRegistrations';
 
 /** The page as the function serves it; the browser test (test/e2e/console.e2e.test.ts) runs it. */

@@ -11,7 +11,7 @@ import {
   retryDelayMs,
   type RetryClock,
   type RetryNotice,
-} from '../../../src/functions/convoy/holdAndRetry';
+} from '../../../src/application/holdAndRetry';
 import { makeProcessOrderEvent, processOrderEventName } from '../../../src/functions/processOrderEvent';
 import {
   InMemoryOrderStore,

@@ -4,15 +4,8 @@ import { createRequire } from 'node:module';
 import type { InvocationContext } from '@azure/functions';
 import { DummyEntityContext, EntityId } from 'durable-functions';
 import { z } from 'zod';
-import {
-  commit,
-  committedCapacity,
-  inventoryEntityName,
-  inventoryStateSchema,
-  makeInventoryEntity,
-  remember,
-  reserve,
-} from '../../../src/functions/inventory';
+import { committedCapacity, inventoryStateSchema } from '../../../src/domain/stock';
+import { inventoryEntityName, makeInventoryEntity } from '../../../src/functions/inventory';
 
 /*
  * The entity runs through durable-functions' own entity dispatcher (createEntityFunction): it gets
@@ -243,24 +236,5 @@ describe('inventory entity: commit keeps the state to baskets in flight', () => 
     const oversized = state({ available: 5, committed: Array.from({ length: committedCapacity + 1 }, String) });
     const out = await run(oversized, [{ name: 'get' }]);
     assert.ok(z.object({ error: z.string() }).safeParse(out.results[0]).success);
-  });
-});
-
-describe('inventory decisions (pure)', () => {
-  it('remember keeps at most the capacity, newest last', () => {
-    assert.deepEqual(remember(['a', 'b', 'c'], 'd', 3), ['b', 'c', 'd']);
-    assert.deepEqual(remember(['a'], 'b', 3), ['a', 'b']);
-    assert.deepEqual(remember([], 'a', 1), ['a']);
-  });
-
-  it('commit with a small ring, then reserve: evicted baskets deduct again, remembered ones do not', () => {
-    let current = inventoryStateSchema.parse({ available: 10, reservations: {} });
-    for (const basketId of ['a', 'b', 'c']) {
-      current = reserve(current, basketId, 1).state;
-      current = commit(current, basketId, 2).state;
-    }
-    assert.deepEqual(current.committed, ['b', 'c']);
-    assert.equal(reserve(current, 'b', 1).state, current);
-    assert.equal(reserve(current, 'a', 1).state.available, 6);
   });
 });

@@ -1,7 +1,8 @@
 import { TableClient } from '@azure/data-tables';
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { startAzurite, type AzuriteHandle } from '../../../../local/azurite';
+import { startAzurite, type AzuriteHandle } from '@convoy/dev-stack';
 import { OrderCache } from '../../../../src/adapters/orderCache';
+import { defaultRetrySchedule, type RetryClock } from '../../../../src/application/holdAndRetry';
 import type { DeadLetterQueue, OrderStore, QuarantineStore } from '../../../../src/adapters/ports';
 import { tableClientFor } from '../../../../src/adapters/tableClient';
 import { TableOrderStore } from '../../../../src/adapters/tableOrderStore';
@@ -45,11 +46,7 @@ export interface ConvoyHarness {
    * The same handler over other stores (a decorated one that interleaves calls, or a dead endpoint),
    * with its own order cache as another instance would have; `cached: false` reads before every save.
    */
-  handlerWith(
-    orders: OrderStore,
-    quarantine?: QuarantineStore,
-    options?: { cached?: boolean },
-  ): ProcessOrderEventHandler;
+  handlerWith(orders: OrderStore, quarantine?: QuarantineStore, options?: HandlerOptions): ProcessOrderEventHandler;
   /** Enqueues a body: the first delivery of a new broker message. */
   send(body: unknown, overrides?: Partial<Delivery>): Delivery;
   /** The host invoking processOrderEvent for a delivery (1 s after the previous one). */
@@ -109,6 +106,13 @@ export function failFastStoresFor(connectionString: string): { orders: OrderStor
   return { orders: new TableOrderStore(client('orders')), quarantine: new TableQuarantineStore(client('quarantine')) };
 }
 
+export interface HandlerOptions {
+  /** false: read before every save (no order cache). */
+  cached?: boolean;
+  /** Hold transient failures as the app does (TRANSIENT_HOLD_SECONDS), on this clock; absent = throw at once. */
+  hold?: { budgetMs: number; clock: RetryClock };
+}
+
 export async function startConvoyHarness(): Promise<ConvoyHarness> {
   const azurite = await startAzurite();
   const connection: TableConnectionConfig = { kind: 'connectionString', connectionString: azurite.connectionString };
@@ -122,7 +126,7 @@ export async function startConvoyHarness(): Promise<ConvoyHarness> {
   const handlerWith = (
     store: OrderStore,
     quarantineStore = quarantine,
-    { cached = true }: { cached?: boolean } = {},
+    { cached = true, hold }: HandlerOptions = {},
   ): ProcessOrderEventHandler => {
     const cache = new OrderCache(orderCacheLimits);
     return makeProcessOrderEvent({
@@ -132,6 +136,12 @@ export async function startConvoyHarness(): Promise<ConvoyHarness> {
       fulfillmentStarterFor: () => fulfillment,
       now: clock.now,
       maxParkedEvents: () => maxParkedEvents,
+      ...(hold === undefined
+        ? {}
+        : {
+            transientRetry: () => ({ ...defaultRetrySchedule, holdBudgetMs: hold.budgetMs }),
+            clock: hold.clock,
+          }),
     });
   };
   const handler = handlerWith(orders);

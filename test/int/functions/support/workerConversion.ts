@@ -1,7 +1,12 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { createRegistry, isInvocationModel, loadIsolated, type ProgrammingModel } from '../../../../local/host/coreApi';
-import type { InvocationRequest } from '../../../../local/host/invoke';
+import {
+  createRegistry,
+  isInvocationModel,
+  loadIsolated,
+  type InvocationRequest,
+  type ProgrammingModel,
+} from '@convoy/functions-host';
 
 /**
  * The @azure/functions library's OWN conversion of a host invocation request (RPC typed data,
@@ -13,7 +18,7 @@ import type { InvocationRequest } from '../../../../local/host/invoke';
  */
 
 /** Values and requests as the host serializes them for the worker. */
-export type { InvocationRequest as RpcInvocation, RpcTypedData } from '../../../../local/host/invoke';
+export type { InvocationRequest as RpcInvocation, RpcTypedData } from '@convoy/functions-host';
 
 export interface RpcBinding {
   type: string;
