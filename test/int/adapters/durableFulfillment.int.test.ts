@@ -80,6 +80,18 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
     assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
   });
 
+  it('keeps one client per client input: a call whose input names another extension reaches that one', async () => {
+    const other = await startDurableExtensionStub();
+    try {
+      await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);
+      await fulfillmentStarterFor(other.contextFor('processOrderEvent')).ensureStarted({ ...request, basketId: 'b-2' });
+      assert.deepEqual([...extension.instances.keys()], ['fulfill-b-1']);
+      assert.deepEqual([...other.instances.keys()], ['fulfill-b-2']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('throws when the extension fails, so the triggering message is redelivered', async () => {
     extension.failWith = 500;
     await assert.rejects(fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request));
