@@ -95,6 +95,7 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       properties: { 'com.microsoft:timeout': rhea.types.wrap_uint(options.timeoutMs) },
     });
     let unwatch: () => void = () => undefined;
+    let answered = false;
     const sessionId = await new Promise<string>((resolve, reject) => {
       // The broker answers within timeoutMs (refusing with com.microsoft:timeout); this covers one that does not.
       const timer = setTimeout(() => {
@@ -109,10 +110,15 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
         clearTimeout(timer);
         unwatch();
         link.removeAllListeners();
-        endSession(session, link);
+        // A refusal still to be read detaches with an error: one no listener takes, rhea throws
+        // from its read, and the connection ends with every session on it.
+        link.on('receiver_error', () => undefined);
+        if (answered) endSession(session, link);
+        else endOnceAnswered(session, link);
         reject(error instanceof Error ? error : new Error(String(error)));
       }
       link.once('receiver_open', () => {
+        answered = true;
         const id = (link.source as { filter?: Record<string, unknown> } | null | undefined)?.filter?.[sessionFilter];
         // A refused attach has no source: the detach with the reason follows.
         if (typeof id !== 'string') return;
@@ -368,4 +374,17 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
 function endSession(session: rhea.Session, link: rhea.Receiver): void {
   link.close();
   session.close();
+}
+
+/**
+ * An accept given up before the broker answered it (a starved host whose timer fired before it read
+ * the answers): rhea takes a begin or attach that arrives after our end or detach as a request to
+ * open again and writes them anew after the end, so the broker opens a second session on the channel
+ * whose answer reaches rhea after it has dropped the channel — "Invalid value for remote channel",
+ * the connection lost. End once the attach (after the begin) is answered; a lost connection needs no end.
+ */
+function endOnceAnswered(session: rhea.Session, link: rhea.Receiver): void {
+  link.once('receiver_open', () => {
+    endSession(session, link);
+  });
 }
