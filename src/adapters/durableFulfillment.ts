@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { currentCarrier, inSpan, SpanKind } from '../telemetry/tracing';
 import type { FulfillmentRequest, FulfillmentStarter, StartHint } from './ports';
+import { errorText } from '../errors';
 
 export const fulfillOrderOrchestration = 'fulfillOrder';
 
@@ -68,7 +69,7 @@ export function fulfillmentStarterFor(context: InvocationContext): FulfillmentSt
           context.log(`Started ${fulfillOrderOrchestration} ${instanceId} (order just paid).`);
           return;
         } catch (error) {
-          context.warn(`Starting ${instanceId} failed (${describe(error)}); checking its status before retrying.`);
+          context.warn(`Starting ${instanceId} failed (${errorText(error)}); checking its status before retrying.`);
         }
       }
       let runtimeStatus: string | undefined;
@@ -92,8 +93,4 @@ function start(client: DurableClient, request: FulfillmentRequest, instanceId: s
     const trace = currentCarrier();
     await client.startNew(fulfillOrderOrchestration, { instanceId, input: { ...request, ...(trace && { trace }) } });
   });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
