@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AppRegistry, LogCategory, LogLevel, RegisteredFunction } from './coreApi';
-import { invokeRegistered, type InvocationRequest } from './invoke';
+import type { AppRegistry, LogLevel, RegisteredFunction } from './coreApi';
+import { invokeRegistered, type CallLogSink, type InvocationRequest } from './invoke';
 import { invocationLine, isCallDetail, shows } from './log';
 import { httpTraceCarrier, SpanKind, startHostSpan, type HostSpan } from './trace';
 import type { MessageFacts } from './serviceBus/dispatch';
@@ -137,10 +137,7 @@ function requestToSend(
  * What the app says about the call at information level goes on the call's line (one line per call):
  * the returned sink keeps those messages in `said` and tells the caller it took them.
  */
-function callDetailCollector(
-  said: string[],
-  logLevel: LogLevel,
-): (level: LogLevel, category: LogCategory, message: string) => boolean {
+function callDetailCollector(said: string[], logLevel: LogLevel): CallLogSink {
   return (level, category, message) => {
     if (!isCallDetail(level, category)) return false;
     if (shows(level, logLevel)) said.push(message);
