@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import type { RpcHttpData, RpcNullableString } from '../invoke';
+import { listenOnLoopback } from '../../durable/loopback';
 import { forwardToWorker, type WorkerEndpoint } from './proxy';
 import { parseRequestTarget } from './requestTarget';
 import type { CompiledRoute } from './route';
@@ -424,19 +425,6 @@ function rejectMalformed(error: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
 }
 
-/** Listens on 127.0.0.1; resolves to the port taken (the one asked for, or the OS's pick for 0). */
-async function listenLocally(server: Server, port: number): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : port;
-}
-
 export async function startHttpListener(
   port: number,
   functions: () => readonly HttpFunction[],
@@ -456,7 +444,8 @@ export async function startHttpListener(
   // With a listener, Node leaves `Expect: 100-continue` to the handler (readBody) instead of inviting every body.
   server.on('checkContinue', handle);
   server.on('clientError', rejectMalformed);
-  const actualPort = await listenLocally(server, port);
+  const address = await listenOnLoopback(server, port);
+  const actualPort = typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : port;
   return {
     server,
     port: actualPort,
