@@ -15,7 +15,7 @@ import { runStall, type StallResult } from './lib/stall';
  */
 
 const usage = `Usage: tsx bench/convoy.bench.ts [--quick] [--baskets S] [--events E] [--cost P_ms]
-       [--sessions 16,32] [--idle 50,100,500|unset] [--modes convoy,null] [--no-check] [--no-stall] [--no-write] [--verbose]`;
+       [--sessions 16,32] [--idle 50,100,500|unset] [--modes convoy,null] [--no-check] [--no-stall] [--no-write] [--publish-through-app] [--verbose]`;
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'no-stall': { type: 'boolean', default: false },
     'no-check': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    'publish-through-app': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '600' },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
           sessionIdleTimeoutMs,
           timeoutMs,
           verbose: values.verbose,
+          publishThroughApp: values['publish-through-app'],
         });
         printRow(result);
         rows.push(result);

@@ -21,15 +21,16 @@ const profileSchema = z.object({
 });
 
 const buckets: readonly (readonly [string, RegExp])[] = [
-  ['durable client (durable-functions, axios)', /node_modules\/(durable-functions|axios)\//],
+  ['durable client (DurableClient, axios)', /node_modules\/(durable-functions\/lib\/src\/durableClient|axios)\//],
+  ['orchestrator and entity replay (durable-functions)', /node_modules\/durable-functions\//],
   [
     'Table SDK (data-tables, core pipeline)',
     /node_modules\/@(azure|typespec)\/(data-tables|core-[a-z-]+|ts-http-runtime)\//,
   ],
   ['AMQP (rhea, service-bus SDK)', /node_modules\/(rhea|rhea-promise|@azure\/service-bus|@azure\/core-amqp)\//],
-  ['local durable backend (stand-in)', /\/local\/durable\//],
+  ['local durable backend (stand-in)', /\/(local|packages\/functions-host\/src)\/durable\//],
   ['app (dist/src)', /\/dist\/src\//],
-  ['local host (stand-in)', /\/local\/host\//],
+  ['local host (stand-in)', /\/(local\/host|packages\/functions-host\/src\/(host|worker))\//],
   ['@azure/functions', /node_modules\/@azure\/functions\//],
   ['module loading', /node:internal\/modules|\/tsx\/|esbuild/],
 ];

@@ -13,7 +13,7 @@ import {
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from './cpu';
 import { eventCost, type EventCost } from './eventCost';
 import { tallyDelta, type HttpTally } from '../../test/harness/httpTally';
-import { publishDirect } from '../../test/harness/publishDirect';
+import { publishDirect, publishRunDirect } from '../../test/harness/publishDirect';
 import { startStack, type Stack } from '../../test/harness/stack';
 import { mean, percentile } from './stats';
 
@@ -43,6 +43,11 @@ export interface ScenarioParams extends SessionSettings {
   handlerCostMs: number;
   timeoutMs: number;
   verbose?: boolean;
+  /**
+   * Convoy mode: publish through POST /api/sessions (the host then also pays for producing). Default:
+   * from the bench process, the same path as the null row, so host CPU compares consumers.
+   */
+  publishThroughApp?: boolean;
   /** Null mode: bursts of the same shape drained first, so the measured one meets a warm process. */
   warmupBursts?: number;
 }
@@ -115,14 +120,14 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     const cpuBefore = cpuSnapshot(host.pid);
     const startedAt = performance.timeOrigin + performance.now();
     if (params.mode === 'null') await publishDirect(stack.emulator.connectionString, ids, params.eventsPerBasket);
-    else {
+    else if (params.publishThroughApp === true) {
       for (let i = 0; i < ids.length; i += basketsPerRequest) {
         await publishBaskets(host.url, {
           ...run.request,
           baskets: run.request.baskets.slice(i, i + basketsPerRequest),
         });
       }
-    }
+    } else await publishRunDirect(stack.emulator.connectionString, run);
     const publishMs = performance.timeOrigin + performance.now() - startedAt;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>(

@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { currentCarrier, inSpan, SpanKind } from '../telemetry/tracing';
-import type { FulfillmentRequest, FulfillmentStarter } from './ports';
+import type { FulfillmentRequest, FulfillmentStarter, StartHint } from './ports';
 
 export const fulfillOrderOrchestration = 'fulfillOrder';
 
@@ -25,17 +25,52 @@ function isNotFound(error: unknown): boolean {
   return error instanceof Error && /HTTP 404/.test(error.message);
 }
 
+type DurableClient = ReturnType<typeof df.getClient>;
+
+/**
+ * df.getClient validates and deep-copies the client input and builds a new HTTP client on every
+ * call; the host hands every call the same input, so one client per distinct input (its JSON, so
+ * a rotated key or another task hub gets its own) is reused. Bounded: a few task hubs at most.
+ */
+const clientsByInput = new Map<string, DurableClient>();
+const maxCachedClients = 8;
+
+function durableClientFor(context: InvocationContext): DurableClient {
+  const binding = context.options.extraInputs.find((input) => input.type === 'durableClient');
+  const input: unknown = binding === undefined ? undefined : context.extraInputs.get(binding);
+  if (input === undefined) return df.getClient(context);
+  const key = JSON.stringify(input);
+  let client = clientsByInput.get(key);
+  if (client === undefined) {
+    client = df.getClient(context);
+    if (clientsByInput.size >= maxCachedClients) clientsByInput.clear();
+    clientsByInput.set(key, client);
+  }
+  return client;
+}
+
 /**
  * Starts the fulfillment through the invocation's durable client (extraInputs: df.input.durableClient()).
  * Idempotent: an existing instance is left alone; a Failed / Terminated one is started again, which
  * is safe because the inventory entity's reserve is idempotent per basket. Any client error
- * propagates, so the triggering message is redelivered and the start retried.
+ * propagates, so the triggering message is redelivered and the start retried. The step that saved
+ * the order into Paid starts without the status read (no instance can exist yet); should that start
+ * fail, the status read decides, as on every other delivery.
  */
 export function fulfillmentStarterFor(context: InvocationContext): FulfillmentStarter {
   return {
-    async ensureStarted(request: FulfillmentRequest): Promise<void> {
-      const client = df.getClient(context);
+    async ensureStarted(request: FulfillmentRequest, hint?: StartHint): Promise<void> {
+      const client = durableClientFor(context);
       const instanceId = fulfillmentInstanceId(request.basketId);
+      if (hint?.paidInThisStep === true) {
+        try {
+          await start(client, request, instanceId);
+          context.log(`Started ${fulfillOrderOrchestration} ${instanceId} (order just paid).`);
+          return;
+        } catch (error) {
+          context.warn(`Starting ${instanceId} failed (${describe(error)}); checking its status before retrying.`);
+        }
+      }
       let runtimeStatus: string | undefined;
       try {
         runtimeStatus = (await client.getStatus(instanceId)).runtimeStatus;
@@ -43,17 +78,22 @@ export function fulfillmentStarterFor(context: InvocationContext): FulfillmentSt
         if (!isNotFound(error)) throw error;
       }
       if (runtimeStatus !== undefined && liveOrDone.has(runtimeStatus)) return;
-      const attributes = { 'convoy.basket_id': request.basketId, 'convoy.orchestration.instance_id': instanceId };
-      await inSpan(`start ${fulfillOrderOrchestration}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
-        // The orchestration continues this trace through its input: orchestrator code replays, so it
-        // makes no spans itself; its activities do, under this one (see fulfillOrder.ts).
-        const trace = currentCarrier();
-        await client.startNew(fulfillOrderOrchestration, {
-          instanceId,
-          input: { ...request, ...(trace && { trace }) },
-        });
-      });
+      await start(client, request, instanceId);
       context.log(`Started ${fulfillOrderOrchestration} ${instanceId} (previous status: ${runtimeStatus ?? 'none'}).`);
     },
   };
+}
+
+function start(client: DurableClient, request: FulfillmentRequest, instanceId: string): Promise<void> {
+  const attributes = { 'convoy.basket_id': request.basketId, 'convoy.orchestration.instance_id': instanceId };
+  return inSpan(`start ${fulfillOrderOrchestration}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+    // The orchestration continues this trace through its input: orchestrator code replays, so it
+    // makes no spans itself; its activities do, under this one (see fulfillOrder.ts).
+    const trace = currentCarrier();
+    await client.startNew(fulfillOrderOrchestration, { instanceId, input: { ...request, ...(trace && { trace }) } });
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

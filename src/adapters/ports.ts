@@ -117,7 +117,15 @@ export interface FulfillmentRequest {
   nextSequence: number;
 }
 
+export interface StartHint {
+  /**
+   * The step that called saved the order into Paid (its ETag-guarded write made this the only such
+   * step): no fulfillment of this basket can exist yet, so there is nothing to look up first.
+   */
+  paidInThisStep: boolean;
+}
+
 export interface FulfillmentStarter {
   /** Starts the fulfillment of a basket once; calling it again for the same basket changes nothing. */
-  ensureStarted(request: FulfillmentRequest): Promise<void>;
+  ensureStarted(request: FulfillmentRequest, hint?: StartHint): Promise<void>;
 }

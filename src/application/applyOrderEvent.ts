@@ -116,9 +116,14 @@ export async function applyOrderEvent(deps: ApplyOrderEventDeps, message: Convoy
   }
   // After every message, duplicates included: a crash after the save heals on redelivery.
   for (const effect of requiredEffects(result.record)) {
-    await deps.fulfillmentStarter().ensureStarted(effect.request);
+    await deps.fulfillmentStarter().ensureStarted(effect.request, { paidInThisStep: paidInThisStep(result) });
   }
   return { kind: 'convoy', result };
+}
+
+/** While Paid only InventoryUpdated can apply, so a step that applied the last applied sequence applied PaymentMade. */
+function paidInThisStep({ record, outcome }: ConvoyResult): boolean {
+  return record.status === 'Paid' && outcome.kind === 'applied' && outcome.applied.includes(record.lastAppliedSequence);
 }
 
 /**

@@ -29,6 +29,8 @@ export interface DurableExtensionStub {
   entities: Map<string, unknown>;
   /** When set, every request answers with this HTTP status (a failing extension). */
   failWith: number | undefined;
+  /** When set, only the next request answers with this HTTP status (then it is cleared). */
+  failNextWith: number | undefined;
   /** An InvocationContext whose extraInputs carry this stub's client data, as the host provides it. */
   contextFor(functionName: string): InvocationContext;
   /** Forgets recorded requests, instances and entities and stops failing: a clean extension per test. */
@@ -53,6 +55,7 @@ export async function startDurableExtensionStub(): Promise<DurableExtensionStub>
     instances: new Map(),
     entities: new Map(),
     failWith: undefined,
+    failNextWith: undefined,
   };
 
   const server: Server = createServer((request, response) => {
@@ -61,8 +64,10 @@ export async function startDurableExtensionStub(): Promise<DurableExtensionStub>
       const body = await readBody(request);
       const path = url.pathname.replace(/^\/runtime\/webhooks\/durabletask\//, '');
       stub.requests.push({ method: request.method ?? '', path, query: Object.fromEntries(url.searchParams), body });
-      if (stub.failWith !== undefined) {
-        json(response, stub.failWith, { message: 'stub failure' });
+      const failure = stub.failWith ?? stub.failNextWith;
+      if (failure !== undefined) {
+        stub.failNextWith = undefined;
+        json(response, failure, { message: 'stub failure' });
         return;
       }
       const [kind, first, second] = path.split('/');
@@ -132,6 +137,7 @@ export async function startDurableExtensionStub(): Promise<DurableExtensionStub>
       stub.instances.clear();
       stub.entities.clear();
       stub.failWith = undefined;
+      stub.failNextWith = undefined;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

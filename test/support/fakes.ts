@@ -20,6 +20,7 @@ import {
   type OrderStore,
   type PublishOptions,
   type QuarantineStore,
+  type StartHint,
   type StoredOrder,
 } from '../../src/adapters/ports';
 
@@ -169,8 +170,12 @@ export class RecordingFulfillmentStarter implements FulfillmentStarter {
     this.#failures.failNext(operation, error);
   }
 
-  ensureStarted(request: FulfillmentRequest): Promise<void> {
+  /** The hint of every call, in the order of `calls`. */
+  readonly hints: (StartHint | undefined)[] = [];
+
+  ensureStarted(request: FulfillmentRequest, hint?: StartHint): Promise<void> {
     this.calls.push(structuredClone(request));
+    this.hints.push(hint);
     this.#failures.throwIfScheduled('ensureStarted');
     if (!this.started.has(request.basketId)) this.started.set(request.basketId, structuredClone(request));
     return Promise.resolve();

@@ -126,56 +126,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+interface AzuritePorts {
+  blobPort: number;
+  queuePort: number;
+  tablePort: number;
+}
+
 /**
  * Starts Azurite (blob + queue + table; in memory unless `location`) as a child process by running its
  * JS entry with node directly, so killing it leaves no orphan behind an npx wrapper, and with an IPC
  * channel its preload watches, so it also stops when this process is killed -9.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteHandle> {
-  const blobPort = options.blobPort ?? (await freePort());
-  const queuePort = options.queuePort ?? (await freePort());
-  const tablePort = options.tablePort ?? (await freePort());
+  const ports: AzuritePorts = {
+    blobPort: options.blobPort ?? (await freePort()),
+    queuePort: options.queuePort ?? (await freePort()),
+    tablePort: options.tablePort ?? (await freePort()),
+  };
   const workspace = mkdtempSync(join(tmpdir(), 'convoy-azurite-'));
-  const watch = join(workspace, 'parent-watch.cjs');
-  writeFileSync(watch, parentWatch);
-  const reporter = join(workspace, 'save-reporter.cjs');
-  writeFileSync(reporter, saveReporter);
   if (options.location !== undefined) mkdirSync(options.location, { recursive: true });
-  const entry = require.resolve('azurite/dist/src/azurite.js');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--require',
-      watch,
-      ...(options.location === undefined ? [] : ['--require', reporter]),
-      entry,
-      ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
-      '--skipApiVersionCheck',
-      '--disableTelemetry',
-      '--loose',
-      '--silent',
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      String(blobPort),
-      '--queueHost',
-      '127.0.0.1',
-      '--queuePort',
-      String(queuePort),
-      '--tableHost',
-      '127.0.0.1',
-      '--tablePort',
-      String(tablePort),
-    ],
-    // Own process group: Ctrl-C in a terminal must reach us first, so we can drain before Azurite stops.
-    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: workspace, detached: true },
-  );
-  let closing = false;
-  const exited = new Promise<AzuriteExit>((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      resolveExit({ code, signal, expected: closing });
-    });
+  // Own process group: Ctrl-C in a terminal must reach us first, so we can drain before Azurite stops.
+  const child: ChildProcess = spawn(process.execPath, azuriteArgs(options, ports, workspace), {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    cwd: workspace,
+    detached: true,
   });
+  const exit = watchExit(child);
   const onSave = options.onSave;
   if (onSave !== undefined) {
     child.on('message', (message: unknown) => {
@@ -186,12 +162,67 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   // The channel is the parent-death signal and the save reports; it must not keep this process alive.
   child.channel?.unref();
   child.on('error', () => undefined);
+  try {
+    await untilReady(child, options.verbose === true);
+  } catch (error) {
+    child.kill('SIGKILL');
+    rmSync(workspace, { recursive: true, force: true });
+    throw error;
+  }
+  return handleFor(child, exit, ports, workspace, options.location);
+}
 
+/** Node's arguments: the preloads (parent watch; the save reporter when on disk), Azurite's entry and flags. */
+function azuriteArgs(options: AzuriteOptions, ports: AzuritePorts, workspace: string): string[] {
+  const watch = join(workspace, 'parent-watch.cjs');
+  writeFileSync(watch, parentWatch);
+  const reporter = join(workspace, 'save-reporter.cjs');
+  writeFileSync(reporter, saveReporter);
+  const service = (name: string, port: number): string[] => [
+    `--${name}Host`,
+    '127.0.0.1',
+    `--${name}Port`,
+    String(port),
+  ];
+  return [
+    '--require',
+    watch,
+    ...(options.location === undefined ? [] : ['--require', reporter]),
+    require.resolve('azurite/dist/src/azurite.js'),
+    ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--loose',
+    '--silent',
+    ...service('blob', ports.blobPort),
+    ...service('queue', ports.queuePort),
+    ...service('table', ports.tablePort),
+  ];
+}
+
+/** The child's exit, and whether close() asked for it. */
+function watchExit(child: ChildProcess): { exited: Promise<AzuriteExit>; expect(): void } {
+  let closing = false;
+  const exited = new Promise<AzuriteExit>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      resolveExit({ code, signal, expected: closing });
+    });
+  });
+  return {
+    exited,
+    expect: () => {
+      closing = true;
+    },
+  };
+}
+
+/** Resolves when Azurite says its table service listens; rejects if it exits first or takes over 30 s. */
+function untilReady(child: ChildProcess, verbose: boolean): Promise<void> {
   let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (options.verbose === true) process.stderr.write(chunk);
+      if (verbose) process.stderr.write(chunk);
       if (/Table service is successfully listening/.test(output)) resolve();
     };
     child.stdout?.on('data', onData);
@@ -203,58 +234,48 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       reject(new Error(`Azurite was not ready within 30 s:\n${output}`));
     }, 30_000).unref();
   });
-  try {
-    await ready;
-  } catch (error) {
-    child.kill('SIGKILL');
-    rmSync(workspace, { recursive: true, force: true });
-    throw error;
-  }
+}
 
+function handleFor(
+  child: ChildProcess,
+  exit: ReturnType<typeof watchExit>,
+  ports: AzuritePorts,
+  workspace: string,
+  location: string | undefined,
+): AzuriteHandle {
   const host = '127.0.0.1';
-  const tableEndpoint = `http://${host}:${tablePort}/${devAccountName}`;
+  const tableEndpoint = `http://${host}:${String(ports.tablePort)}/${devAccountName}`;
   const connectionString = [
     'DefaultEndpointsProtocol=http',
     `AccountName=${devAccountName}`,
     `AccountKey=${devAccountKey}`,
-    `BlobEndpoint=http://${host}:${blobPort}/${devAccountName}`,
-    `QueueEndpoint=http://${host}:${queuePort}/${devAccountName}`,
+    `BlobEndpoint=http://${host}:${String(ports.blobPort)}/${devAccountName}`,
+    `QueueEndpoint=http://${host}:${String(ports.queuePort)}/${devAccountName}`,
     `TableEndpoint=${tableEndpoint}`,
   ].join(';');
-
   // Detached children outlive a crashed parent unless told otherwise.
   const killOnExit = (): void => {
     child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
-
   let closed: Promise<void> | undefined;
-  return {
-    connectionString,
-    tableEndpoint,
-    blobPort,
-    queuePort,
-    tablePort,
-    pid: child.pid ?? -1,
-    location: options.location,
-    exited,
-    close() {
-      closing = true;
-      closed ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => {
-          resolve();
-        });
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }).finally(() => {
-        process.removeListener('exit', killOnExit);
-        rmSync(workspace, { recursive: true, force: true });
+  const close = (): Promise<void> => {
+    exit.expect();
+    closed ??= new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        resolve();
+        return;
+      }
+      child.once('exit', () => {
+        resolve();
       });
-      return closed;
-    },
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    }).finally(() => {
+      process.removeListener('exit', killOnExit);
+      rmSync(workspace, { recursive: true, force: true });
+    });
+    return closed;
   };
+  return { connectionString, tableEndpoint, ...ports, pid: child.pid ?? -1, location, exited: exit.exited, close };
 }

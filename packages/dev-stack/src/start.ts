@@ -59,7 +59,8 @@ function readyTarget(convoy: Convoy): string {
 // the next line ran on a busy machine) would otherwise be taken for the parent.
 const parentAtStart = process.ppid;
 
-async function main(): Promise<void> {
+/** The command line, checked: bad flags end start-up with a message naming the flag. */
+function parseFlags() {
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },
@@ -75,6 +76,12 @@ async function main(): Promise<void> {
   const logLevel = values.quiet ? 'warning' : parseLogLevel(values['log-level'] ?? 'information', '--log-level');
   const dataDir = values['data-dir'] === undefined ? undefined : resolve(values['data-dir']);
   if (dataDir === '') throw new Error('--data-dir needs a directory.');
+  return { ...values, logLevel, dataDir };
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags();
+  const { dataDir } = flags;
   console.log(`starting Azurite, the Service Bus emulator and the Functions host (pid ${process.pid})...`);
   // Bound once convoy is up (Azurite cannot die unnoticed before: startConvoy would fail).
   let stopForAzurite = (code: number): void => {
@@ -86,14 +93,25 @@ async function main(): Promise<void> {
         stopForAzurite(code);
       });
     },
-    port: port(values.port, '--port', 7071),
-    emulatorPort: port(values['emulator-port'], '--emulator-port', 0),
-    ...(values['app-root'] === undefined ? {} : { appRoot: values['app-root'] }),
+    port: port(flags.port, '--port', 7071),
+    emulatorPort: port(flags['emulator-port'], '--emulator-port', 0),
+    ...(flags['app-root'] === undefined ? {} : { appRoot: flags['app-root'] }),
     ...(dataDir === undefined ? {} : { dataDir }),
-    logLevel,
-    ...(values.trace === undefined ? {} : { settings: { TRACE_EXPORT: values.trace } }),
+    logLevel: flags.logLevel,
+    ...(flags.trace === undefined ? {} : { settings: { TRACE_EXPORT: flags.trace } }),
   });
-  if (values.trace !== undefined) console.log(`traces: ${values.trace} (TRACE_EXPORT; docs/tracing.md)`);
+  announce(convoy, flags.trace, dataDir);
+  const report = progressReporter((line) => {
+    console.log(line);
+  });
+  const progress = setInterval(() => {
+    report(convoy.host.stats(), deadLetterDepth(convoy.emulator.stats()));
+  }, 2_000);
+  stopForAzurite = stopOnSignals(convoy, progress);
+}
+
+function announce(convoy: Convoy, trace: string | undefined, dataDir: string | undefined): void {
+  if (trace !== undefined) console.log(`traces: ${trace} (TRACE_EXPORT; docs/tracing.md)`);
   printEndpoints(convoy);
   console.log(
     dataDir === undefined
@@ -102,14 +120,13 @@ async function main(): Promise<void> {
   );
   console.log(`convoy is ready: ${readyTarget(convoy)}`);
   console.log(`console: ${convoy.url}/api/console (open it in a browser)`);
+}
 
-  const report = progressReporter((line) => {
-    console.log(line);
-  });
-  const progress = setInterval(() => {
-    report(convoy.host.stats(), deadLetterDepth(convoy.emulator.stats()));
-  }, 2_000);
-
+/**
+ * SIGINT, SIGTERM and the death of our parent drain and stop the stack (twice: exit at once).
+ * Returns how to stop when Azurite is lost for good: with the given exit code, after at most 5 s.
+ */
+function stopOnSignals(convoy: Convoy, progress: NodeJS.Timeout): (code: number) => void {
   let stoppingSince: number | undefined;
   const shutdown = (signal: string): void => {
     // A terminal's Ctrl-C reaches this process twice (directly and relayed by the tsx/npm parents).
@@ -140,8 +157,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     shutdown('SIGTERM');
   });
+  stopWhenOrphaned(shutdown);
+  return (code) => {
+    clearInterval(progress);
+    stoppingSince = Date.now();
+    const forced = setTimeout(() => process.exit(code), 5_000);
+    forced.unref();
+    void convoy.stop().finally(() => process.exit(code));
+  };
+}
 
-  // npm (or whatever started us) died, even by SIGKILL: we were re-parented, so stop as on SIGTERM.
+/** npm (or whatever started us) died, even by SIGKILL: we were re-parented, so stop as on SIGTERM. */
+function stopWhenOrphaned(shutdown: (reason: string) => void): void {
   const parent = parentAtStart;
   const orphaned = setInterval(() => {
     if (process.ppid === parent) return;
@@ -149,14 +176,6 @@ async function main(): Promise<void> {
     shutdown(`parent process ${parent} exited`);
   }, 500);
   orphaned.unref();
-
-  stopForAzurite = (code) => {
-    clearInterval(progress);
-    stoppingSince = Date.now();
-    const forced = setTimeout(() => process.exit(code), 5_000);
-    forced.unref();
-    void convoy.stop().finally(() => process.exit(code));
-  };
 }
 
 function describeExit(exit: AzuriteExit): string {

@@ -53,6 +53,45 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
     assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
   });
 
+  it('starts at once, without the status read, for the step that saved the order into Paid', async () => {
+    await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request, {
+      paidInThisStep: true,
+    });
+    assert.deepEqual(
+      extension.requests.map((r) => `${r.method} ${r.path}`),
+      ['POST orchestrators/fulfillOrder/fulfill-b-1'],
+    );
+    assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
+  });
+
+  it('falls back to the status read when that direct start fails, and starts once the read finds none', async () => {
+    extension.failNextWith = 503;
+    await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request, {
+      paidInThisStep: true,
+    });
+    assert.deepEqual(
+      extension.requests.map((r) => `${r.method} ${r.path}`),
+      [
+        'POST orchestrators/fulfillOrder/fulfill-b-1',
+        'GET instances/fulfill-b-1',
+        'POST orchestrators/fulfillOrder/fulfill-b-1',
+      ],
+    );
+    assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
+  });
+
+  it('keeps one client per client input: a call whose input names another extension reaches that one', async () => {
+    const other = await startDurableExtensionStub();
+    try {
+      await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);
+      await fulfillmentStarterFor(other.contextFor('processOrderEvent')).ensureStarted({ ...request, basketId: 'b-2' });
+      assert.deepEqual([...extension.instances.keys()], ['fulfill-b-1']);
+      assert.deepEqual([...other.instances.keys()], ['fulfill-b-2']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('throws when the extension fails, so the triggering message is redelivered', async () => {
     extension.failWith = 500;
     await assert.rejects(fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request));

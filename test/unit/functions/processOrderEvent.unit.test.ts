@@ -212,6 +212,8 @@ describe('processOrderEvent: resequencing and idempotency', () => {
     await deliver(events[3], { deliveryCount: 2 });
     assert.equal(fulfillment.started.size, 1);
     assert.equal(orders.peek('b-1')?.duplicates.length, 1);
+    // Only the step that saved Paid may skip the status read; the redelivery found Paid saved already.
+    assert.deepEqual(fulfillment.hints, [{ paidInThisStep: true }, { paidInThisStep: false }]);
   });
 });
 

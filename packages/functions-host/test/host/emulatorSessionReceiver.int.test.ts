@@ -270,3 +270,59 @@ describe('EmulatorSessionReceiver on the emulator', { timeout: 60_000 }, () => {
     await assertComesBackUncounted('starved-1:2', 'the function never saw it: the broker must not count a delivery');
   });
 });
+
+/** How many times the host began a session on each channel it used. */
+function beginsPerChannel(frames: readonly [number, string][]): Map<number, number> {
+  const begins = new Map<number, number>();
+  for (const [channel, performative] of frames)
+    if (performative === 'begin') begins.set(channel, (begins.get(channel) ?? 0) + 1);
+  return begins;
+}
+
+describe('EmulatorSessionReceiver when its reads stall past the accept wait', { timeout: 60_000 }, () => {
+  /**
+   * A host stopped (SIGSTOP, or starved) while its accepts wait: on resuming, its timers fire before
+   * it reads the broker's begin and attach answers. The accepts that gave up must not open their
+   * sessions again when those answers arrive: the broker would answer a second begin on a channel
+   * the host has dropped, and rhea would end the connection with every session on it (issue 15).
+   */
+  it('accepts that gave up before their answers were read begin once, and the connection lives on', async () => {
+    const emulator = await startEmulator({ port: 0 });
+    const endpoint = emulatorEndpointOf(emulator.connectionString);
+    assert.ok(endpoint);
+    const connection = new EmulatorConnection(endpoint, 10_000);
+    const sender = new ServiceBusClient(emulator.connectionString);
+    try {
+      const amqp = await connection.connectionFor(queue);
+      const socket = (amqp as unknown as { socket: Socket }).socket;
+      const recorder = recordFrames(amqp);
+      socket.pause();
+      const accepts = [1, 2, 3].map(() =>
+        EmulatorSessionReceiver.acceptNext(connection, queue, { ...acceptOptions, timeoutMs: 100 }).then(
+          () => 'accepted',
+          (error: unknown) => codeOf(error),
+        ),
+      );
+      // Past each accept's own give-up (timeoutMs + 2 s) before anything is read.
+      await sleep(2_600);
+      socket.resume();
+      assert.deepEqual(await Promise.all(accepts), ['ServiceTimeout', 'ServiceTimeout', 'ServiceTimeout']);
+      await sleep(500);
+      recorder.stop();
+      assert.deepEqual([...beginsPerChannel(recorder.frames).values()], [1, 1, 1], 'each session begun once');
+      assert.deepEqual(framesAfterEnd(recorder.frames), []);
+      assert.deepEqual(emulator.protocolErrors(), []);
+      await sender.createSender(queue).sendMessages({ sessionId: 'stalled-1', messageId: 'stalled-1:1', body: 'x' });
+      assert.equal(await connection.connectionFor(queue), amqp, 'the same connection serves the next accept');
+      const receiver = await EmulatorSessionReceiver.acceptNext(connection, queue, acceptOptions);
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+      assert.equal(message?.messageId, 'stalled-1:1');
+      await receiver.completeMessage(message);
+      await receiver.close();
+    } finally {
+      await connection.close();
+      await sender.close();
+      await emulator.close();
+    }
+  });
+});

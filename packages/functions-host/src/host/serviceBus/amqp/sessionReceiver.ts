@@ -65,6 +65,7 @@ function lockedSessionOf(
   timeoutMs: number,
 ): Promise<{ sessionId: string; unwatch: () => void }> {
   let unwatch: () => void = () => undefined;
+  let answered = false;
   return new Promise((resolve, reject) => {
     // The broker answers within timeoutMs (refusing with com.microsoft:timeout); this covers one that does not.
     const timer = setTimeout(() => {
@@ -79,10 +80,15 @@ function lockedSessionOf(
       clearTimeout(timer);
       unwatch();
       link.removeAllListeners();
-      endSession(session, link);
+      // A refusal still to be read detaches with an error: one no listener takes, rhea throws
+      // from its read, and the connection ends with every session on it.
+      link.on('receiver_error', () => undefined);
+      if (answered) endSession(session, link);
+      else endOnceAnswered(session, link);
       reject(error instanceof Error ? error : new Error(String(error)));
     }
     link.once('receiver_open', () => {
+      answered = true;
       const id = (link.source as { filter?: Record<string, unknown> } | null | undefined)?.filter?.[sessionFilter];
       // A refused attach has no source: the detach with the reason follows.
       if (typeof id !== 'string') return;
@@ -410,4 +416,17 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
 function endSession(session: rhea.Session, link: rhea.Receiver): void {
   link.close();
   session.close();
+}
+
+/**
+ * An accept given up before the broker answered it (a starved host whose timer fired before it read
+ * the answers): rhea takes a begin or attach that arrives after our end or detach as a request to
+ * open again and writes them anew after the end, so the broker opens a second session on the channel
+ * whose answer reaches rhea after it has dropped the channel — "Invalid value for remote channel",
+ * the connection lost. End once the attach (after the begin) is answered; a lost connection needs no end.
+ */
+function endOnceAnswered(session: rhea.Session, link: rhea.Receiver): void {
+  link.once('receiver_open', () => {
+    endSession(session, link);
+  });
 }
