@@ -8,6 +8,7 @@ import { systemClock, type DurableClock } from './clock';
 import { EntityScheduler, type SavedEntity } from './entities';
 import { createHttpApi } from './httpApi';
 import { Journal } from './journal';
+import { listenOnLoopback } from './loopback';
 import type { SavedInstance } from './instances';
 import { OrchestrationEngine } from './orchestrations';
 import { Persistence } from './persistence';
@@ -148,14 +149,7 @@ function resume(runtime: Runtime, saved: Saved, log: (line: string) => void): vo
 }
 
 async function listen(server: Server, port: number): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
+  const address = await listenOnLoopback(server, port);
   if (address === null || typeof address === 'string') throw new Error('The durable HTTP API did not get a TCP port.');
   return `http://127.0.0.1:${(address satisfies AddressInfo).port}`;
 }

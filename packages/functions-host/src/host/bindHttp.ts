@@ -11,6 +11,7 @@ import {
   type HttpLimits,
   type HttpListener,
   type StreamedCall,
+  type SystemRoute,
 } from './http/server';
 import type { Invocations } from './invocations';
 import { methodsOf, stringProp, triggerOf, type TriggerBinding } from './triggers';
@@ -66,6 +67,16 @@ function httpStatusOf(returnValue: unknown): string {
   return String(http.statusCode);
 }
 
+/** Check-status links of durable clients point at the host, as with Core Tools: they go to the durable backend. */
+function durableWebhooks(options: HttpBindingOptions): SystemRoute {
+  return (request, response, url) => {
+    const durable = options.durable();
+    if (durable === undefined || !isDurableWebhookPath(url.pathname)) return false;
+    forwardToDurable(request, response, durable.httpOrigin);
+    return true;
+  };
+}
+
 export async function bindHttp(options: HttpBindingOptions): Promise<HttpBinding> {
   let functions: readonly HttpFunction[] = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -81,13 +92,7 @@ export async function bindHttp(options: HttpBindingOptions): Promise<HttpBinding
     options.port,
     () => functions,
     invoke,
-    (request, response, url) => {
-      // Check-status links of durable clients point here, as with Core Tools.
-      const durable = options.durable();
-      if (durable === undefined || !isDurableWebhookPath(url.pathname)) return false;
-      forwardToDurable(request, response, durable.httpOrigin);
-      return true;
-    },
+    durableWebhooks(options),
     options.limits,
     () => endpoint,
   );

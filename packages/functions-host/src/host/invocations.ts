@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AppRegistry, LogCategory, LogLevel, RegisteredFunction } from './coreApi';
-import { invokeRegistered, type InvocationRequest } from './invoke';
+import type { AppRegistry, LogLevel, RegisteredFunction } from './coreApi';
+import { invokeRegistered, type CallLogSink, type InvocationRequest } from './invoke';
 import { invocationLine, isCallDetail, shows } from './log';
 import { httpTraceCarrier, SpanKind, startHostSpan, type HostSpan } from './trace';
 import type { MessageFacts } from './serviceBus/dispatch';
@@ -77,17 +77,82 @@ function hostSpanFor(
   return undefined;
 }
 
-export function createInvocations(
-  registry: AppRegistry,
-  log: (line: string) => void,
+/** The request's inputs plus a durable client for each durable client input the call doesn't carry. */
+function withDurableClientInputs(
+  inputData: InvocationRequest['inputData'],
+  names: readonly string[],
   durableClientInput: () => TypedData | undefined,
-  /** Minimum level of the per-call lines (information) and of what the app logs. */
-  logLevel: LogLevel = 'information',
-): Invocations {
-  const listeners = new Set<(event: InvocationEvent) => void>();
-  const counters: HostStats['invocations'] = { total: 0, succeeded: 0, failed: 0, inFlight: 0, byFunction: {} };
+): InvocationRequest['inputData'] {
+  if (names.length === 0) return inputData;
+  const filled = [...inputData];
+  for (const name of names) {
+    const clientInput = durableClientInput();
+    if (clientInput !== undefined && !filled.some((i) => i.name === name)) filled.push({ name, data: clientInput });
+  }
+  return filled;
+}
 
-  function record(event: InvocationEvent, detail: string | undefined, said: readonly string[]): void {
+/** The call's event as it starts; `finishedEvent` stamps the end and the outcome. */
+function startedEvent(
+  functionName: string,
+  invocationId: string,
+  triggerType: string,
+  facts: MessageFacts | undefined,
+): InvocationEvent {
+  const event: InvocationEvent = {
+    functionName,
+    invocationId,
+    triggerType,
+    startedAt: now(),
+    endedAt: 0,
+    durationMs: 0,
+    outcome: 'succeeded',
+  };
+  if (facts?.sessionId !== undefined) event.sessionId = facts.sessionId;
+  if (facts?.sequenceNumber !== undefined) event.sequenceNumber = facts.sequenceNumber;
+  if (facts?.messageId !== undefined) event.messageId = facts.messageId;
+  if (facts !== undefined) event.deliveryCount = facts.deliveryCount;
+  return event;
+}
+
+function finishedEvent(started: InvocationEvent, outcome: InvocationEvent['outcome'], error?: string): InvocationEvent {
+  const endedAt = now();
+  const event: InvocationEvent = { ...started, endedAt, durationMs: endedAt - started.startedAt, outcome };
+  if (error !== undefined) event.error = error;
+  return event;
+}
+
+/** The request handed to the worker: the filled-in inputs and the host span's trace context, if any. */
+function requestToSend(
+  request: InvocationRequest,
+  inputData: InvocationRequest['inputData'],
+  span: HostSpan | undefined,
+): InvocationRequest {
+  if (span === undefined && inputData === request.inputData) return request;
+  const traced = span === undefined ? {} : { traceContext: span.traceContext };
+  return { ...request, inputData, ...traced };
+}
+
+/**
+ * What the app says about the call at information level goes on the call's line (one line per call):
+ * the returned sink keeps those messages in `said` and tells the caller it took them.
+ */
+function callDetailCollector(said: string[], logLevel: LogLevel): CallLogSink {
+  return (level, category, message) => {
+    if (!isCallDetail(level, category)) return false;
+    if (shows(level, logLevel)) said.push(message);
+    return true;
+  };
+}
+
+/** Counts a finished call, writes its line and tells the listeners (a throwing listener is logged). */
+function createRecorder(
+  counters: HostStats['invocations'],
+  listeners: ReadonlySet<(event: InvocationEvent) => void>,
+  log: (line: string) => void,
+  logLevel: LogLevel,
+): (event: InvocationEvent, detail: string | undefined, said: readonly string[]) => void {
+  return (event, detail, said) => {
     counters.total++;
     counters[event.outcome]++;
     counters.byFunction[event.functionName] = (counters.byFunction[event.functionName] ?? 0) + 1;
@@ -99,77 +164,45 @@ export function createInvocations(
         log(`an invocation listener threw: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-  }
+  };
+}
 
-  async function run(
-    fn: RegisteredFunction,
-    request: InvocationRequest,
-    facts?: MessageFacts,
-    detail?: (returnValue: unknown, failed: boolean) => string | Promise<string>,
-  ): Promise<unknown> {
+export function createInvocations(
+  registry: AppRegistry,
+  log: (line: string) => void,
+  durableClientInput: () => TypedData | undefined,
+  /** Minimum level of the per-call lines (information) and of what the app logs. */
+  logLevel: LogLevel = 'information',
+): Invocations {
+  const listeners = new Set<(event: InvocationEvent) => void>();
+  const counters: HostStats['invocations'] = { total: 0, succeeded: 0, failed: 0, inFlight: 0, byFunction: {} };
+  const record = createRecorder(counters, listeners, log, logLevel);
+
+  const run: Invocations['run'] = async (fn, request, facts, detail) => {
     const shape = shapeOf(fn);
-    let inputData = request.inputData;
-    if (shape.durableClientInputs.length > 0) {
-      inputData = [...request.inputData];
-      for (const name of shape.durableClientInputs) {
-        const clientInput = durableClientInput();
-        if (clientInput !== undefined && !inputData.some((i) => i.name === name))
-          inputData.push({ name, data: clientInput });
-      }
-    }
+    const inputData = withDurableClientInputs(request.inputData, shape.durableClientInputs, durableClientInput);
     const invocationId = request.invocationId ?? randomUUID();
-    const base: InvocationEvent = {
-      functionName: fn.info.name,
-      invocationId,
-      triggerType: shape.triggerType,
-      startedAt: now(),
-      endedAt: 0,
-      durationMs: 0,
-      outcome: 'succeeded',
-    };
-    if (facts?.sessionId !== undefined) base.sessionId = facts.sessionId;
-    if (facts?.sequenceNumber !== undefined) base.sequenceNumber = facts.sequenceNumber;
-    if (facts?.messageId !== undefined) base.messageId = facts.messageId;
-    if (facts !== undefined) base.deliveryCount = facts.deliveryCount;
-    const finish = (outcome: InvocationEvent['outcome'], error?: string): InvocationEvent => {
-      const endedAt = now();
-      const event: InvocationEvent = { ...base, endedAt, durationMs: endedAt - base.startedAt, outcome };
-      if (error !== undefined) event.error = error;
-      return event;
-    };
-
+    const started = startedEvent(fn.info.name, invocationId, shape.triggerType, facts);
     const span = hostSpanFor(fn.info.name, shape.triggerType, request, facts);
-    // What the app says about the call at information level goes on the call's line (one line per call).
     const said: string[] = [];
-    const collect = (level: LogLevel, category: LogCategory, message: string): boolean => {
-      if (!isCallDetail(level, category)) return false;
-      if (shows(level, logLevel)) said.push(message);
-      return true;
-    };
+    const collect = callDetailCollector(said, logLevel);
     counters.inFlight++;
     try {
-      const unchanged = span === undefined && inputData === request.inputData;
-      const traced = span === undefined ? {} : { traceContext: span.traceContext };
-      const result = await invokeRegistered(
-        registry,
-        fn,
-        unchanged ? request : { ...request, inputData, ...traced },
-        invocationId,
-        collect,
-      );
+      const sent = requestToSend(request, inputData, span);
+      const result = await invokeRegistered(registry, fn, sent, invocationId, collect);
       counters.inFlight--;
       span?.end();
-      const ended = finish('succeeded');
+      const ended = finishedEvent(started, 'succeeded');
       record(ended, await detail?.(result.returnValue, false), said);
       return result.returnValue;
     } catch (error) {
       counters.inFlight--;
       const message = error instanceof Error ? error.message : String(error);
       span?.end(message);
-      record(finish('failed', message), await detail?.(undefined, true), said);
+      record(finishedEvent(started, 'failed', message), await detail?.(undefined, true), said);
       throw error;
     }
-  }
+  };
 
   return {
     run,

@@ -93,21 +93,19 @@ async function inState<T>(coreCtx: Record<string, unknown>, state: string, run: 
   }
 }
 
-/**
- * One invocation, step for step as the Node worker's InvocationHandler runs it: getInvocationModel →
- * getArguments → preInvocation hooks → invokeFunction → postInvocation hooks → rethrow a handler
- * error → getResponse. `functionId` equals the function name, as it does for worker-indexed apps.
- */
-export async function invokeRegistered(
+/** Takes the call's log lines it wants (returns true); the rest go to the registry's log. */
+export type CallLogSink = (level: LogLevel, category: LogCategory, message: string) => boolean;
+
+/** The core context the library's getInvocationModel reads, as the Node worker builds it. */
+function coreContextFor(
   registry: AppRegistry,
   fn: RegisteredFunction,
   request: InvocationRequest,
-  invocationId: string = randomUUID(),
-  /** Takes the call's log lines it wants (returns true); the rest go to the registry's log. */
-  collect?: (level: LogLevel, category: LogCategory, message: string) => boolean,
-): Promise<InvocationResult> {
+  invocationId: string,
+  collect: CallLogSink | undefined,
+): Record<string, unknown> {
   const functionName = fn.info.name;
-  const coreCtx: Record<string, unknown> = {
+  return {
     invocationId,
     request: {
       invocationId,
@@ -129,28 +127,48 @@ export async function invokeRegistered(
       registry.log(parsed, kind, String(message), functionName);
     },
   };
+}
 
-  const model: unknown = await programmingModelOf(registry).getInvocationModel(coreCtx);
-  if (!isInvocationModel(model)) throw new Error('The programming model returned an invalid invocation model.');
-  const args = await model.getArguments();
-  const hookData: Record<string, unknown> = {};
-  const context = args.context;
-  let inputs = args.inputs;
-  let callback: FunctionCallback = fn.callback;
+/** What the invocation hooks share and may not reassign. */
+type HookParts = Record<string, unknown>;
+interface HandlerCall {
+  inputs: unknown[];
+  callback: FunctionCallback;
+}
 
-  const readOnlyParts = { hookData, appHookData: registry.appHookData, invocationContext: context };
+/** Runs the preInvocation hooks (if any); they may replace the inputs and the handler. */
+async function runPreInvocationHooks(
+  registry: AppRegistry,
+  coreCtx: Record<string, unknown>,
+  readOnlyParts: HookParts,
+  call: HandlerCall,
+): Promise<HandlerCall> {
   // No hook registered: no hook context can be seen, so none is built (it costs per call).
-  if (hasHooks(registry, 'preInvocation')) {
-    const pre = invocationHookContext(readOnlyParts, { functionCallback: callback, inputs });
-    await inState(coreCtx, 'preInvocationHooks', () => runHooks(registry, 'preInvocation', pre));
-    if (Array.isArray(pre.inputs)) inputs = pre.inputs;
-    const replaced = pre.functionCallback;
-    if (typeof replaced === 'function') callback = (...a: unknown[]): unknown => Reflect.apply(replaced, undefined, a);
-  }
+  if (!hasHooks(registry, 'preInvocation')) return call;
+  const pre = invocationHookContext(readOnlyParts, { functionCallback: call.callback, inputs: call.inputs });
+  await inState(coreCtx, 'preInvocationHooks', () => runHooks(registry, 'preInvocation', pre));
+  const inputs = Array.isArray(pre.inputs) ? pre.inputs : call.inputs;
+  const replaced = pre.functionCallback;
+  if (typeof replaced !== 'function') return { inputs, callback: call.callback };
+  return { inputs, callback: (...a: unknown[]): unknown => Reflect.apply(replaced, undefined, a) };
+}
 
-  const outcome: { result: unknown; error: unknown } = { result: null, error: null };
+interface Outcome {
+  result: unknown;
+  error: unknown;
+}
+
+/** Runs the handler, then the postInvocation hooks (if any), which may replace its result or error. */
+async function invokeWithPostHooks(
+  registry: AppRegistry,
+  coreCtx: Record<string, unknown>,
+  readOnlyParts: HookParts,
+  run: () => Promise<unknown>,
+  inputs: unknown[],
+): Promise<Outcome> {
+  const outcome: Outcome = { result: null, error: null };
   try {
-    outcome.result = await inState(coreCtx, 'invocation', () => model.invokeFunction(context, inputs, callback));
+    outcome.result = await inState(coreCtx, 'invocation', run);
   } catch (error) {
     outcome.error = error;
   }
@@ -160,10 +178,10 @@ export async function invokeRegistered(
     outcome.result = post.result;
     outcome.error = post.error;
   }
-  const failure = errorOf(outcome.error);
-  if (failure !== undefined) throw failure;
+  return outcome;
+}
 
-  const response: unknown = await model.getResponse(context, outcome.result);
+function invocationResult(invocationId: string, response: unknown): InvocationResult {
   if (typeof response !== 'object' || response === null)
     return { invocationId, returnValue: undefined, outputData: [] };
   return {
@@ -171,6 +189,35 @@ export async function invokeRegistered(
     returnValue: 'returnValue' in response ? response.returnValue : undefined,
     outputData: 'outputData' in response ? response.outputData : [],
   };
+}
+
+/**
+ * One invocation, step for step as the Node worker's InvocationHandler runs it: getInvocationModel →
+ * getArguments → preInvocation hooks → invokeFunction → postInvocation hooks → rethrow a handler
+ * error → getResponse. `functionId` equals the function name, as it does for worker-indexed apps.
+ */
+export async function invokeRegistered(
+  registry: AppRegistry,
+  fn: RegisteredFunction,
+  request: InvocationRequest,
+  invocationId: string = randomUUID(),
+  collect?: CallLogSink,
+): Promise<InvocationResult> {
+  const coreCtx = coreContextFor(registry, fn, request, invocationId, collect);
+  const model: unknown = await programmingModelOf(registry).getInvocationModel(coreCtx);
+  if (!isInvocationModel(model)) throw new Error('The programming model returned an invalid invocation model.');
+  const args = await model.getArguments();
+  const context = args.context;
+  const readOnlyParts = { hookData: {}, appHookData: registry.appHookData, invocationContext: context };
+  const { inputs, callback } = await runPreInvocationHooks(registry, coreCtx, readOnlyParts, {
+    inputs: args.inputs,
+    callback: fn.callback,
+  });
+  const run = (): Promise<unknown> => model.invokeFunction(context, inputs, callback);
+  const outcome = await invokeWithPostHooks(registry, coreCtx, readOnlyParts, run, inputs);
+  const failure = errorOf(outcome.error);
+  if (failure !== undefined) throw failure;
+  return invocationResult(invocationId, await model.getResponse(context, outcome.result));
 }
 
 /** Decodes a returned RPC typed data value: json → parsed, string → string, numbers, bytes → Buffer. */

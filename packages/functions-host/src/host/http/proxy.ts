@@ -136,12 +136,8 @@ function pumpBody(
   return { stop, done: () => done };
 }
 
-export function forwardToWorker(
-  request: IncomingMessage,
-  response: ServerResponse,
-  endpoint: WorkerEndpoint,
-  options: ForwardOptions,
-): WorkerExchange {
+/** Opens the request to the worker's server, headers sent at once. */
+function openUpstream(request: IncomingMessage, endpoint: WorkerEndpoint, options: ForwardOptions): ClientRequest {
   const base = endpoint.uri.pathname.replace(/\/$/, '');
   const upstream = httpRequest({
     hostname: endpoint.uri.hostname,
@@ -153,14 +149,32 @@ export function forwardToWorker(
   });
   // Headers first, as the forwarder sends them: the worker's invocation waits for this request by its id.
   upstream.flushHeaders();
-  let status: number | undefined;
-  let finish: (end: ExchangeEnd) => void = () => undefined;
+  return upstream;
+}
+
+/** How the exchange ended, and what settles it (the first end counts). */
+function exchangeEnd(): { ended: Promise<ExchangeEnd>; finish: (end: ExchangeEnd) => void } {
+  let settle: (end: ExchangeEnd) => void = () => undefined;
   const ended = new Promise<ExchangeEnd>((resolve) => {
-    finish = (end) => {
-      finish = () => undefined;
-      resolve(end);
-    };
+    settle = resolve;
   });
+  return {
+    ended,
+    finish: (end) => {
+      settle(end);
+    },
+  };
+}
+
+export function forwardToWorker(
+  request: IncomingMessage,
+  response: ServerResponse,
+  endpoint: WorkerEndpoint,
+  options: ForwardOptions,
+): WorkerExchange {
+  const upstream = openUpstream(request, endpoint, options);
+  let status: number | undefined;
+  const { ended, finish } = exchangeEnd();
   const stopWorker = (end: ExchangeEnd): void => {
     body?.stop();
     upstream.destroy();

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import type { RpcHttpData, RpcNullableString } from '../invoke';
+import { listenOnLoopback } from '../../durable/loopback';
 import { forwardToWorker, type WorkerEndpoint } from './proxy';
 import { parseRequestTarget } from './requestTarget';
 import type { CompiledRoute } from './route';
@@ -316,6 +318,113 @@ export interface HttpListener {
 /** Serves paths the host itself owns (e.g. the durable webhooks); returns false to fall through. */
 export type SystemRoute = (request: IncomingMessage, response: ServerResponse, url: URL) => boolean;
 
+/** What the listener routes requests with (startHttpListener's arguments). */
+interface ListenerRouting {
+  port: number;
+  functions: () => readonly HttpFunction[];
+  invoke: HttpInvoker;
+  systemRoute: SystemRoute;
+  limits: HttpLimits;
+  worker: () => WorkerEndpoint | undefined;
+}
+
+/** The request's URL and decoded target; undefined, after a 400, when either cannot be parsed. */
+function parseTarget(
+  request: IncomingMessage,
+  response: ServerResponse,
+  port: number,
+): { url: URL; path: string; query: string } | undefined {
+  const target = parseRequestTarget(request.url ?? '/');
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', `http://${request.headers.host ?? `localhost:${String(port)}`}`);
+  } catch {
+    refuse(request, response, 400);
+    return undefined;
+  }
+  if (!target.ok) {
+    refuse(request, response, 400);
+    return undefined;
+  }
+  return { url, path: target.path, query: target.query };
+}
+
+/** No function's route fits: the host's HomepageMiddleware answers `GET /`, anything else is a 404. */
+function answerUnrouted(request: IncomingMessage, response: ServerResponse, home: boolean, limits: HttpLimits): void {
+  if (home) {
+    response
+      .writeHead(200, { 'content-type': 'text/plain' })
+      .end('Your Functions 4.0 app is up and running (local host)\n');
+  } else {
+    answerEmpty(response, 404, false);
+  }
+  discardRest(request, limits);
+}
+
+/** The request and the response travel over RPC: the host writes the function's returnValue. */
+async function serveOverRpc(
+  request: IncomingMessage,
+  response: ServerResponse,
+  chosen: { fn: HttpFunction; params: Record<string, string> },
+  rpcUrl: { href: string; query: URLSearchParams },
+  body: Buffer,
+  routing: ListenerRouting,
+): Promise<void> {
+  try {
+    writeResult(response, await routing.invoke(chosen.fn, toRpcHttp(request, rpcUrl, body, chosen.params)));
+  } catch {
+    answerEmpty(response, 500, false);
+  }
+  discardRest(request, routing.limits);
+}
+
+async function handleRequest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  routing: ListenerRouting,
+): Promise<void> {
+  const target = parseTarget(request, response, routing.port);
+  if (target === undefined) return;
+  const { url, path, query } = target;
+  if (routing.systemRoute(request, response, url)) return;
+  const method = (request.method ?? 'GET').toUpperCase();
+  // The host's HomepageMiddleware answers `/` before routing.
+  const home = path === '/' && method === 'GET';
+  const chosen = home ? undefined : chooseRoute(routing.functions(), path, method);
+  if (chosen === undefined) {
+    answerUnrouted(request, response, home, routing.limits);
+    return;
+  }
+  const body = await readBody(request, response, routing.limits);
+  if (!body.ok) {
+    refuse(request, response, body.status);
+    return;
+  }
+  // The host's RPC url is built from the DECODED path (scheme://host + Request.Path + QueryString).
+  const rpcUrl = { href: `${url.protocol}//${url.host}${path}${query}`, query: url.searchParams };
+  const endpoint = routing.worker();
+  if (endpoint === undefined) {
+    await serveOverRpc(request, response, chosen, rpcUrl, body.body, routing);
+    return;
+  }
+  const rpc = toRpcHttp(request, rpcUrl, Buffer.alloc(0), chosen.params);
+  // A declared body was read in full (as the host's trigger binding reads it); a chunked one is streamed.
+  const read = declaredLength(request) === undefined ? undefined : body.body;
+  const call = { fn: chosen.fn, rpc, path, query, body: read };
+  await serveThroughWorker(request, response, endpoint, call, routing.invoke, routing.limits);
+}
+
+/** Malformed requests (e.g. bytes past a Content-Length read as a next request): Kestrel's empty rejection. */
+function rejectMalformed(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+}
+
 export async function startHttpListener(
   port: number,
   functions: () => readonly HttpFunction[],
@@ -325,83 +434,17 @@ export async function startHttpListener(
   /** The worker's own HTTP server when it takes requests there (HTTP streaming), else undefined. */
   worker: () => WorkerEndpoint | undefined = () => undefined,
 ): Promise<HttpListener> {
+  const routing: ListenerRouting = { port, functions, invoke, systemRoute, limits, worker };
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    void (async () => {
-      const target = parseRequestTarget(request.url ?? '/');
-      let url: URL;
-      try {
-        url = new URL(request.url ?? '/', `http://${request.headers.host ?? `localhost:${String(port)}`}`);
-      } catch {
-        refuse(request, response, 400);
-        return;
-      }
-      if (!target.ok) {
-        refuse(request, response, 400);
-        return;
-      }
-      if (systemRoute(request, response, url)) return;
-      const method = (request.method ?? 'GET').toUpperCase();
-      // The host's HomepageMiddleware answers `/` before routing.
-      const home = target.path === '/' && method === 'GET';
-      const chosen = home ? undefined : chooseRoute(functions(), target.path, method);
-      if (chosen === undefined) {
-        if (home) {
-          response
-            .writeHead(200, { 'content-type': 'text/plain' })
-            .end('Your Functions 4.0 app is up and running (local host)\n');
-        } else {
-          answerEmpty(response, 404, false);
-        }
-        discardRest(request, limits);
-        return;
-      }
-      const body = await readBody(request, response, limits);
-      if (!body.ok) {
-        refuse(request, response, body.status);
-        return;
-      }
-      // The host's RPC url is built from the DECODED path (scheme://host + Request.Path + QueryString).
-      const rpcUrl = { href: `${url.protocol}//${url.host}${target.path}${target.query}`, query: url.searchParams };
-      const endpoint = worker();
-      if (endpoint !== undefined) {
-        const rpc = toRpcHttp(request, rpcUrl, Buffer.alloc(0), chosen.params);
-        // A declared body was read in full (as the host's trigger binding reads it); a chunked one is streamed.
-        const read = declaredLength(request) === undefined ? undefined : body.body;
-        const call = { fn: chosen.fn, rpc, path: target.path, query: target.query, body: read };
-        await serveThroughWorker(request, response, endpoint, call, invoke, limits);
-        return;
-      }
-      try {
-        writeResult(response, await invoke(chosen.fn, toRpcHttp(request, rpcUrl, body.body, chosen.params)));
-      } catch {
-        answerEmpty(response, 500, false);
-      }
-      discardRest(request, limits);
-    })().catch(() => {
+    handleRequest(request, response, routing).catch(() => {
       answerEmpty(response, 500, false);
     });
   };
   const server = createServer(handle);
   // With a listener, Node leaves `Expect: 100-continue` to the handler (readBody) instead of inviting every body.
   server.on('checkContinue', handle);
-  // Malformed requests (e.g. bytes past a Content-Length read as a next request): Kestrel's empty rejection.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
+  server.on('clientError', rejectMalformed);
+  const address = await listenOnLoopback(server, port);
   const actualPort = typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : port;
   return {
     server,

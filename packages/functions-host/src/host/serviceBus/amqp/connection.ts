@@ -153,6 +153,23 @@ interface ConnectionState {
  * One AMQP connection to the emulator, opened on first use and again after it drops; claims (CBS
  * put-token) per entity on it, renewed before they run out; request links for $management.
  */
+/** Settles when the connection opens; rejects when it is cut first (the emulator cannot be reached). */
+function opened(connection: rhea.Connection): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    connection.once('connection_open', () => {
+      resolve();
+    });
+    connection.once('disconnected', (context: rhea.EventContext) => {
+      reject(
+        new ServiceBusError(
+          `Cannot reach the emulator: ${context.error instanceof Error ? context.error.message : 'disconnected'}`,
+          'ServiceCommunicationProblem',
+        ),
+      );
+    });
+  });
+}
+
 export class EmulatorConnection {
   readonly #endpoint: EmulatorEndpoint;
   readonly #operationTimeoutMs: number;
@@ -175,6 +192,20 @@ export class EmulatorConnection {
     return () => state.watchers.delete(onLost);
   }
 
+  /** The connection went (or never opened): it is forgotten, closed, and everything waiting on it fails. */
+  #lose(state: ConnectionState): void {
+    if (this.#current !== state) return;
+    this.#current = undefined;
+    const connection = state.connection;
+    // Answer the broker's close (amqp:connection:forced when the emulator stops) and let the socket go.
+    if (!connection.is_closed()) connection.close();
+    const error = connectionLost();
+    state.cbs.failAll(error);
+    for (const link of state.management.values()) link.failAll(error);
+    for (const onLost of state.watchers) onLost(error);
+    state.watchers.clear();
+  }
+
   async #open(): Promise<ConnectionState> {
     if (this.#closed) throw new ServiceBusError('The client is closed.', 'GeneralError');
     if (this.#current !== undefined) {
@@ -186,19 +217,7 @@ export class EmulatorConnection {
       port: this.#endpoint.port,
       reconnect: false,
     });
-    const open = new Promise<void>((resolve, reject) => {
-      connection.once('connection_open', () => {
-        resolve();
-      });
-      connection.once('disconnected', (context: rhea.EventContext) => {
-        reject(
-          new ServiceBusError(
-            `Cannot reach the emulator: ${context.error instanceof Error ? context.error.message : 'disconnected'}`,
-            'ServiceCommunicationProblem',
-          ),
-        );
-      });
-    });
+    const open = opened(connection);
     const state: ConnectionState = {
       connection,
       open,
@@ -209,15 +228,7 @@ export class EmulatorConnection {
     };
     this.#current = state;
     const lost = (): void => {
-      if (this.#current !== state) return;
-      this.#current = undefined;
-      // Answer the broker's close (amqp:connection:forced when the emulator stops) and let the socket go.
-      if (!connection.is_closed()) connection.close();
-      const error = connectionLost();
-      state.cbs.failAll(error);
-      for (const link of state.management.values()) link.failAll(error);
-      for (const onLost of state.watchers) onLost(error);
-      state.watchers.clear();
+      this.#lose(state);
     };
     connection.on('disconnected', lost);
     connection.on('connection_close', lost);

@@ -33,6 +33,75 @@ interface PendingReceive {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Begins a session and attaches a receiver whose session filter is left open (no credit yet). */
+function attachSessionFilterOpen(
+  amqp: rhea.Connection,
+  entityPath: string,
+  timeoutMs: number,
+): { session: rhea.Session; link: rhea.Receiver } {
+  const session = amqp.create_session();
+  session.begin();
+  const link = session.attach_receiver({
+    source: { address: entityPath, filter: { [sessionFilter]: null } },
+    credit_window: 0,
+    autoaccept: false,
+    rcv_settle_mode: 1,
+    properties: { 'com.microsoft:timeout': rhea.types.wrap_uint(timeoutMs) },
+  });
+  return { session, link };
+}
+
+/**
+ * Waits for the broker to lock a session for the attach: resolves to its id and the still-active watch
+ * on the connection (the caller replaces it); on a refusal, a timeout or a lost connection the session
+ * is ended and the promise rejects with the mapped error.
+ */
+function lockedSessionOf(
+  connection: EmulatorConnection,
+  amqp: rhea.Connection,
+  entityPath: string,
+  session: rhea.Session,
+  link: rhea.Receiver,
+  timeoutMs: number,
+): Promise<{ sessionId: string; unwatch: () => void }> {
+  let unwatch: () => void = () => undefined;
+  let answered = false;
+  return new Promise((resolve, reject) => {
+    // The broker answers within timeoutMs (refusing with com.microsoft:timeout); this covers one that does not.
+    const timer = setTimeout(() => {
+      fail(
+        new ServiceBusError(
+          `No answer to the session accept on ${entityPath} within ${String(timeoutMs)} ms.`,
+          'ServiceTimeout',
+        ),
+      );
+    }, timeoutMs + 2_000);
+    function fail(error: unknown): void {
+      clearTimeout(timer);
+      unwatch();
+      link.removeAllListeners();
+      // A refusal still to be read detaches with an error: one no listener takes, rhea throws
+      // from its read, and the connection ends with every session on it.
+      link.on('receiver_error', () => undefined);
+      if (answered) endSession(session, link);
+      else endOnceAnswered(session, link);
+      reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    link.once('receiver_open', () => {
+      answered = true;
+      const id = (link.source as { filter?: Record<string, unknown> } | null | undefined)?.filter?.[sessionFilter];
+      // A refused attach has no source: the detach with the reason follows.
+      if (typeof id !== 'string') return;
+      clearTimeout(timer);
+      resolve({ sessionId: id, unwatch });
+    });
+    link.once('receiver_close', () => {
+      fail(errorOf(link.error));
+    });
+    unwatch = connection.watch(amqp, fail);
+  });
+}
+
 /**
  * A session receiver straight on rhea, with the extension's processor semantics: credit only while a
  * receive waits (prefetch 0), a message that arrives after the wait is released (not a delivery
@@ -85,51 +154,15 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
     options: { timeoutMs: number; maxAutoLockRenewalDurationMs: number },
   ): Promise<EmulatorSessionReceiver> {
     const amqp = await connection.connectionFor(entityPath);
-    const session = amqp.create_session();
-    session.begin();
-    const link = session.attach_receiver({
-      source: { address: entityPath, filter: { [sessionFilter]: null } },
-      credit_window: 0,
-      autoaccept: false,
-      rcv_settle_mode: 1,
-      properties: { 'com.microsoft:timeout': rhea.types.wrap_uint(options.timeoutMs) },
-    });
-    let unwatch: () => void = () => undefined;
-    let answered = false;
-    const sessionId = await new Promise<string>((resolve, reject) => {
-      // The broker answers within timeoutMs (refusing with com.microsoft:timeout); this covers one that does not.
-      const timer = setTimeout(() => {
-        fail(
-          new ServiceBusError(
-            `No answer to the session accept on ${entityPath} within ${String(options.timeoutMs)} ms.`,
-            'ServiceTimeout',
-          ),
-        );
-      }, options.timeoutMs + 2_000);
-      function fail(error: unknown): void {
-        clearTimeout(timer);
-        unwatch();
-        link.removeAllListeners();
-        // A refusal still to be read detaches with an error: one no listener takes, rhea throws
-        // from its read, and the connection ends with every session on it.
-        link.on('receiver_error', () => undefined);
-        if (answered) endSession(session, link);
-        else endOnceAnswered(session, link);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-      link.once('receiver_open', () => {
-        answered = true;
-        const id = (link.source as { filter?: Record<string, unknown> } | null | undefined)?.filter?.[sessionFilter];
-        // A refused attach has no source: the detach with the reason follows.
-        if (typeof id !== 'string') return;
-        clearTimeout(timer);
-        resolve(id);
-      });
-      link.once('receiver_close', () => {
-        fail(errorOf(link.error));
-      });
-      unwatch = connection.watch(amqp, fail);
-    });
+    const { session, link } = attachSessionFilterOpen(amqp, entityPath, options.timeoutMs);
+    const { sessionId, unwatch } = await lockedSessionOf(
+      connection,
+      amqp,
+      entityPath,
+      session,
+      link,
+      options.timeoutMs,
+    );
     link.removeAllListeners('receiver_close');
     const receiver = new EmulatorSessionReceiver(connection, entityPath, session, link, sessionId);
     unwatch();
@@ -144,39 +177,10 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
 
   #listen(maxRenewalMs: number): void {
     this.#link.on('message', (context: rhea.EventContext) => {
-      const { delivery, message } = context;
-      if (delivery === undefined || message === undefined) return;
-      this.#credit = Math.max(0, this.#credit - 1);
-      // The detach and end are written: nothing may follow them on this channel (the broker counts
-      // the delivery when it takes the session back; the drain in close() keeps this from happening).
-      if (this.#ended) return;
-      const pending = this.#pending;
-      if (pending === undefined || this.#lost !== undefined) {
-        this.#dispose(() => {
-          delivery.release();
-        });
-        return;
-      }
-      const received = receivedMessageOf(message, delivery);
-      this.#deliveries.set(received, delivery);
-      pending.messages.push(received);
-      if (pending.messages.length >= pending.max) this.#finishReceive();
-      // Asked for a batch (prefetch): hand over what this read brought instead of waiting out the timeout.
-      else if (pending.messages.length === 1)
-        setImmediate(() => {
-          this.#finishReceive(pending);
-        });
+      this.#onMessage(context);
     });
     this.#link.on('settled', (context: rhea.EventContext) => {
-      const delivery = context.delivery;
-      if (delivery === undefined) return;
-      const waiter = this.#settling.get(delivery);
-      if (waiter === undefined) return;
-      this.#settling.delete(delivery);
-      // The broker's outcome: accepted/modified, or rejected with the reason (a lock that is gone).
-      const error = (delivery.remote_state as { error?: unknown } | undefined)?.error;
-      if (error !== undefined && error !== null) waiter.reject(errorOf(error));
-      else waiter.resolve();
+      this.#onSettled(context);
     });
     this.#link.on('receiver_close', () => {
       this.#lose(
@@ -192,6 +196,44 @@ export class EmulatorSessionReceiver implements SessionReceiverLike {
       (this.#link.properties as Record<string, unknown> | undefined)?.['com.microsoft:locked-until-utc'],
     );
     this.#scheduleRenewal(lockedUntil, Date.now() + maxRenewalMs);
+  }
+
+  /** A delivery: handed to the waiting receive, or released when none waits (not a delivery attempt). */
+  #onMessage(context: rhea.EventContext): void {
+    const { delivery, message } = context;
+    if (delivery === undefined || message === undefined) return;
+    this.#credit = Math.max(0, this.#credit - 1);
+    // The detach and end are written: nothing may follow them on this channel (the broker counts
+    // the delivery when it takes the session back; the drain in close() keeps this from happening).
+    if (this.#ended) return;
+    const pending = this.#pending;
+    if (pending === undefined || this.#lost !== undefined) {
+      this.#dispose(() => {
+        delivery.release();
+      });
+      return;
+    }
+    const received = receivedMessageOf(message, delivery);
+    this.#deliveries.set(received, delivery);
+    pending.messages.push(received);
+    if (pending.messages.length >= pending.max) this.#finishReceive();
+    // Asked for a batch (prefetch): hand over what this read brought instead of waiting out the timeout.
+    else if (pending.messages.length === 1)
+      setImmediate(() => {
+        this.#finishReceive(pending);
+      });
+  }
+
+  /** The broker's outcome for a complete/abandon: accepted/modified, or rejected with the reason (a lock that is gone). */
+  #onSettled(context: rhea.EventContext): void {
+    const delivery = context.delivery;
+    if (delivery === undefined) return;
+    const waiter = this.#settling.get(delivery);
+    if (waiter === undefined) return;
+    this.#settling.delete(delivery);
+    const error = (delivery.remote_state as { error?: unknown } | undefined)?.error;
+    if (error !== undefined && error !== null) waiter.reject(errorOf(error));
+    else waiter.resolve();
   }
 
   #scheduleRenewal(lockedUntil: number | undefined, renewUntil: number): void {
