@@ -26,6 +26,7 @@ import {
   holdAttach,
   outcome,
   keepRawPayloads,
+  onRepeatedOpen,
   prepareAttach,
   prepareRefusal,
   rawPayloadOf,
@@ -153,8 +154,8 @@ export class Broker {
       );
   }
 
-  private recordProtocolError(error: unknown, connection: string): void {
-    const line = `emulator: AMQP ${String(error)}; ${connection} was closed`;
+  private recordProtocolError(error: unknown, connection: string, detail = ''): void {
+    const line = `emulator: AMQP ${String(error)}; ${connection} was closed${detail}`;
     this.protocolErrorLog.push(line);
     console.error(line);
   }
@@ -184,8 +185,12 @@ export class Broker {
       const state = this.stateOf(ctx.connection);
       this.log(`connection ${state.id} open`);
       const client = describeClient(ctx.connection);
+      let repeatedOpen = '';
+      onRepeatedOpen(ctx.connection, (containerId) => {
+        repeatedOpen = `; its second open named client container ${containerId}`;
+      });
       ctx.connection.on('protocol_error', (error: unknown) => {
-        this.recordProtocolError(error, `connection ${String(state.id)} (${client})`);
+        this.recordProtocolError(error, `connection ${String(state.id)} (${client})`, repeatedOpen);
       });
       discardLateFrames(ctx.connection, (performative, channel) => {
         this.log(

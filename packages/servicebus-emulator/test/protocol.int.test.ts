@@ -167,6 +167,7 @@ describe('emulator AMQP protocol corners', () => {
     assert.equal(errors.length, 1);
     assert.match(errors[0] ?? '', /ProtocolError: Open already received; connection \d+ \(client container /);
     assert.ok(errors[0]?.includes(`${String(raw.connection.options.container_id)}, ${local}`), errors[0]);
+    assert.match(errors[0] ?? '', /its second open named client container again$/);
   });
 
   it('lists sessions with messages or state through get-message-sessions', async () => {
