@@ -242,3 +242,20 @@ export function discardLateFrames(
     };
   }
 }
+
+/**
+ * Calls `onRepeat` with the container id of an open that arrives on a connection already open
+ * (rhea then ends the connection with "Open already received"): whether it came from the same
+ * client container or another tells a client that reopened on its old socket from mixed-up bytes.
+ */
+export function onRepeatedOpen(connection: rhea.Connection, onRepeat: (containerId: string) => void): void {
+  const c = connection as unknown as {
+    on_open(frame: { performative: { container_id?: unknown } }): void;
+    is_remote_open(): boolean;
+  };
+  const open = c.on_open.bind(c);
+  c.on_open = (frame) => {
+    if (c.is_remote_open()) onRepeat(String(frame.performative.container_id));
+    open(frame);
+  };
+}

@@ -26,6 +26,7 @@ import {
   holdAttach,
   outcome,
   keepRawPayloads,
+  onRepeatedOpen,
   prepareAttach,
   prepareRefusal,
   rawPayloadOf,
@@ -153,6 +154,12 @@ export class Broker {
       );
   }
 
+  private recordProtocolError(error: unknown, connection: string, detail = ''): void {
+    const line = `emulator: AMQP ${String(error)}; ${connection} was closed${detail}`;
+    this.protocolErrorLog.push(line);
+    console.error(line);
+  }
+
   private log(line: string): void {
     this.options.log(line);
   }
@@ -177,6 +184,14 @@ export class Broker {
     c.on('connection_open', (ctx: rhea.EventContext) => {
       const state = this.stateOf(ctx.connection);
       this.log(`connection ${state.id} open`);
+      const client = describeClient(ctx.connection);
+      let repeatedOpen = '';
+      onRepeatedOpen(ctx.connection, (containerId) => {
+        repeatedOpen = `; its second open named client container ${containerId}`;
+      });
+      ctx.connection.on('protocol_error', (error: unknown) => {
+        this.recordProtocolError(error, `connection ${String(state.id)} (${client})`, repeatedOpen);
+      });
       discardLateFrames(ctx.connection, (performative, channel) => {
         this.log(
           `connection ${state.id}: discarded a ${performative} on channel ${channel}, which the client had ended`,
@@ -184,10 +199,10 @@ export class Broker {
       });
     });
     // rhea ends the connection on a protocol error and, unhandled, prints it; keep it and print it.
+    // Before a connection's open, rhea's event names no connection; after it, the connection's own
+    // listener (registered in connection_open, which rhea asks first) names the client.
     c.on('protocol_error', (error: unknown) => {
-      const line = `emulator: AMQP ${String(error)}; the connection was closed`;
-      this.protocolErrorLog.push(line);
-      console.error(line);
+      this.recordProtocolError(error, 'a connection not yet open');
     });
     const gone = (ctx: rhea.EventContext) => {
       const state = this.connections.get(ctx.connection);
@@ -630,4 +645,12 @@ function sessionFilter(source: Record<string, unknown> | undefined): SessionFilt
   if (typeof value === 'string') return { present: true, id: value };
   if (isRecord(value) && typeof value.value === 'string') return { present: true, id: value.value };
   return { present: true, id: undefined };
+}
+
+/** Who a connection's client is, for a line about it: its container id and its end of the socket. */
+function describeClient(connection: rhea.Connection): string {
+  const socket = (connection as unknown as { socket?: Socket }).socket;
+  const address =
+    socket?.remoteAddress === undefined ? 'unknown address' : `${socket.remoteAddress}:${String(socket.remotePort)}`;
+  return `client container ${connection.container_id}, ${address}`;
 }

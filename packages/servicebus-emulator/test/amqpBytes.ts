@@ -284,3 +284,6 @@ export const lateDisposition = amqp.described(
     amqp.described(amqp.smallUlong(0x26), amqp.list([])),
   ]),
 );
+
+/** open(container-id "again"): a second open on a connection already open, which AMQP forbids. */
+export const secondOpen = amqp.described(amqp.smallUlong(0x10), amqp.list([amqp.string('again')]));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type * as rhea from 'rhea';
-import { amqpFrame, lateDetach, lateDisposition } from './amqpBytes';
+import { amqpFrame, lateDetach, lateDisposition, secondOpen } from './amqpBytes';
 import { entityStats, eventually, single, startHarness, type Harness } from './helpers';
 import { connectRaw, waitFor, type RawClient } from '../src/rawClient';
 
@@ -152,6 +152,22 @@ describe('emulator AMQP protocol corners', () => {
       errors,
       'the emulator prints what it records',
     );
+  });
+
+  it('names the client in the protocol error of a connection that sends a second open', async (t) => {
+    t.mock.method(console, 'error', () => undefined);
+    const earlier = h.emulator.protocolErrors().length;
+    const raw = await connectRaw(h.emulator.port);
+    const dropped = waitFor(raw.connection, 'disconnected');
+    const socket = (raw.connection as unknown as { socket: Socket }).socket;
+    const local = `${String(socket.localAddress)}:${String(socket.localPort)}`;
+    writeRaw(raw.connection, amqpFrame(0, secondOpen));
+    await dropped;
+    const errors = h.emulator.protocolErrors().slice(earlier);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /ProtocolError: Open already received; connection \d+ \(client container /);
+    assert.ok(errors[0]?.includes(`${String(raw.connection.options.container_id)}, ${local}`), errors[0]);
+    assert.match(errors[0] ?? '', /its second open named client container again$/);
   });
 
   it('lists sessions with messages or state through get-message-sessions', async () => {
