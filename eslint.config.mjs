@@ -62,17 +62,6 @@ export default tseslint.config(
     },
   },
   {
-    // src/ is what is deployed; it must never reach into the local stand-ins.
-    files: ['src/**/*.ts'],
-    ignores: ['src/domain/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['**/local/*', '**/local/**'], message: 'src/ must not know local/ exists.' }] },
-      ],
-    },
-  },
-  {
     // The catch-all's 404/405 know every route because each HTTP function registers through registerHttp.
     files: ['src/**/*.ts'],
     ignores: ['src/functions/http/routeTable.ts'],

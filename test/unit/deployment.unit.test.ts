@@ -30,7 +30,6 @@ describe('.funcignore: exactly what runs in Azure is deployed', () => {
     for (const path of [
       'packages/servicebus-emulator/src/server.ts',
       'packages/functions-host/src/host/host.ts',
-      'dist/local/host/host.js',
       'src/functions/processOrderEvent.ts',
       'test/unit/deployment.unit.test.ts',
       'dist/test/unit/x.js',

@@ -6,7 +6,7 @@ import { field } from './fixtures/harness';
 import { probe } from './fixtures/probe';
 
 /**
- * The same fixture app, run by the real local host (local/host): its app loader, its invocation
+ * The same fixture app, run by the real local host (src/host): its app loader, its invocation
  * path, and its durable client injection in front of this backend.
  */
 describe('local durable backend behind the local host', () => {
