@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { receive, requiredEffects } from '../../../src/domain/convoy';
 import type { EventEnvelope } from '../../../src/domain/events';
 import type { OrderRecord } from '../../../src/domain/orderRecord';
+import { seededRandom } from '../../harness/soak/plan';
 import { at, checkedOut, delivery, itemAdded, paymentMade } from './scenario';
 
 /**
@@ -10,18 +11,6 @@ import { at, checkedOut, delivery, itemAdded, paymentMade } from './scenario';
  * applies every event exactly once, in sequence, and ends where in-order delivery ends.
  * Seeded, so a failure names the seed that reproduces it.
  */
-
-/** Mulberry32: a small deterministic PRNG. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffledWithDuplicates(events: readonly EventEnvelope[], next: () => number): EventEnvelope[] {
   const deliveries = [...events, ...events.filter(() => next() < 0.3)];
@@ -58,7 +47,7 @@ describe('convoy ordering property', () => {
 
   it('any arrival order with redeliveries ends exactly like in-order delivery (500 seeded shuffles)', () => {
     for (let seed = 1; seed <= 500; seed += 1) {
-      const arrivals = shuffledWithDuplicates(basket, random(seed));
+      const arrivals = shuffledWithDuplicates(basket, seededRandom(seed));
       const record = deliverAll(arrivals);
       const observed = {
         applied: record.applied.map((entry) => entry.sequence),
