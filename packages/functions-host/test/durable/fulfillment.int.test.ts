@@ -14,6 +14,9 @@ describe('local durable backend: the convoy fulfillment', () => {
   });
 
   const inventory = async (sku: string): Promise<unknown> => (await h.api(`entities/inventory/${sku}`)).body;
+  /** Starts the convoy's fulfillOrder through the library's client, as processOrderEvent does. */
+  const startFulfillment = (instanceId: string, input: Record<string, unknown>): Promise<unknown> =>
+    h.client({ action: 'start', name: 'fulfillOrder', instanceId, input });
 
   it('reserves every SKU of a basket, publishes InventoryUpdated, then commits the reservations as sold', async () => {
     const lines = [
@@ -21,12 +24,7 @@ describe('local durable backend: the convoy fulfillment', () => {
       { sku: 'SKU-2', quantity: 1 },
       { sku: 'SKU-1', quantity: 1 },
     ];
-    await h.client({
-      action: 'start',
-      name: 'fulfillOrder',
-      instanceId: 'fulfill-b1',
-      input: { basketId: 'b1', lines, nextSequence: 4 },
-    });
+    await startFulfillment('fulfill-b1', { basketId: 'b1', lines, nextSequence: 4 });
     await h.backend.whenIdle();
     const status = await statusOf(h, 'fulfill-b1');
     assert.equal(status.runtimeStatus, 'Completed');
@@ -38,12 +36,7 @@ describe('local durable backend: the convoy fulfillment', () => {
     assert.equal(field(event, 'sequence'), 4);
 
     // The same basket fulfilled again from a fresh history (e.g. its instance purged): no second sale.
-    await h.client({
-      action: 'start',
-      name: 'fulfillOrder',
-      instanceId: 'fulfill-b1-again',
-      input: { basketId: 'b1', lines, nextSequence: 4 },
-    });
+    await startFulfillment('fulfill-b1-again', { basketId: 'b1', lines, nextSequence: 4 });
     await h.backend.whenIdle();
     assert.deepEqual((await statusOf(h, 'fulfill-b1-again')).output, { outcome: 'reserved' });
     assert.deepEqual(await inventory('SKU-1'), { available: 2, reservations: {}, sold: 3, committed: ['b1'] });
@@ -53,18 +46,13 @@ describe('local durable backend: the convoy fulfillment', () => {
     const baskets = Array.from({ length: 12 }, (_, i) => `race-${i}`);
     await Promise.all(
       baskets.map((basketId) =>
-        h.client({
-          action: 'start',
-          name: 'fulfillOrder',
-          instanceId: `fulfill-${basketId}`,
-          input: {
-            basketId,
-            lines: [
-              { sku: 'HOT', quantity: 1 },
-              { sku: `COLD-${basketId}`, quantity: 1 },
-            ],
-            nextSequence: 2,
-          },
+        startFulfillment(`fulfill-${basketId}`, {
+          basketId,
+          lines: [
+            { sku: 'HOT', quantity: 1 },
+            { sku: `COLD-${basketId}`, quantity: 1 },
+          ],
+          nextSequence: 2,
         }),
       ),
     );
