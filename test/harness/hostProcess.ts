@@ -39,7 +39,7 @@ function profileArgs(): string[] {
   return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
-export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): Promise<HostProcess> {
+function forkHostChild(config: ChildConfig): { child: ChildProcess; pid: number } {
   const child: ChildProcess = fork(childEntry, [], {
     execArgv: ['--import', 'tsx', ...profileArgs()],
     env: { ...process.env, CONVOY_HOST_CONFIG: JSON.stringify(config) },
@@ -47,63 +47,145 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('Could not spawn the host process.');
-  let stderr = '';
-  const protocolErrors = new ProtocolErrorScanner();
-  child.stderr?.on('data', (chunk: Buffer) => {
-    protocolErrors.push(chunk.toString());
-    stderr = (stderr + chunk.toString()).slice(-8_000);
-    if (config.verbose === true) process.stderr.write(chunk);
-  });
-  let ended: Promise<void> | undefined;
-  const unexpectedExit = new Set<(how: string, stderrTail: string) => void>();
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      if (ended === undefined)
-        for (const listener of unexpectedExit) listener(`exit code ${String(code)}, signal ${String(signal)}`, stderr);
-      resolve();
-    }),
-  );
-  const events: InvocationEvent[] = [];
-  const listeners = new Set<(event: InvocationEvent) => void>();
-  const waiting = new Map<ParentMessage['kind'], (message: ParentMessage) => void>();
+  return { child, pid };
+}
 
-  child.on('message', (raw: unknown) => {
-    const message = parseParentMessage(raw);
-    if (message.kind === 'invocations') {
-      for (const event of message.events) {
-        events.push(event);
-        for (const listener of listeners) listener(event);
+/** The child's stderr: its last 8 000 characters (for failure messages) and its protocol-error lines. */
+class StderrTail {
+  text = '';
+  readonly protocolErrors = new ProtocolErrorScanner();
+
+  constructor(child: ChildProcess, echo: boolean) {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.protocolErrors.push(chunk.toString());
+      this.text = (this.text + chunk.toString()).slice(-8_000);
+      if (echo) process.stderr.write(chunk);
+    });
+  }
+}
+
+/** How the child ends: stop() or kill() by the parent, or on its own (reported to the listeners). */
+class ChildLifecycle {
+  readonly exited: Promise<void>;
+  readonly #unexpectedExit = new Set<(how: string, stderrTail: string) => void>();
+  #ended: Promise<void> | undefined;
+
+  constructor(
+    private readonly child: ChildProcess,
+    stderr: StderrTail,
+  ) {
+    this.exited = new Promise<void>((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (this.#ended === undefined)
+          for (const listener of this.#unexpectedExit)
+            listener(`exit code ${String(code)}, signal ${String(signal)}`, stderr.text);
+        resolve();
+      }),
+    );
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  onUnexpectedExit(listener: (how: string, stderrTail: string) => void): void {
+    this.#unexpectedExit.add(listener);
+  }
+
+  /** Graceful: asks the child to stop, SIGKILL after 30 s. */
+  stop(): Promise<void> {
+    this.#ended ??= (async () => {
+      if (!this.running) return;
+      this.child.send({ kind: 'stop' });
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+      await this.exited;
+      clearTimeout(timer);
+    })();
+    return this.#ended;
+  }
+
+  kill(): Promise<void> {
+    this.#ended ??= (async () => {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    })();
+    return this.#ended;
+  }
+}
+
+/** The IPC channel from the child: invocation reports as they come, and replies awaited by kind. */
+class ChildMessages {
+  readonly events: InvocationEvent[] = [];
+  readonly #listeners = new Set<(event: InvocationEvent) => void>();
+  readonly #waiting = new Map<ParentMessage['kind'], (message: ParentMessage) => void>();
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly lifecycle: ChildLifecycle,
+    private readonly stderr: StderrTail,
+  ) {
+    child.on('message', (raw: unknown) => {
+      const message = parseParentMessage(raw);
+      if (message.kind === 'invocations') {
+        for (const event of message.events) {
+          this.events.push(event);
+          for (const listener of this.#listeners) listener(event);
+        }
       }
-    }
-    waiting.get(message.kind)?.(message);
-  });
-  const next = (kind: ParentMessage['kind'], timeoutMs: number): Promise<ParentMessage> =>
-    new Promise((resolve, reject) => {
+      this.#waiting.get(message.kind)?.(message);
+    });
+  }
+
+  onInvocation(listener: (event: InvocationEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The next message of this kind; rejects after timeoutMs or when the child exits first. */
+  next(kind: ParentMessage['kind'], timeoutMs: number): Promise<ParentMessage> {
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        waiting.delete(kind);
-        reject(new Error(`host process sent no "${kind}" within ${String(timeoutMs)} ms\n${stderr}`));
+        this.#waiting.delete(kind);
+        reject(new Error(`host process sent no "${kind}" within ${String(timeoutMs)} ms\n${this.stderr.text}`));
       }, timeoutMs);
-      void exited.then(() => {
+      void this.lifecycle.exited.then(() => {
         clearTimeout(timer);
-        reject(new Error(`host process exited (code ${String(child.exitCode)}) before "${kind}"\n${stderr}`));
+        const code = String(this.child.exitCode);
+        reject(new Error(`host process exited (code ${code}) before "${kind}"\n${this.stderr.text}`));
       });
-      waiting.set(kind, (message) => {
+      this.#waiting.set(kind, (message) => {
         clearTimeout(timer);
-        waiting.delete(kind);
+        this.#waiting.delete(kind);
         resolve(message);
       });
     });
+  }
 
-  const stats = async (): Promise<Extract<ParentMessage, { kind: 'stats' }>> => {
-    child.send({ kind: 'stats' });
-    const message = await next('stats', 5_000);
+  async stats(): Promise<Extract<ParentMessage, { kind: 'stats' }>> {
+    this.child.send({ kind: 'stats' });
+    const message = await this.next('stats', 5_000);
     if (message.kind !== 'stats') throw new Error('unexpected reply to a stats request');
     return message;
-  };
+  }
 
-  const ready = await next('ready', readyTimeoutMs).catch(async (error: unknown) => {
+  /** The child's recent log lines; its stderr tail once it has exited. */
+  async recentLog(): Promise<string[]> {
+    if (!this.lifecycle.running) return this.stderr.text.split('\n');
+    this.child.send({ kind: 'dumpLog' });
+    const message = await this.next('log', 5_000).catch(() => undefined);
+    return message?.kind === 'log' ? message.lines : [];
+  }
+}
+
+export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): Promise<HostProcess> {
+  const { child, pid } = forkHostChild(config);
+  const stderr = new StderrTail(child, config.verbose === true);
+  const lifecycle = new ChildLifecycle(child, stderr);
+  const messages = new ChildMessages(child, lifecycle, stderr);
+
+  const ready = await messages.next('ready', readyTimeoutMs).catch(async (error: unknown) => {
     child.kill('SIGKILL');
-    await exited;
+    await lifecycle.exited;
     throw error;
   });
   if (ready.kind !== 'ready') throw new Error('unexpected first message from the host process');
@@ -111,43 +193,16 @@ export async function spawnHost(config: ChildConfig, readyTimeoutMs = 60_000): P
   return {
     url: ready.url,
     pid,
-    events,
-    onInvocation(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async recentLog() {
-      if (child.exitCode !== null || child.signalCode !== null) return stderr.split('\n');
-      child.send({ kind: 'dumpLog' });
-      const message = await next('log', 5_000).catch(() => undefined);
-      return message?.kind === 'log' ? message.lines : [];
-    },
-    async serviceBusStats() {
-      return (await stats()).serviceBus;
-    },
-    async httpTally() {
-      return (await stats()).http;
-    },
-    stop() {
-      ended ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.send({ kind: 'stop' });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        await exited;
-        clearTimeout(timer);
-      })();
-      return ended;
-    },
-    kill() {
-      ended ??= (async () => {
-        child.kill('SIGKILL');
-        await exited;
-      })();
-      return ended;
-    },
-    protocolErrors: () => protocolErrors.lines(),
-    onUnexpectedExit(listener) {
-      unexpectedExit.add(listener);
+    events: messages.events,
+    onInvocation: (listener) => messages.onInvocation(listener),
+    recentLog: () => messages.recentLog(),
+    serviceBusStats: async () => (await messages.stats()).serviceBus,
+    httpTally: async () => (await messages.stats()).http,
+    stop: () => lifecycle.stop(),
+    kill: () => lifecycle.kill(),
+    protocolErrors: () => stderr.protocolErrors.lines(),
+    onUnexpectedExit: (listener) => {
+      lifecycle.onUnexpectedExit(listener);
     },
   };
 }
