@@ -155,6 +155,227 @@ function jsonOf(response: HttpResponseInit): Record<string, unknown> {
   return JSON.parse(JSON.stringify(response.jsonBody)) as Record<string, unknown>;
 }
 
+type Azurite = Awaited<ReturnType<typeof startAzurite>>;
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+type DurableStub = Awaited<ReturnType<typeof startDurableExtensionStub>>;
+
+/** The app's stores over Azurite, as the functions build them. */
+function storesOn(azurite: Azurite) {
+  const connection = { kind: 'connectionString' as const, connectionString: azurite.connectionString };
+  return {
+    connection,
+    orderStore: new TableOrderStore(tableClientFor(connection, 'orders')),
+    index: new TableInFlightIndex(tableClientFor(connection, 'inflight')),
+    metrics: new TableConsoleMetrics(tableClientFor(connection, 'consolemetrics')),
+    quarantine: new TableQuarantineStore(tableClientFor(connection, 'quarantine')),
+  };
+}
+type Stores = ReturnType<typeof storesOn>;
+
+/** Stores every order (and its in-flight index row), fails half the Paid baskets' fulfillments; returns the counts. */
+async function loadOrders(stores: Stores, durable: DurableStub, nowMs: number): Promise<StatusCounts> {
+  const stuckAt = new Date(nowMs - 3_600_000).toISOString();
+  const recentAt = new Date(nowMs - 30_000).toISOString();
+  const templates = new Map<Kind, string>();
+  const counts: StatusCounts = { Open: 0, CheckedOut: 0, Paid: 0, Fulfilled: 0, Backordered: 0, Blocked: 0 };
+  await inParallel(orders, async (i) => {
+    const kind = kindOf(i);
+    const at = kind === 'moving' ? recentAt : stuckAt;
+    let json = templates.get(kind);
+    if (json === undefined) {
+      json = JSON.stringify(template(kind, at));
+      templates.set(kind, json);
+    }
+    const record = JSON.parse(json.replaceAll('TEMPLATE', basketIdOf(i))) as OrderRecord;
+    counts[record.status]++;
+    await stores.orderStore.create(record);
+    const row = inFlightRowOf(record, bucketMs);
+    if (row !== undefined) await stores.index.put(row);
+    if (kind === 'paid' && i % 2 === 0) {
+      durable.instances.set(`fulfill-${record.basketId}`, {
+        name: 'fulfillOrder',
+        runtimeStatus: 'Failed',
+        input: null,
+      });
+    }
+  });
+  await stores.metrics.addStatusCounts(counts);
+  return counts;
+}
+
+/** The dead letters of the first baskets (their sequence 2). */
+async function seedDeadLetters(sb: ServiceBusClient): Promise<void> {
+  const sender = sb.createSender('order-events');
+  for (let i = 0; i < deadLettered; i++) {
+    const basketId = basketIdOf(i);
+    await sender.sendMessages({
+      body: { basketId, sequence: 2 },
+      sessionId: basketId,
+      messageId: eventIdFor(basketId, 2),
+    });
+    const receiver = await sb.acceptSession('order-events', basketId);
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+    if (message !== undefined)
+      await receiver.deadLetterMessage(message, {
+        deadLetterReason: 'MaxDeliveryCountExceeded',
+        deadLetterErrorDescription: 'bench',
+      });
+    await receiver.close();
+  }
+  await sender.close();
+}
+
+/** A small quarantine, and five minutes of live counts from four instances, as their flushes would have left them. */
+async function seedQuarantineAndSlots(stores: Stores, nowMs: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    await stores.quarantine.add({
+      messageId: `poison-${String(i)}`,
+      reason: 'no basket id',
+      body: '{}',
+      deliveryCount: 1,
+      serviceSequenceNumber: String(i),
+      quarantinedAt: new Date(nowMs).toISOString(),
+    });
+  }
+  const slotsAt = Date.now();
+  for (let slot = 0; slot < 30; slot++) {
+    for (let instance = 0; instance < 4; instance++) {
+      await stores.metrics.writeSlot({
+        slot: new Date(Math.floor((slotsAt - slot * 10_000) / 10_000) * 10_000).toISOString(),
+        instanceId: `instance-${String(instance)}`,
+        applied: 500,
+        latency: { '70': 400, '80': 90, '95': 10 },
+        heldCalls: 0,
+        flushedAt: new Date(slotsAt).toISOString(),
+      });
+    }
+  }
+}
+
+/** The console's handlers and the watchdog, wired to the real adapters as src/functions wires them. */
+function consoleHandlers(stores: Stores, sb: ServiceBusClient, emulator: Emulator, durable: DurableStub) {
+  const { connection, orderStore, index, metrics, quarantine } = stores;
+  const context = durable.contextFor('console');
+  const deadLetters = new ServiceBusDeadLetterQueue(() => sb, 'order-events');
+  const admin = administrationClientFor({ kind: 'connectionString', connectionString: emulator.connectionString });
+  const scan = {
+    inFlightIndex: () => index,
+    orderStore: () => orderStore,
+    deadLetters: () => deadLetters,
+    quarantineStore: () => quarantine,
+    now: () => new Date(),
+    stuckThresholdMs: () => thresholdMs,
+    bucketMs: () => bucketMs,
+    fulfillmentStatusFor: () => fulfillmentStatusReaderFor(context),
+  };
+  const quarantineRows = lazyTable(tableClientFor(connection, 'quarantine'));
+  return {
+    context,
+    overview: makeConsoleOverview({
+      metrics: () => metrics,
+      backlog: () => new ServiceBusQueueBacklog(() => admin, 'order-events'),
+      inFlightIndex: () => index,
+      quarantineCount: (cap) => countRows(quarantineRows, `PartitionKey eq '${quarantinePartitionKey}'`, cap),
+      now: () => new Date(),
+      stuckThresholdMs: () => thresholdMs,
+    }),
+    stuck: makeConsoleStuck(scan),
+    baskets: makeConsoleBaskets({
+      basketListing: () => new TableBasketListing(tableClientFor(connection, 'orders')),
+    }),
+    timeline: makeConsoleTimeline(scan),
+    watchdog: makeStuckBasketWatchdog({ ...scan, metrics: () => metrics }),
+  };
+}
+
+const rows = (body: Record<string, unknown>): number => Number(body.rowsRead);
+const items = (body: Record<string, unknown>): string => `${String((body.items as unknown[]).length)} items`;
+
+/** The basket list: its first page, the page after it (through the continuation), and one status. */
+async function measureBasketPages(
+  baskets: ReturnType<typeof consoleHandlers>['baskets'],
+  silent: InvocationContext,
+): Promise<Measured[]> {
+  const results: Measured[] = [];
+  let continuation = '';
+  results.push(
+    await measure('GET /api/console/baskets?limit=50', async () => {
+      const body = jsonOf(await baskets(request('console/baskets', { limit: '50' }), silent));
+      continuation = String(body.continuation);
+      return { rowsRead: rows(body), note: items(body) };
+    }),
+  );
+  results.push(
+    await measure('GET /api/console/baskets?limit=50&continuation=…', async () => {
+      const body = jsonOf(await baskets(request('console/baskets', { limit: '50', continuation }), silent));
+      return { rowsRead: rows(body), note: items(body) };
+    }),
+  );
+  results.push(
+    await measure('GET /api/console/baskets?status=Blocked&limit=50', async () => {
+      const body = jsonOf(await baskets(request('console/baskets', { status: 'Blocked', limit: '50' }), silent));
+      return { rowsRead: rows(body), note: items(body) };
+    }),
+  );
+  return results;
+}
+
+/** Times one watchdog tick and each console view, in the order the table prints them. */
+async function measureAll(handlers: ReturnType<typeof consoleHandlers>): Promise<Measured[]> {
+  const { context, overview, stuck, baskets, timeline, watchdog } = handlers;
+  const silent = new InvocationContext({ functionName: 'bench', logHandler: () => undefined });
+  const results: Measured[] = [];
+  results.push(
+    await measure('watchdog tick (all candidates, ≤ 5,000)', async () => {
+      const tick = await watchdog({ isPastDue: false, scheduleStatus: undefined } as never, silent);
+      return {
+        rowsRead: tick.rowsRead,
+        note: `${String(tick.stuck.length)} stuck, complete=${String(tick.complete)}`,
+      };
+    }),
+  );
+  results.push(
+    await measure('GET /api/console/overview', async () => {
+      const body = jsonOf(await overview(request('console/overview'), silent));
+      return { rowsRead: rows(body), note: `stuckBaskets=${String(body.stuckBaskets)}` };
+    }),
+  );
+  results.push(
+    await measure('GET /api/console/stuck?limit=50', async () => {
+      const body = jsonOf(await stuck(request('console/stuck', { limit: '50' }), context));
+      return { rowsRead: rows(body), note: items(body) };
+    }),
+  );
+  results.push(...(await measureBasketPages(baskets, silent)));
+  results.push(
+    await measure('GET /api/console/baskets/{id}/timeline', async () => {
+      const basketId = basketIdOf(0);
+      const body = jsonOf(await timeline(request(`console/baskets/${basketId}/timeline`, {}, { basketId }), context));
+      return { rowsRead: rows(body), note: `${String((body.entries as unknown[]).length)} entries` };
+    }),
+  );
+  return results;
+}
+
+function report(counts: StatusCounts, loadMs: number, seedMs: number, results: readonly Measured[]): void {
+  const inFlight = orderStatuses
+    .filter((s) => s !== 'Fulfilled' && s !== 'Backordered')
+    .reduce((sum, s) => sum + counts[s], 0);
+  console.log(
+    `bench:console — ${String(orders)} orders (${String(inFlight)} in flight, ${String(Math.round(orders * inFlightShare * stuckShare))} stuck, ${String(deadLettered)} with a dead letter); loaded in ${(loadMs / 1000).toFixed(1)} s (+${(seedMs / 1000).toFixed(1)} s dead letters, quarantine, slots)`,
+  );
+  console.log(`threshold ${String(thresholdMs / 1000)} s, ${String(runs)} runs each; time = median (min–max) ms`);
+  console.log('| view | time ms | rows read | |');
+  console.log('| --- | --- | --- | --- |');
+  for (const result of results) {
+    const sorted = [...result.ms].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    console.log(
+      `| ${result.view} | ${median.toFixed(0)} (${(sorted[0] ?? 0).toFixed(0)}–${(sorted.at(-1) ?? 0).toFixed(0)}) | ${String(result.rowsRead)} | ${result.note} |`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const [azurite, emulator, durable] = await Promise.all([
     startAzurite(),
@@ -163,184 +384,16 @@ async function main(): Promise<void> {
   ]);
   const sb = new ServiceBusClient(emulator.connectionString);
   try {
-    const connection = { kind: 'connectionString' as const, connectionString: azurite.connectionString };
-    const orderStore = new TableOrderStore(tableClientFor(connection, 'orders'));
-    const index = new TableInFlightIndex(tableClientFor(connection, 'inflight'));
-    const metrics = new TableConsoleMetrics(tableClientFor(connection, 'consolemetrics'));
-    const quarantine = new TableQuarantineStore(tableClientFor(connection, 'quarantine'));
+    const stores = storesOn(azurite);
     const nowMs = Date.now();
-    const stuckAt = new Date(nowMs - 3_600_000).toISOString();
-    const recentAt = new Date(nowMs - 30_000).toISOString();
-    const templates = new Map<Kind, string>();
-    const counts: StatusCounts = { Open: 0, CheckedOut: 0, Paid: 0, Fulfilled: 0, Backordered: 0, Blocked: 0 };
-
     const started = performance.now();
-    await inParallel(orders, async (i) => {
-      const kind = kindOf(i);
-      const at = kind === 'moving' ? recentAt : stuckAt;
-      let json = templates.get(kind);
-      if (json === undefined) {
-        json = JSON.stringify(template(kind, at));
-        templates.set(kind, json);
-      }
-      const record = JSON.parse(json.replaceAll('TEMPLATE', basketIdOf(i))) as OrderRecord;
-      counts[record.status]++;
-      await orderStore.create(record);
-      const row = inFlightRowOf(record, bucketMs);
-      if (row !== undefined) await index.put(row);
-      if (kind === 'paid' && i % 2 === 0) {
-        durable.instances.set(`fulfill-${record.basketId}`, {
-          name: 'fulfillOrder',
-          runtimeStatus: 'Failed',
-          input: null,
-        });
-      }
-    });
-    await metrics.addStatusCounts(counts);
+    const counts = await loadOrders(stores, durable, nowMs);
     const loadMs = performance.now() - started;
-
-    // The dead letters of the first baskets (their sequence 2), and a small quarantine.
-    const sender = sb.createSender('order-events');
-    for (let i = 0; i < deadLettered; i++) {
-      const basketId = basketIdOf(i);
-      await sender.sendMessages({
-        body: { basketId, sequence: 2 },
-        sessionId: basketId,
-        messageId: eventIdFor(basketId, 2),
-      });
-      const receiver = await sb.acceptSession('order-events', basketId);
-      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
-      if (message !== undefined)
-        await receiver.deadLetterMessage(message, {
-          deadLetterReason: 'MaxDeliveryCountExceeded',
-          deadLetterErrorDescription: 'bench',
-        });
-      await receiver.close();
-    }
-    await sender.close();
-    for (let i = 0; i < 50; i++) {
-      await quarantine.add({
-        messageId: `poison-${String(i)}`,
-        reason: 'no basket id',
-        body: '{}',
-        deliveryCount: 1,
-        serviceSequenceNumber: String(i),
-        quarantinedAt: new Date(nowMs).toISOString(),
-      });
-    }
-    // Five minutes of live counts from four instances, as their flushes would have left them.
-    const slotsAt = Date.now();
-    for (let slot = 0; slot < 30; slot++) {
-      for (let instance = 0; instance < 4; instance++) {
-        await metrics.writeSlot({
-          slot: new Date(Math.floor((slotsAt - slot * 10_000) / 10_000) * 10_000).toISOString(),
-          instanceId: `instance-${String(instance)}`,
-          applied: 500,
-          latency: { '70': 400, '80': 90, '95': 10 },
-          heldCalls: 0,
-          flushedAt: new Date(slotsAt).toISOString(),
-        });
-      }
-    }
+    await seedDeadLetters(sb);
+    await seedQuarantineAndSlots(stores, nowMs);
     const seedMs = performance.now() - started - loadMs;
-
-    const context = durable.contextFor('console');
-    const deadLetters = new ServiceBusDeadLetterQueue(() => sb, 'order-events');
-    const admin = administrationClientFor({ kind: 'connectionString', connectionString: emulator.connectionString });
-    const scan = {
-      inFlightIndex: () => index,
-      orderStore: () => orderStore,
-      deadLetters: () => deadLetters,
-      quarantineStore: () => quarantine,
-      now: () => new Date(),
-      stuckThresholdMs: () => thresholdMs,
-      bucketMs: () => bucketMs,
-      fulfillmentStatusFor: () => fulfillmentStatusReaderFor(context),
-    };
-    const quarantineRows = lazyTable(tableClientFor(connection, 'quarantine'));
-    const overview = makeConsoleOverview({
-      metrics: () => metrics,
-      backlog: () => new ServiceBusQueueBacklog(() => admin, 'order-events'),
-      inFlightIndex: () => index,
-      quarantineCount: (cap) => countRows(quarantineRows, `PartitionKey eq '${quarantinePartitionKey}'`, cap),
-      now: () => new Date(),
-      stuckThresholdMs: () => thresholdMs,
-    });
-    const stuck = makeConsoleStuck(scan);
-    const baskets = makeConsoleBaskets({
-      basketListing: () => new TableBasketListing(tableClientFor(connection, 'orders')),
-    });
-    const timeline = makeConsoleTimeline(scan);
-    const watchdog = makeStuckBasketWatchdog({ ...scan, metrics: () => metrics });
-    const silent = new InvocationContext({ functionName: 'bench', logHandler: () => undefined });
-
-    const rows = (body: Record<string, unknown>) => Number(body.rowsRead);
-    const results: Measured[] = [];
-    results.push(
-      await measure('watchdog tick (all candidates, ≤ 5,000)', async () => {
-        const tick = await watchdog({ isPastDue: false, scheduleStatus: undefined } as never, silent);
-        return {
-          rowsRead: tick.rowsRead,
-          note: `${String(tick.stuck.length)} stuck, complete=${String(tick.complete)}`,
-        };
-      }),
-    );
-    results.push(
-      await measure('GET /api/console/overview', async () => {
-        const body = jsonOf(await overview(request('console/overview'), silent));
-        return { rowsRead: rows(body), note: `stuckBaskets=${String(body.stuckBaskets)}` };
-      }),
-    );
-    results.push(
-      await measure('GET /api/console/stuck?limit=50', async () => {
-        const body = jsonOf(await stuck(request('console/stuck', { limit: '50' }), context));
-        return { rowsRead: rows(body), note: `${String((body.items as unknown[]).length)} items` };
-      }),
-    );
-    let continuation = '';
-    results.push(
-      await measure('GET /api/console/baskets?limit=50', async () => {
-        const body = jsonOf(await baskets(request('console/baskets', { limit: '50' }), silent));
-        continuation = String(body.continuation);
-        return { rowsRead: rows(body), note: `${String((body.items as unknown[]).length)} items` };
-      }),
-    );
-    results.push(
-      await measure('GET /api/console/baskets?limit=50&continuation=…', async () => {
-        const body = jsonOf(await baskets(request('console/baskets', { limit: '50', continuation }), silent));
-        return { rowsRead: rows(body), note: `${String((body.items as unknown[]).length)} items` };
-      }),
-    );
-    results.push(
-      await measure('GET /api/console/baskets?status=Blocked&limit=50', async () => {
-        const body = jsonOf(await baskets(request('console/baskets', { status: 'Blocked', limit: '50' }), silent));
-        return { rowsRead: rows(body), note: `${String((body.items as unknown[]).length)} items` };
-      }),
-    );
-    results.push(
-      await measure('GET /api/console/baskets/{id}/timeline', async () => {
-        const basketId = basketIdOf(0);
-        const body = jsonOf(await timeline(request(`console/baskets/${basketId}/timeline`, {}, { basketId }), context));
-        return { rowsRead: rows(body), note: `${String((body.entries as unknown[]).length)} entries` };
-      }),
-    );
-
-    const inFlight = orderStatuses
-      .filter((s) => s !== 'Fulfilled' && s !== 'Backordered')
-      .reduce((sum, s) => sum + counts[s], 0);
-    console.log(
-      `bench:console — ${String(orders)} orders (${String(inFlight)} in flight, ${String(Math.round(orders * inFlightShare * stuckShare))} stuck, ${String(deadLettered)} with a dead letter); loaded in ${(loadMs / 1000).toFixed(1)} s (+${(seedMs / 1000).toFixed(1)} s dead letters, quarantine, slots)`,
-    );
-    console.log(`threshold ${String(thresholdMs / 1000)} s, ${String(runs)} runs each; time = median (min–max) ms`);
-    console.log('| view | time ms | rows read | |');
-    console.log('| --- | --- | --- | --- |');
-    for (const result of results) {
-      const sorted = [...result.ms].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-      console.log(
-        `| ${result.view} | ${median.toFixed(0)} (${(sorted[0] ?? 0).toFixed(0)}–${(sorted.at(-1) ?? 0).toFixed(0)}) | ${String(result.rowsRead)} | ${result.note} |`,
-      );
-    }
+    const results = await measureAll(consoleHandlers(stores, sb, emulator, durable));
+    report(counts, loadMs, seedMs, results);
   } finally {
     await sb.close();
     await Promise.all([azurite.close(), emulator.close(), durable.close()]);
