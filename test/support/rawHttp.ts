@@ -11,25 +11,37 @@ export interface RawOptions {
   timeoutMs?: number;
 }
 
+export interface RawResult {
+  /** Everything the server wrote until it closed. */
+  text: string;
+  /** The bytes the client wrote until the server closed. */
+  sentBytes: number;
+  /**
+   * The bytes the client had written when the first byte of the answer arrived (all of them if none came):
+   * at most what the server had taken in by then plus what the sockets between them buffer.
+   */
+  sentBeforeAnswer: number;
+}
+
 /**
  * Speaks HTTP/1.1 as raw bytes, so a test can send what fetch will not (%00, `..`, a lying Content-Length,
  * a body the server should stop reading). Resolves with everything the server wrote until it closed.
  */
-export function raw(
-  port: number,
-  chunks: readonly (string | Buffer)[],
-  options: RawOptions = {},
-): Promise<{ text: string; sentBytes: number }> {
+export function raw(port: number, chunks: readonly (string | Buffer)[], options: RawOptions = {}): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
     let sentBytes = 0;
+    let sentBeforeAnswer: number | undefined;
     let closed = false;
-    socket.on('data', (data) => (text += data.toString('latin1')));
+    socket.on('data', (data) => {
+      sentBeforeAnswer ??= sentBytes;
+      text += data.toString('latin1');
+    });
     socket.on('error', () => undefined); // a reset after the answer is expected when the server stops reading
     socket.on('close', () => {
       closed = true;
-      resolve({ text, sentBytes });
+      resolve({ text, sentBytes, sentBeforeAnswer: sentBeforeAnswer ?? sentBytes });
     });
     socket.on('connect', () => {
       for (const chunk of chunks) {
