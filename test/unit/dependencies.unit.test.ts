@@ -17,4 +17,17 @@ describe('lazy: process-wide adapters built on first use', () => {
     assert.notEqual(client(), first);
     assert.equal(built, 2);
   });
+
+  it('keeps no failed build: the error reaches that caller, and the next use builds again', () => {
+    let attempts = 0;
+    const client = lazy(() => {
+      attempts++;
+      if (attempts === 1) throw new Error('ORDERS_TABLE is not set');
+      return { attempt: attempts };
+    });
+    assert.throws(() => client(), /ORDERS_TABLE is not set/);
+    assert.equal(client.peek(), undefined);
+    assert.deepEqual(client(), { attempt: 2 });
+    assert.equal(attempts, 2);
+  });
 });
