@@ -72,6 +72,7 @@ export class Broker {
   private readonly roles = new WeakMap<rhea.link, LinkRole>();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
+  private closing = false;
   private nextConnectionId = 1;
   /** Protocol errors that ended a connection (rhea would only print them): for tests to assert none. */
   private readonly protocolErrorLog: string[] = [];
@@ -120,6 +121,11 @@ export class Broker {
   /** Serves an AMQP connection accepted on another listener (the emulator's port also answers HTTP). */
   adopt(socket: Socket): void {
     if (this.server === undefined) throw new Error('The broker adopts connections only after listen().');
+    // A connection opened while the broker closes would outlive it (see close()): refuse it.
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
     this.server.emit('connection', socket);
   }
 
@@ -132,6 +138,18 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    const server = this.server;
+    // Stop accepting first: a client that reconnects during the grace period below would get a
+    // connection nobody closes (rhea keeps its heartbeat timer, and so this process, alive).
+    const listenerClosed =
+      server === undefined
+        ? Promise.resolve()
+        : new Promise<void>((resolve) =>
+            server.close(() => {
+              resolve();
+            }),
+          );
     for (const [connection, state] of this.connections) {
       this.dropConnection(state);
       // amqp:connection:forced is the condition rhea (and so the Azure SDK) treats as retryable: the
@@ -144,14 +162,9 @@ export class Broker {
     // ECONNRESET); after 1 s, cut what is left.
     const ended = [...this.sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 1000))]);
-    for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
-    if (server !== undefined)
-      await new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
+    // With an error, so rhea sees the socket go ('error', not only 'close') and stops its timers.
+    for (const socket of this.sockets) socket.destroy(new Error('The emulator stopped.'));
+    await listenerClosed;
   }
 
   private recordProtocolError(error: unknown, connection: string, detail = ''): void {

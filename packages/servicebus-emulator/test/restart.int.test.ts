@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,5 +52,25 @@ describe('emulator restart on the same port and data dir', () => {
       await client.close();
       await emulator.close();
     }
+  });
+});
+
+describe('emulator close', () => {
+  it('refuses a client that connects while it closes, and leaves nothing that keeps the process alive', async () => {
+    const script = join(__dirname, 'support', 'closeWhileConnecting.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // A connection left open keeps a 30 s heartbeat timer forever: a process that has not exited
+    // long after its last step never will.
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      once(child, 'exit').then(([exitCode]) => exitCode as number | null),
+      new Promise<string>((resolve) => (timer = setTimeout(resolve, 60_000, 'still running'))),
+    ]);
+    clearTimeout(timer);
+    if (code === 'still running') child.kill();
+    assert.equal(code, 0, `the process ${String(code)} after the emulator closed (printed: ${out.trim()})`);
+    assert.deepEqual(JSON.parse(out), { lateOpened: false });
   });
 });
