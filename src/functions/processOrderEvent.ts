@@ -8,7 +8,7 @@ import { getConfig, settingNames } from '../config';
 import { orderCache, orderStore, now, quarantineStore } from '../dependencies';
 import { liveMetrics, orderProgress } from '../consoleDependencies';
 import type { OrderProgressSink } from '../adapters/consoleProjection';
-import { activeTraceId, traced } from '../telemetry/tracing';
+import { activeTraceId, contextOfInvocation, traced } from '../telemetry/tracing';
 import { errorText, failureLine } from '../errors';
 import {
   applyOrderEvent,
@@ -126,7 +126,8 @@ export type ProcessOrderEventHandler = (message: unknown, context: InvocationCon
 
 export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrderEventHandler {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
-    const facts = { ...parseTriggerMetadata(context.triggerMetadata), traceId: activeTraceId() };
+    const trace = activeTraceId(contextOfInvocation(context.traceContext));
+    const facts = { ...parseTriggerMetadata(context.triggerMetadata), traceId: trace };
     const convoy = convoyMessage(message, facts, context.invocationId, deps.now());
     annotateSpan(convoy);
     const apply = () =>
