@@ -107,9 +107,17 @@ const structuredSessionIdSchema = z.object({
   sessionId: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]),
 });
 
+function sessionIdOf(triggerMetadata: unknown): unknown {
+  return typeof triggerMetadata === 'object' && triggerMetadata !== null && 'sessionId' in triggerMetadata
+    ? triggerMetadata.sessionId
+    : undefined;
+}
+
 export function parseTriggerMetadata(triggerMetadata: unknown): MessageFacts {
   const parsed = triggerMetadataSchema.safeParse(triggerMetadata ?? {});
   if (!parsed.success) return {};
+  // The usual case, a session id handed over as text, needs neither parse below (a failed parse builds its error).
+  if (typeof sessionIdOf(triggerMetadata) === 'string') return parsed.data;
   const session = parsedSessionIdSchema.safeParse(triggerMetadata);
   if (session.success) {
     const { sessionId } = session.data;
