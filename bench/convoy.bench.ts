@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeIdle } from './lib/hostJson';
 import { markdown, printRow, sideBySide, svgChart } from './lib/report';
-import { runScenario, type AppMode, type ScenarioResult } from './lib/scenario';
+import { isBaseline, runScenario, type AppMode, type ScenarioResult } from './lib/scenario';
 import { runStall, type StallResult } from './lib/stall';
 
 /**
@@ -15,7 +15,7 @@ import { runStall, type StallResult } from './lib/stall';
  */
 
 const usage = `Usage: tsx bench/convoy.bench.ts [--quick] [--baskets S] [--events E] [--cost P_ms]
-       [--sessions 16,32] [--idle 50,100,500|unset] [--modes convoy,null] [--no-check] [--no-stall] [--no-write] [--publish-through-app] [--verbose]`;
+       [--sessions 16,32] [--idle 50,100,500|unset] [--modes convoy,null,null-save] [--no-check] [--no-stall] [--no-write] [--publish-through-app] [--verbose]`;
 
 const { values } = parseArgs({
   options: {
@@ -56,8 +56,8 @@ function list<T>(name: string, text: string | undefined, fallback: T[], parse: (
 const idleValue = (item: string): number | undefined => (item === 'unset' ? undefined : positiveInt('idle', item, 0));
 const modeValue = (item: string): AppMode => {
   if (item === 'convoy' || item === 'app') return 'app';
-  if (item === 'null') return 'null';
-  throw new Error(`--modes takes convoy and/or null, got "${item}"`);
+  if (item === 'null' || item === 'null-save') return item;
+  throw new Error(`--modes takes convoy, null and/or null-save, got "${item}"`);
 };
 
 async function main(): Promise<void> {
@@ -81,8 +81,8 @@ async function main(): Promise<void> {
   );
   const rows: ScenarioResult[] = [];
   for (const mode of modes) {
-    // The null app answers "what does the host cost": one idle value is enough for that.
-    for (const sessionIdleTimeoutMs of mode === 'null' ? idles.slice(0, 1) : idles) {
+    // The null apps answer "what does the host (and one save) cost": one idle value is enough for that.
+    for (const sessionIdleTimeoutMs of isBaseline(mode) ? idles.slice(0, 1) : idles) {
       for (const maxConcurrentSessions of sessions) {
         const result = await runScenario({
           mode,

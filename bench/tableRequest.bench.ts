@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TableClient } from '@azure/data-tables';
 import { TableOrderStore } from '../src/adapters/tableOrderStore';
-import { receive } from '../src/domain/convoy';
-import { eventIdFor, type EventEnvelope } from '../src/domain/events';
-import type { OrderRecord } from '../src/domain/orderRecord';
+import { paidRecord } from './lib/orderRecords';
 
 /**
  * npm run bench:table-request [-- --requests 3000 --concurrency 16]
@@ -33,25 +31,6 @@ async function freePort(): Promise<number> {
   server.close();
   if (address === null || typeof address === 'string') throw new Error('no TCP port');
   return address.port;
-}
-
-/** A Paid basket of two items, as the convoy saves it after its fourth event. */
-function paidRecord(basketId: string): OrderRecord {
-  const types: [EventEnvelope['type'], unknown][] = [
-    ['ItemAdded', { sku: 'SKU-1', quantity: 2, unitPrice: 9.5 }],
-    ['ItemAdded', { sku: 'SKU-2', quantity: 1, unitPrice: 4.99 }],
-    ['BasketCheckedOut', { currency: 'EUR' }],
-    ['PaymentMade', { amount: 23.99, currency: 'EUR' }],
-  ];
-  let record: OrderRecord | undefined;
-  types.forEach(([type, data], k) => {
-    const at = new Date().toISOString();
-    const event = { basketId, sequence: k + 1, eventId: eventIdFor(basketId, k + 1), type, occurredAt: at, data };
-    const delivery = { messageId: event.eventId, deliveryCount: 1, serviceSequenceNumber: String(k), receivedAt: at };
-    record = receive(record, event as EventEnvelope, delivery, at, { maxParkedEvents: 100 }).record;
-  });
-  if (record === undefined) throw new Error('no record');
-  return record;
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import { describeIdle } from './hostJson';
-import type { ScenarioResult } from './scenario';
+import type { AppMode, ScenarioResult } from './scenario';
 import type { StallResult } from './stall';
 
 /** The benchmark's printed rows, markdown table and SVG chart. */
@@ -28,11 +28,14 @@ export const columns = [
   'durable calls/event (start · other)',
 ] as const;
 
+/** The printed name of a mode (`app` is the convoy). */
+export const modeName = (mode: AppMode): string => (mode === 'app' ? 'convoy' : mode);
+
 export function rowCells(r: ScenarioResult): string[] {
   const b = r.breakdown;
   const e = b.perEvent;
   return [
-    r.params.mode === 'app' ? 'convoy' : 'null',
+    modeName(r.params.mode),
     String(r.params.maxConcurrentSessions),
     describeIdle(r.params.sessionIdleTimeoutMs),
     ms(r.drainMs),
@@ -57,19 +60,49 @@ function indexPerBasket(r: ScenarioResult): number {
   return (r.breakdown.perEvent.indexWrites * r.breakdown.perEvent.appliedEvents) / r.params.baskets;
 }
 
-/** Convoy against the empty handler at the same maxConcurrentSessions, measured in the same run. */
+const ratio = (a: number, b: number): string => `${num(a / b)}×`;
+
+/** drain and host CPU/call of `a` ÷ `b`, measured in the same run. */
+function ratios(a: ScenarioResult, b: ScenarioResult): string {
+  return `drain ${ratio(a.drainMs, b.drainMs)}, host CPU/call ${ratio(a.breakdown.cpuPerCall.hostMs, b.breakdown.cpuPerCall.hostMs)}`;
+}
+
+/**
+ * Convoy against the empty handler at the same maxConcurrentSessions, measured in the same run; with
+ * a null-save row, the floor one order save per event puts under the convoy, and the convoy above it.
+ */
 export function sideBySide(rows: readonly ScenarioResult[]): string[] {
-  return rows
-    .filter((r) => r.params.mode === 'app')
-    .flatMap((convoy) => {
-      const empty = rows.find(
-        (r) => r.params.mode === 'null' && r.params.maxConcurrentSessions === convoy.params.maxConcurrentSessions,
-      );
+  const at = (mode: AppMode, sessions: number): ScenarioResult | undefined =>
+    rows.find((r) => r.params.mode === mode && r.params.maxConcurrentSessions === sessions);
+  const floors = rows
+    .filter((r) => r.params.mode === 'null-save')
+    .flatMap((save) => {
+      const empty = at('null', save.params.maxConcurrentSessions);
       if (empty === undefined) return [];
+      const host = (r: ScenarioResult): string =>
+        `${num(r.breakdown.cpuPerCall.hostMs)} ms CPU/call, drain ${ms(r.drainMs)}`;
       return [
-        `convoy (idle ${describeIdle(convoy.params.sessionIdleTimeoutMs)}) / null at ${String(convoy.params.maxConcurrentSessions)} sessions: drain ${num(convoy.drainMs / empty.drainMs)}×, host CPU/call ${num(convoy.breakdown.cpuPerCall.hostMs / empty.breakdown.cpuPerCall.hostMs)}×, storage round trips/event on the hot path (order row) ${num(convoy.breakdown.perEvent.hotPath)}, all ${num(convoy.breakdown.perEvent.storageRoundTrips)} (in-flight index ${num(indexPerBasket(convoy))} per basket, metrics flushes ${num(convoy.breakdown.perEvent.metricsWrites)} per event), orchestration starts ${num(convoy.breakdown.perEvent.durableStarts)} per event`,
+        `floor at ${String(save.params.maxConcurrentSessions)} sessions: null ${host(empty)}; null-save ${host(save)}, storage round trips/event ${num(save.breakdown.perEvent.storageRoundTrips)}; null-save / null: ${ratios(save, empty)}`,
       ];
     });
+  const convoys = rows
+    .filter((r) => r.params.mode === 'app')
+    .flatMap((convoy) => {
+      const empty = at('null', convoy.params.maxConcurrentSessions);
+      const save = at('null-save', convoy.params.maxConcurrentSessions);
+      const aboveFloor =
+        save === undefined
+          ? []
+          : [
+              `convoy (idle ${describeIdle(convoy.params.sessionIdleTimeoutMs)}) / null-save at ${String(convoy.params.maxConcurrentSessions)} sessions: ${ratios(convoy, save)} (convoy ${num(convoy.breakdown.cpuPerCall.hostMs)} ms CPU/call, drain ${ms(convoy.drainMs)})`,
+            ];
+      if (empty === undefined) return aboveFloor;
+      return [
+        `convoy (idle ${describeIdle(convoy.params.sessionIdleTimeoutMs)}) / null at ${String(convoy.params.maxConcurrentSessions)} sessions: drain ${num(convoy.drainMs / empty.drainMs)}×, host CPU/call ${num(convoy.breakdown.cpuPerCall.hostMs / empty.breakdown.cpuPerCall.hostMs)}×, storage round trips/event on the hot path (order row) ${num(convoy.breakdown.perEvent.hotPath)}, all ${num(convoy.breakdown.perEvent.storageRoundTrips)} (in-flight index ${num(indexPerBasket(convoy))} per basket, metrics flushes ${num(convoy.breakdown.perEvent.metricsWrites)} per event), orchestration starts ${num(convoy.breakdown.perEvent.durableStarts)} per event`,
+        ...aboveFloor,
+      ];
+    });
+  return [...floors, ...convoys];
 }
 
 export function printRow(r: ScenarioResult): void {
@@ -102,7 +135,7 @@ export function markdown(
     ``,
     `\`${info.command}\` — ${info.date}, ${info.machine}.`,
     ``,
-    `S = ${String(info.baskets)} baskets × E = ${String(info.eventsPerBasket)} events (E−3 ItemAdded, BasketCheckedOut, PaymentMade, and the InventoryUpdated the fulfillment publishes), handler cost P = ${String(info.handlerCostMs)} ms injected by a preInvocation hook. All events are published in one burst; drain = first publish → last event applied. Lower bound = max(E×P, S×E×P / maxConcurrentSessions); ratio = drain / lower bound. Latency = publish → applied per event. Ordering violations = baskets whose applied log is not exactly 1..E + out-of-sequence deliveries + overlapping calls of one session (must be 0). "convoy" is the built app (Azurite, durable fulfillment); "null" is the same trigger with an empty handler (bench/lib/nullApp), which leaves only the host, emulator and SDK.`,
+    `S = ${String(info.baskets)} baskets × E = ${String(info.eventsPerBasket)} events (E−3 ItemAdded, BasketCheckedOut, PaymentMade, and the InventoryUpdated the fulfillment publishes), handler cost P = ${String(info.handlerCostMs)} ms injected by a preInvocation hook. All events are published in one burst; drain = first publish → last event applied. Lower bound = max(E×P, S×E×P / maxConcurrentSessions); ratio = drain / lower bound. Latency = publish → applied per event. Ordering violations = baskets whose applied log is not exactly 1..E + out-of-sequence deliveries + overlapping calls of one session (must be 0). "convoy" is the built app (Azurite, durable fulfillment); "null" is the same trigger with an empty handler (bench/lib/nullApp), which leaves only the host, emulator and SDK; "null-save" adds exactly one order save per event through the app's TableOrderStore (bench/lib/nullSaveApp): the floor one storage write per event puts under the convoy.`,
     ``,
     ``,
     `Storage and durable calls are counted on the host process's wire: every HTTP request its Node http client starts (diagnostics channel \`http.client.request.start\`, test/harness/httpTally.ts), classified by table and verb, over publish + drain, divided by the consumer calls that succeeded. The hot path is the order row (what every event pays inside its session lock); the console's in-flight index is written on a basket's transitions (in, across a time bucket, out: about two per basket) and its live metrics once per flush interval per instance, so both are shown apart; orchestration starts are counted apart from the other durable client calls. Both rows publish from the bench process, so the host pays for consuming only (\`--publish-through-app\` publishes the convoy's events through POST /api/sessions instead).`,
@@ -146,7 +179,7 @@ export function svgChart(rows: readonly ScenarioResult[], title: string): string
   const lefts = [70, 500];
   const xs = [...new Set(rows.map((r) => r.params.maxConcurrentSessions))].sort((a, b) => a - b);
   const seriesKey = (r: ScenarioResult): string =>
-    `${r.params.mode === 'app' ? 'convoy' : 'null'}, idle ${describeIdle(r.params.sessionIdleTimeoutMs)}`;
+    `${modeName(r.params.mode)}, idle ${describeIdle(r.params.sessionIdleTimeoutMs)}`;
   const keys = [...new Set(rows.map(seriesKey))];
   const height = panel.top + panel.h + 60 + Math.ceil(keys.length / 3) * 18;
   const metrics: { label: string; value: (r: ScenarioResult) => number }[] = [

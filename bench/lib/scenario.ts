@@ -25,7 +25,7 @@ import { mean, percentile } from './stats';
  */
 
 export const consumer = 'processOrderEvent';
-const nullAppRoot = join(__dirname, 'nullApp');
+const appRoots = { null: join(__dirname, 'nullApp'), 'null-save': join(__dirname, 'nullSaveApp') } as const;
 /** POST /api/sessions takes at most 1000 baskets per request. */
 const basketsPerRequest = 1000;
 
@@ -33,8 +33,13 @@ const basketsPerRequest = 1000;
  * app: the built convoy (dist/): Azurite reads/writes, durable fulfillment, InventoryUpdated.
  * null: bench/lib/nullApp, the same trigger with an empty handler, fed E messages per basket
  * directly: only the host loop, the emulator and the SDK remain next to the injected cost.
+ * null-save: bench/lib/nullSaveApp, the null app plus one order save per event through the app's
+ * TableOrderStore (same client, same Azurite), fed like null: the floor of one storage write per event.
  */
-export type AppMode = 'app' | 'null';
+export type AppMode = 'app' | 'null' | 'null-save';
+
+/** The modes without the convoy's HTTP API: fed from the bench process, checked by their invocations. */
+export const isBaseline = (mode: AppMode): mode is 'null' | 'null-save' => mode !== 'app';
 
 export interface ScenarioParams extends SessionSettings {
   mode: AppMode;
@@ -98,7 +103,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     hostJson: hostJsonWith(params),
     handlerCostMs: params.handlerCostMs,
     verbose: params.verbose ?? false,
-    ...(params.mode === 'null' ? { appRoot: nullAppRoot } : {}),
+    ...(isBaseline(params.mode) ? { appRoot: appRoots[params.mode] } : {}),
   });
   try {
     const { host } = stack;
@@ -119,7 +124,7 @@ export async function runScenario(params: ScenarioParams): Promise<ScenarioResul
     const httpBefore = await host.httpTally();
     const cpuBefore = cpuSnapshot(host.pid);
     const startedAt = performance.timeOrigin + performance.now();
-    if (params.mode === 'null') await publishDirect(stack.emulator.connectionString, ids, params.eventsPerBasket);
+    if (isBaseline(params.mode)) await publishDirect(stack.emulator.connectionString, ids, params.eventsPerBasket);
     else if (params.publishThroughApp === true) {
       for (let i = 0; i < ids.length; i += basketsPerRequest) {
         await publishBaskets(host.url, {

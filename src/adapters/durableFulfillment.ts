@@ -1,6 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { currentCarrier, inSpan, SpanKind } from '../telemetry/tracing';
+import { contextOfInvocation, continuedContext, currentCarrier, inSpan, SpanKind } from '../telemetry/tracing';
 import type { FulfillmentRequest, FulfillmentStarter, StartHint } from './ports';
 import { errorText } from '../errors';
 
@@ -65,7 +65,7 @@ export function fulfillmentStarterFor(context: InvocationContext): FulfillmentSt
       const instanceId = fulfillmentInstanceId(request.basketId);
       if (hint?.paidInThisStep === true) {
         try {
-          await start(client, request, instanceId);
+          await start(client, request, instanceId, context);
           context.log(`Started ${fulfillOrderOrchestration} ${instanceId} (order just paid).`);
           return;
         } catch (error) {
@@ -79,18 +79,24 @@ export function fulfillmentStarterFor(context: InvocationContext): FulfillmentSt
         if (!isNotFound(error)) throw error;
       }
       if (runtimeStatus !== undefined && liveOrDone.has(runtimeStatus)) return;
-      await start(client, request, instanceId);
+      await start(client, request, instanceId, context);
       context.log(`Started ${fulfillOrderOrchestration} ${instanceId} (previous status: ${runtimeStatus ?? 'none'}).`);
     },
   };
 }
 
-function start(client: DurableClient, request: FulfillmentRequest, instanceId: string): Promise<void> {
+function start(
+  client: DurableClient,
+  request: FulfillmentRequest,
+  instanceId: string,
+  invocation: InvocationContext,
+): Promise<void> {
   const attributes = { 'convoy.basket_id': request.basketId, 'convoy.orchestration.instance_id': instanceId };
   return inSpan(`start ${fulfillOrderOrchestration}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
     // The orchestration continues this trace through its input: orchestrator code replays, so it
-    // makes no spans itself; its activities do, under this one (see fulfillOrder.ts).
-    const trace = currentCarrier();
+    // makes no spans itself; its activities do, under this one (see fulfillOrder.ts). With nothing
+    // exported no span is active, and the trace is the invocation's.
+    const trace = currentCarrier(continuedContext(contextOfInvocation(invocation.traceContext)));
     await client.startNew(fulfillOrderOrchestration, { instanceId, input: { ...request, ...(trace && { trace }) } });
   });
 }

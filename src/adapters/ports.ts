@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { EventEnvelope } from '../domain/events';
 import { PermanentError } from '../errors';
 import type { OrderRecord, QuarantinedMessage } from '../domain/orderRecord';
@@ -103,9 +104,10 @@ export interface PublishOptions {
 export interface EventPublisher {
   /**
    * Publishes events to the order-events queue with sessionId = basketId and messageId = eventId,
-   * in the order given (events of one basket must keep their relative order).
+   * in the order given (events of one basket must keep their relative order). `cause`: the trace the
+   * messages continue when no span is active (nothing exported: tracing.ts continuedContext).
    */
-  publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[]): Promise<void>;
+  publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[], cause?: Context): Promise<void>;
   close(): Promise<void>;
 }
 

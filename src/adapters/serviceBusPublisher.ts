@@ -1,8 +1,8 @@
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import type { ServiceBusConnectionConfig } from '../config';
 import type { EventEnvelope } from '../domain/events';
-import { context, trace } from '@opentelemetry/api';
-import { currentCarrier, inSpan, SpanKind, tracer, type TraceCarrier } from '../telemetry/tracing';
+import { ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
+import { continuedContext, currentCarrier, inSpan, SpanKind, tracer, type TraceCarrier } from '../telemetry/tracing';
 import { azureCredential } from './azureCredential';
 import type { EventPublisher, PublishOptions } from './ports';
 
@@ -56,20 +56,29 @@ export function toServiceBusMessage(
  * One producer span per message (OpenTelemetry messaging: `create <queue>`), ended at once: its
  * context is what the message carries, so each message's consumer spans hang under their own create.
  */
-function stampedMessage(event: EventEnvelope, options: PublishOptions | undefined, queue: string): ServiceBusMessage {
-  const span = tracer.startSpan(`create ${queue}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
-      'messaging.system': 'servicebus',
-      'messaging.operation.type': 'create',
-      'messaging.destination.name': queue,
-      'messaging.message.id': event.eventId,
-      'messaging.servicebus.message.session_id': event.basketId,
-      'convoy.event.sequence': event.sequence,
-      'convoy.event.type': event.type,
+function stampedMessage(
+  event: EventEnvelope,
+  options: PublishOptions | undefined,
+  queue: string,
+  parent: Context,
+): ServiceBusMessage {
+  const span = tracer.startSpan(
+    `create ${queue}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'servicebus',
+        'messaging.operation.type': 'create',
+        'messaging.destination.name': queue,
+        'messaging.message.id': event.eventId,
+        'messaging.servicebus.message.session_id': event.basketId,
+        'convoy.event.sequence': event.sequence,
+        'convoy.event.type': event.type,
+      },
     },
-  });
-  const carrier = currentCarrier(trace.setSpan(context.active(), span));
+    parent,
+  );
+  const carrier = currentCarrier(trace.setSpan(parent, span));
   span.end();
   return toServiceBusMessage(event, options, carrier);
 }
@@ -81,22 +90,28 @@ export class ServiceBusEventPublisher implements EventPublisher {
    * Sends in as few batches as fit, one batch at a time, so the broker enqueues the events in the
    * order given. Batches mix sessions: fine for a non-partitioned queue (what infra/ deploys).
    */
-  async publish(events: readonly { event: EventEnvelope; options?: PublishOptions }[]): Promise<void> {
+  async publish(
+    events: readonly { event: EventEnvelope; options?: PublishOptions }[],
+    cause: Context = ROOT_CONTEXT,
+  ): Promise<void> {
     const queue = this.sender.entityPath;
     const attributes = { 'messaging.system': 'servicebus', 'messaging.destination.name': queue };
-    await inSpan(`send ${queue}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    const parent = continuedContext(cause);
+    await inSpan(`send ${queue}`, { kind: SpanKind.CLIENT, attributes, parent }, async (span) => {
       span.setAttribute('messaging.batch.message_count', events.length);
-      await this.sendInBatches(events, queue);
+      // Under the send span when it is active (spans exported), else still the cause's trace.
+      await this.sendInBatches(events, queue, continuedContext(parent));
     });
   }
 
   private async sendInBatches(
     events: readonly { event: EventEnvelope; options?: PublishOptions }[],
     queue: string,
+    parent: Context,
   ): Promise<void> {
     let batch = await this.sender.createMessageBatch();
     for (const { event, options } of events) {
-      const message = stampedMessage(event, options, queue);
+      const message = stampedMessage(event, options, queue, parent);
       if (batch.tryAddMessage(message)) continue;
       // Full: send it and start the next one, which must take the message (unless it is too big alone).
       if (batch.count > 0) {

@@ -142,7 +142,7 @@ export function makePublishInventoryUpdated(deps: PublishInventoryUpdatedDeps) {
       const event = inventoryUpdatedEvent(basketId, sequence, data, deps.now());
       // A retried activity re-sends the same message id: the queue's duplicate detection and the
       // order's idempotency (sequence ≤ last applied) both absorb it.
-      await deps.publisher().publish([{ event }]);
+      await deps.publisher().publish([{ event }], parent);
       context.log(`publishInventoryUpdated: basket ${basketId} sequence ${String(sequence)} outcome ${data.outcome}.`);
       return event.eventId;
     });

@@ -8,7 +8,7 @@ import { getConfig, settingNames } from '../config';
 import { orderCache, orderStore, now, quarantineStore } from '../dependencies';
 import { liveMetrics, orderProgress } from '../consoleDependencies';
 import type { OrderProgressSink } from '../adapters/consoleProjection';
-import { activeTraceId, traced } from '../telemetry/tracing';
+import { activeTraceId, contextOfInvocation, traced } from '../telemetry/tracing';
 import { errorText, failureLine } from '../errors';
 import {
   applyOrderEvent,
@@ -107,9 +107,17 @@ const structuredSessionIdSchema = z.object({
   sessionId: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]),
 });
 
+function sessionIdOf(triggerMetadata: unknown): unknown {
+  return typeof triggerMetadata === 'object' && triggerMetadata !== null && 'sessionId' in triggerMetadata
+    ? triggerMetadata.sessionId
+    : undefined;
+}
+
 export function parseTriggerMetadata(triggerMetadata: unknown): MessageFacts {
   const parsed = triggerMetadataSchema.safeParse(triggerMetadata ?? {});
   if (!parsed.success) return {};
+  // The usual case, a session id handed over as text, needs neither parse below (a failed parse builds its error).
+  if (typeof sessionIdOf(triggerMetadata) === 'string') return parsed.data;
   const session = parsedSessionIdSchema.safeParse(triggerMetadata);
   if (session.success) {
     const { sessionId } = session.data;
@@ -126,7 +134,8 @@ export type ProcessOrderEventHandler = (message: unknown, context: InvocationCon
 
 export function makeProcessOrderEvent(deps: ProcessOrderEventDeps): ProcessOrderEventHandler {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
-    const facts = { ...parseTriggerMetadata(context.triggerMetadata), traceId: activeTraceId() };
+    const trace = activeTraceId(contextOfInvocation(context.traceContext));
+    const facts = { ...parseTriggerMetadata(context.triggerMetadata), traceId: trace };
     const convoy = convoyMessage(message, facts, context.invocationId, deps.now());
     annotateSpan(convoy);
     const apply = () =>

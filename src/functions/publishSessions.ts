@@ -13,7 +13,7 @@ import {
   type ItemAddedData,
 } from '../domain/events';
 import { getConfig, settingNames } from '../config';
-import { traced } from '../telemetry/tracing';
+import { contextOfInvocation, traced } from '../telemetry/tracing';
 import { dependencyUnavailable, problem, readJsonBody, validationProblem } from './http/problem';
 import { registerHttp } from './http/routeTable';
 
@@ -195,7 +195,7 @@ export function makePublishSessions(
     const ordered = options.interleave ? interleave(perBasket) : perBasket.flat();
 
     try {
-      await deps.publisher().publish(ordered);
+      await deps.publisher().publish(ordered, contextOfInvocation(context.traceContext));
     } catch (error) {
       // Retrying explicit baskets is safe: their message ids are deterministic, so the queue's duplicate
       // detection drops repeats. Generated ids are new per request: a retried generator request makes new

@@ -56,9 +56,21 @@ export function currentCarrier(from: Context = otelContext.active()): TraceCarri
   return parsed.success ? parsed.data : undefined;
 }
 
-/** The trace id of the active span, when there is one. */
-export function activeTraceId(): string | undefined {
-  const spanContext = trace.getActiveSpan()?.spanContext();
+/**
+ * The context work continues: the active one while a span is active in it, else `fallback`, the
+ * context of the invocation (or message) that caused the work. A context manager keeps the active
+ * context across awaits only when spans are exported (telemetry/setup.ts): with nothing exported,
+ * the code that stamps the trace on what leaves the process names its invocation's context here.
+ */
+export function continuedContext(fallback: Context): Context {
+  const active = otelContext.active();
+  const spanContext = trace.getSpanContext(active);
+  return spanContext !== undefined && trace.isSpanContextValid(spanContext) ? active : fallback;
+}
+
+/** The trace id of the active span, else of `fallback` (see continuedContext), when there is one. */
+export function activeTraceId(fallback: Context = ROOT_CONTEXT): string | undefined {
+  const spanContext = trace.getSpanContext(continuedContext(fallback));
   return spanContext !== undefined && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 

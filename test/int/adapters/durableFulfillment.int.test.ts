@@ -1,6 +1,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fulfillmentInstanceId, fulfillmentStarterFor } from '../../../src/adapters/durableFulfillment';
+import { setupTelemetry, shutdownTelemetry } from '../../../src/telemetry/setup';
 import { startDurableExtensionStub, type DurableExtensionStub } from '../../support/durableExtensionStub';
 
 const request = { basketId: 'b-1', lines: [{ sku: 'SKU-1', quantity: 2 }], nextSequence: 5 };
@@ -62,6 +63,19 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
       ['POST orchestrators/fulfillOrder/fulfill-b-1'],
     );
     assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
+  });
+
+  it("carries the invocation's trace in the input with nothing exported (no context manager)", async () => {
+    const hostParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const context = extension.contextFor('processOrderEvent');
+    context.traceContext = { traceParent: hostParent };
+    setupTelemetry({ export: { kind: 'none' }, appInsightsConnectionString: undefined });
+    try {
+      await fulfillmentStarterFor(context).ensureStarted(request, { paidInThisStep: true });
+    } finally {
+      await shutdownTelemetry();
+    }
+    assert.deepEqual(extension.instances.get('fulfill-b-1')?.input, { ...request, trace: { traceparent: hostParent } });
   });
 
   it('falls back to the status read when that direct start fails, and starts once the read finds none', async () => {

@@ -4,6 +4,8 @@ import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service
 import { ManualClock, startEmulator, type RunningEmulator } from '@convoy/servicebus-emulator';
 import { ServiceBusEventPublisher, serviceBusClientFor } from '../../../src/adapters/serviceBusPublisher';
 import { eventEnvelopeSchema, eventIdFor, type EventEnvelope } from '../../../src/domain/events';
+import { setupTelemetry, shutdownTelemetry } from '../../../src/telemetry/setup';
+import { contextOfInvocation } from '../../../src/telemetry/tracing';
 
 const queue = 'order-events';
 const occurredAt = '2026-03-01T10:00:00.000Z';
@@ -66,6 +68,20 @@ describe('ServiceBusEventPublisher against the local Service Bus emulator', () =
     assert.equal(message.contentType, 'application/json');
     assert.deepEqual(message.applicationProperties, { eventType: 'ItemAdded', sequence: 1, basketId: 'b-props' });
     assert.deepEqual(eventEnvelopeSchema.parse(message.body), event);
+  });
+
+  it("stamps the cause's trace with nothing exported, though no span is active (no context manager)", async () => {
+    const hostParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    setupTelemetry({ export: { kind: 'none' }, appInsightsConnectionString: undefined });
+    try {
+      await publisher.publish([{ event: itemAdded('b-trace', 1) }], contextOfInvocation({ traceParent: hostParent }));
+    } finally {
+      await shutdownTelemetry();
+    }
+    const [message] = await receiveAll(client, 'b-trace', 1);
+    const properties = message?.applicationProperties ?? {};
+    assert.equal(properties.traceparent, hostParent);
+    assert.equal(properties['Diagnostic-Id'], hostParent);
   });
 
   it('keeps the given order across several batches, per session, when sessions are interleaved', async () => {

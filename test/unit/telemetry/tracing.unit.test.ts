@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { toServiceBusMessage, traceProperties } from '../../../src/adapters/serviceBusPublisher';
 import { readTelemetrySettings } from '../../../src/telemetry/settings';
+import { setupTelemetry, shutdownTelemetry } from '../../../src/telemetry/setup';
 import { activeTraceId, contextOfInvocation, currentCarrier, inSpan, traced } from '../../../src/telemetry/tracing';
 
 const hostParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -86,5 +87,28 @@ describe('trace context in the app', () => {
     assert.equal(properties.traceparent, hostParent);
     assert.equal(properties.tracestate, 'k=v');
     assert.deepEqual(traceProperties(undefined), {});
+  });
+});
+
+describe('trace context with nothing exported (no context manager)', () => {
+  before(() => {
+    context.disable();
+    setupTelemetry({ export: { kind: 'none' }, appInsightsConnectionString: undefined });
+  });
+  after(async () => {
+    await shutdownTelemetry();
+  });
+
+  it("records the invocation's trace id though no span is active across the handler's awaits", async () => {
+    const invocation = {
+      invocationId: 'i-2',
+      functionName: 'processOrderEvent',
+      traceContext: { traceParent: hostParent },
+    };
+    const seen = await traced(async () => {
+      await Promise.resolve();
+      return [activeTraceId(), activeTraceId(contextOfInvocation(invocation.traceContext))];
+    })(undefined, invocation);
+    assert.deepEqual(seen, [undefined, '4bf92f3577b34da6a3ce929d0e0e4736']);
   });
 });
