@@ -1,6 +1,7 @@
 // The front door of @convoy/functions-host: the local Functions host and the local Durable backend.
 // Code outside this package imports only from here (or, for a bench, from ./internal).
 export { startLocalHost, type HookName, type LocalHost, type LocalHostOptions } from './host/host';
+export { guardReopenOfClosingConnections } from './host/serviceBus/reopenGuard';
 export type { HostStats, InvocationEvent, ServiceBusStats } from './host/types';
 export type { InvokeFunction, RegisteredFunctionInfo, RpcTypedData, TypedData } from './worker/contract';
 export { parseHostJson, type HostConfig, type ServiceBusOptions } from './host/hostConfig';

@@ -243,19 +243,36 @@ export function discardLateFrames(
   }
 }
 
+/** What an open frame said about the client: its container id and connection properties. */
+export interface OpenFields {
+  containerId: string;
+  properties: Record<string, unknown>;
+}
+
+function openFields(performative: { container_id?: unknown; properties?: unknown } | undefined): OpenFields {
+  return {
+    containerId: String(performative?.container_id),
+    properties: isRecord(performative?.properties) ? performative.properties : {},
+  };
+}
+
 /**
- * Calls `onRepeat` with the container id of an open that arrives on a connection already open
- * (rhea then ends the connection with "Open already received"): whether it came from the same
- * client container or another tells a client that reopened on its old socket from mixed-up bytes.
+ * Calls `onRepeat` with the fields of an open that arrives on a connection already open (rhea then
+ * ends the connection with "Open already received") and of the first one: whether it came from the
+ * same client container, and which client library (the SDK names its product and user-agent).
  */
-export function onRepeatedOpen(connection: rhea.Connection, onRepeat: (containerId: string) => void): void {
+export function onRepeatedOpen(
+  connection: rhea.Connection,
+  onRepeat: (second: OpenFields, first: OpenFields) => void,
+): void {
   const c = connection as unknown as {
-    on_open(frame: { performative: { container_id?: unknown } }): void;
+    on_open(frame: { performative: { container_id?: unknown; properties?: unknown } }): void;
     is_remote_open(): boolean;
+    remote: { open?: { container_id?: unknown; properties?: unknown } };
   };
   const open = c.on_open.bind(c);
   c.on_open = (frame) => {
-    if (c.is_remote_open()) onRepeat(String(frame.performative.container_id));
+    if (c.is_remote_open()) onRepeat(openFields(frame.performative), openFields(c.remote.open));
     open(frame);
   };
 }

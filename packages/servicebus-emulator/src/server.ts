@@ -27,6 +27,7 @@ import {
   outcome,
   keepRawPayloads,
   onRepeatedOpen,
+  type OpenFields,
   prepareAttach,
   prepareRefusal,
   rawPayloadOf,
@@ -71,6 +72,8 @@ export class Broker {
   private readonly connections = new Map<rhea.Connection, ConnectionState>();
   private readonly roles = new WeakMap<rhea.link, LinkRole>();
   private readonly sockets = new Set<Socket>();
+  /** When each socket was accepted (ms), for the report of a repeated open. */
+  private readonly acceptedAt = new WeakMap<Socket, number>();
   private server: Server | undefined;
   private closing = false;
   private nextConnectionId = 1;
@@ -107,6 +110,7 @@ export class Broker {
       server.on('connection', (socket: Socket) => {
         socket.setNoDelay(true);
         this.sockets.add(socket);
+        this.acceptedAt.set(socket, Date.now());
         socket.on('close', () => this.sockets.delete(socket));
       });
       server.once('error', reject);
@@ -199,8 +203,10 @@ export class Broker {
       this.log(`connection ${state.id} open`);
       const client = describeClient(ctx.connection);
       let repeatedOpen = '';
-      onRepeatedOpen(ctx.connection, (containerId) => {
-        repeatedOpen = `; its second open named client container ${containerId}`;
+      onRepeatedOpen(ctx.connection, (second, first) => {
+        const socket = socketOf(ctx.connection);
+        const accepted = socket === undefined ? undefined : this.acceptedAt.get(socket);
+        repeatedOpen = `; ${describeRepeatedOpen(second, first, socket, accepted)}`;
       });
       ctx.connection.on('protocol_error', (error: unknown) => {
         this.recordProtocolError(error, `connection ${String(state.id)} (${client})`, repeatedOpen);
@@ -661,9 +667,39 @@ function sessionFilter(source: Record<string, unknown> | undefined): SessionFilt
 }
 
 /** Who a connection's client is, for a line about it: its container id and its end of the socket. */
+function socketOf(connection: rhea.Connection): Socket | undefined {
+  return (connection as unknown as { socket?: Socket }).socket;
+}
+
 function describeClient(connection: rhea.Connection): string {
-  const socket = (connection as unknown as { socket?: Socket }).socket;
+  const socket = socketOf(connection);
   const address =
     socket?.remoteAddress === undefined ? 'unknown address' : `${socket.remoteAddress}:${String(socket.remotePort)}`;
   return `client container ${connection.container_id}, ${address}`;
+}
+
+/** The client library an open names in its properties (the Azure SDKs send product, version, user-agent). */
+function clientLibrary(open: OpenFields): string {
+  const { product, version } = open.properties;
+  const userAgent = open.properties['user-agent'];
+  const named = [product, version].filter((part) => typeof part === 'string').join(' ');
+  const agent = typeof userAgent === 'string' ? ` (${userAgent})` : '';
+  return named === '' && agent === '' ? 'a client that names no product' : `${named}${agent}`.trim();
+}
+
+/**
+ * A second open on one socket: who sent it, and when. The Azure SDK sent one when it reopened a
+ * connection whose socket was still closing (docs/emulator.md, "Open already received").
+ */
+function describeRepeatedOpen(
+  second: OpenFields,
+  first: OpenFields,
+  socket: Socket | undefined,
+  acceptedAt: number | undefined,
+): string {
+  const origin =
+    second.containerId === first.containerId ? 'as the first did' : `where the first named ${first.containerId}`;
+  const when = acceptedAt === undefined ? '' : `, ${String(Date.now() - acceptedAt)} ms after the socket was accepted`;
+  const read = socket === undefined ? '' : `, ${String(socket.bytesRead)} bytes read`;
+  return `its second open named client container ${second.containerId} (${origin}), from ${clientLibrary(second)}${when}${read}`;
 }

@@ -1,4 +1,5 @@
 import { ServiceBusClient } from '@azure/service-bus';
+import { guardReopenOfClosingConnections } from '@convoy/functions-host';
 import { orderEventsQueue } from '../stack';
 import { startRun, type SoakRun } from './context';
 import { describePlan, planSoak } from './plan';
@@ -26,6 +27,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log: options.log,
   });
   const run = startRun(options, plan, stack, startedAt);
+  // The publisher's SDK reconnects across the emulator restart without a second open on one socket.
+  guardReopenOfClosingConnections();
   // Sends during an emulator restart retry every second rather than the SDK's default 30 s.
   const client = new ServiceBusClient(stack.emulator.connectionString, {
     retryOptions: { maxRetries: 60, retryDelayInMs: 1_000 },

@@ -20,6 +20,7 @@ import { loadApp } from './loadApp';
 import { appLogLine, isHostChatter, shows, stamp } from './log';
 import { controlsOf, unwind, type Running } from './running';
 import { tuneClientSocketsForAmqp } from './serviceBus/clientSockets';
+import { guardReopenOfClosingConnections } from './serviceBus/reopenGuard';
 import { emptyServiceBusStats } from './serviceBus/dispatch';
 import { serviceBusTrigger, type ServiceBusTrigger } from './serviceBus/targets';
 import {
@@ -68,6 +69,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const config = readHostJson(appRoot, options.hostJson);
   const settingsFile = readSettingsFile(appRoot);
   applySettings(settingsFile.values, options.settings ?? {});
+  // The app's Service Bus SDK clients in this process survive an emulator restart without a second open.
+  guardReopenOfClosingConnections();
 
   const registry: AppRegistry = createRegistry((level, category, message, functionName) => {
     const line = shows(level, logLevel) ? appLogLine(level, category, message, functionName) : undefined;
