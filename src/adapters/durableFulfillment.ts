@@ -92,11 +92,13 @@ function start(
   invocation: InvocationContext,
 ): Promise<void> {
   const attributes = { 'convoy.basket_id': request.basketId, 'convoy.orchestration.instance_id': instanceId };
-  return inSpan(`start ${fulfillOrderOrchestration}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+  // Under the handler's span when spans are exported, else the invocation's trace (nothing is active).
+  const parent = continuedContext(contextOfInvocation(invocation.traceContext));
+  const options = { kind: SpanKind.PRODUCER, attributes, parent };
+  return inSpan(`start ${fulfillOrderOrchestration}`, options, async (_span, underStart) => {
     // The orchestration continues this trace through its input: orchestrator code replays, so it
-    // makes no spans itself; its activities do, under this one (see fulfillOrder.ts). With nothing
-    // exported no span is active, and the trace is the invocation's.
-    const trace = currentCarrier(continuedContext(contextOfInvocation(invocation.traceContext)));
+    // makes no spans itself; its activities do, under this one (see fulfillOrder.ts).
+    const trace = currentCarrier(underStart);
     await client.startNew(fulfillOrderOrchestration, { instanceId, input: { ...request, ...(trace && { trace }) } });
   });
 }

@@ -97,10 +97,9 @@ export class ServiceBusEventPublisher implements EventPublisher {
     const queue = this.sender.entityPath;
     const attributes = { 'messaging.system': 'servicebus', 'messaging.destination.name': queue };
     const parent = continuedContext(cause);
-    await inSpan(`send ${queue}`, { kind: SpanKind.CLIENT, attributes, parent }, async (span) => {
+    await inSpan(`send ${queue}`, { kind: SpanKind.CLIENT, attributes, parent }, async (span, underSend) => {
       span.setAttribute('messaging.batch.message_count', events.length);
-      // Under the send span when it is active (spans exported), else still the cause's trace.
-      await this.sendInBatches(events, queue, continuedContext(parent));
+      await this.sendInBatches(events, queue, underSend);
     });
   }
 

@@ -81,8 +81,16 @@ export interface SpanOptions {
   parent?: Context;
 }
 
-/** Runs `work` inside a new active span that ends with it, recording a thrown error. */
-export async function inSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` inside a new active span that ends with it, recording a thrown error. `work` also gets
+ * the context under that span, to stamp on what it sends: with nothing exported there is no context
+ * manager to make it the active one, yet its (non-recording) span still carries the parent's trace.
+ */
+export async function inSpan<T>(
+  name: string,
+  options: SpanOptions,
+  work: (span: Span, underSpan: Context) => Promise<T>,
+): Promise<T> {
   const parent = options.parent ?? otelContext.active();
   const spanOptions = {
     kind: options.kind ?? SpanKind.INTERNAL,
@@ -90,7 +98,7 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: (span:
   };
   return tracer.startActiveSpan(name, spanOptions, parent, async (span) => {
     try {
-      return await work(span);
+      return await work(span, trace.setSpan(parent, span));
     } catch (error) {
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error) });
