@@ -98,7 +98,7 @@ export function sideBySide(rows: readonly ScenarioResult[]): string[] {
             ];
       if (empty === undefined) return aboveFloor;
       return [
-        `convoy (idle ${describeIdle(convoy.params.sessionIdleTimeoutMs)}) / null at ${String(convoy.params.maxConcurrentSessions)} sessions: drain ${num(convoy.drainMs / empty.drainMs)}×, host CPU/call ${num(convoy.breakdown.cpuPerCall.hostMs / empty.breakdown.cpuPerCall.hostMs)}×, storage round trips/event on the hot path (order row) ${num(convoy.breakdown.perEvent.hotPath)}, all ${num(convoy.breakdown.perEvent.storageRoundTrips)} (in-flight index ${num(indexPerBasket(convoy))} per basket, metrics flushes ${num(convoy.breakdown.perEvent.metricsWrites)} per event), orchestration starts ${num(convoy.breakdown.perEvent.durableStarts)} per event`,
+        `convoy (idle ${describeIdle(convoy.params.sessionIdleTimeoutMs)}) / null at ${String(convoy.params.maxConcurrentSessions)} sessions: ${ratios(convoy, empty)}, storage round trips/event on the hot path (order row) ${num(convoy.breakdown.perEvent.hotPath)}, all ${num(convoy.breakdown.perEvent.storageRoundTrips)} (in-flight index ${num(indexPerBasket(convoy))} per basket, metrics flushes ${num(convoy.breakdown.perEvent.metricsWrites)} per event), orchestration starts ${num(convoy.breakdown.perEvent.durableStarts)} per event`,
         ...aboveFloor,
       ];
     });
@@ -130,6 +130,7 @@ export function markdown(
   stalls: readonly StallResult[],
   checks: readonly ScenarioResult[] = [],
 ): string {
+  const comparisons = sideBySide(rows);
   const parts = [
     `# Convoy benchmark`,
     ``,
@@ -141,7 +142,7 @@ export function markdown(
     `Storage and durable calls are counted on the host process's wire: every HTTP request its Node http client starts (diagnostics channel \`http.client.request.start\`, test/harness/httpTally.ts), classified by table and verb, over publish + drain, divided by the consumer calls that succeeded. The hot path is the order row (what every event pays inside its session lock); the console's in-flight index is written on a basket's transitions (in, across a time bucket, out: about two per basket) and its live metrics once per flush interval per instance, so both are shown apart; orchestration starts are counted apart from the other durable client calls. Both rows publish from the bench process, so the host pays for consuming only (\`--publish-through-app\` publishes the convoy's events through POST /api/sessions instead).`,
     ``,
     table(columns, rows.map(rowCells)),
-    ...(sideBySide(rows).length > 0 ? [``, ...sideBySide(rows).map((line) => `- ${line}`)] : []),
+    ...(comparisons.length > 0 ? [``, ...comparisons.map((line) => `- ${line}`)] : []),
   ];
   if (checks.length > 0) {
     const first = checks[0]?.params;
