@@ -1,7 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { ConcurrencyConflictError } from '../../../src/adapters/ports';
-import { orderStore } from '../../../src/dependencies';
-import type { OrderRecord } from '../../../src/domain/orderRecord';
+import { orderCache, orderStore } from '../../../src/dependencies';
 import { paidRecord } from '../orderRecords';
 
 /**
@@ -9,31 +8,26 @@ import { paidRecord } from '../orderRecords';
  * (src/dependencies orderStore: TableOrderStore on the Table SDK client tableClientFor builds, same
  * settings, same Azurite): the floor one storage write per event puts under the convoy. A basket's
  * first event creates its row, every later one replaces it with the ETag the last save returned,
- * as the convoy's order cache does; the record is a Paid basket's, built once per basket.
+ * kept in the convoy's own order cache (src/dependencies orderCache); the record is a Paid basket's,
+ * built once per basket.
  */
 
 app.setup({ enableHttpStream: false });
 
-interface Saved {
-  record: OrderRecord;
-  etag: string;
-}
-
-const saved = new Map<string, Saved>();
-
 async function saveOnce(basketId: string): Promise<void> {
   const store = orderStore();
-  const last = saved.get(basketId);
+  const cache = orderCache();
+  const last = cache.get(basketId);
   const record = last?.record ?? paidRecord(basketId);
   try {
     const etag = last === undefined ? await store.create(record) : await store.replace(record, last.etag);
-    saved.set(basketId, { record, etag });
+    cache.set(basketId, { record, etag });
   } catch (error) {
     // A redelivery of a basket's first event, or a save this process lost track of: re-read, save again.
     if (!(error instanceof ConcurrencyConflictError)) throw error;
     const current = await store.get(basketId);
     if (current === undefined) throw error;
-    saved.set(basketId, { record, etag: await store.replace(record, current.etag) });
+    cache.set(basketId, { record, etag: await store.replace(record, current.etag) });
   }
 }
 
