@@ -29,9 +29,10 @@ function isNotFound(error: unknown): boolean {
 type DurableClient = ReturnType<typeof df.getClient>;
 
 /**
- * df.getClient validates and deep-copies the client input and builds a new HTTP client on every
- * call; the host hands every call the same input, so one client per distinct input (its JSON, so
- * a rotated key or another task hub gets its own) is reused. Bounded: a few task hubs at most.
+ * df.getClient validates the client input and builds a new HTTP client (axios) on every call, and
+ * off Azure (WEBSITE_HOSTNAME unset) also deep-copies the input to rewrite its URLs; the host hands
+ * every call the same input, so one client per distinct input (its JSON, so a rotated key or another
+ * task hub gets its own) is reused. Bounded: a few task hubs at most.
  */
 const clientsByInput = new Map<string, DurableClient>();
 const maxCachedClients = 8;
