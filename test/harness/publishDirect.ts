@@ -1,6 +1,6 @@
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import { toServiceBusMessage } from '../../src/adapters/serviceBusPublisher';
-import { eventIdFor, toMinorUnits, type EventEnvelope } from '../../src/domain/events';
+import { basketEvents, interleave } from '../../src/functions/publishSessions';
 import type { PlannedRun } from './baskets';
 import { orderEventsQueue } from './stack';
 
@@ -33,44 +33,23 @@ export async function publishDirect(
 }
 
 /**
- * Publishes a planned run's events (the envelopes and message properties POST /api/sessions would
- * publish, interleaved) from this process, so the host under test spends nothing on producing: the
- * convoy row of a bench then pays for the same publish path as the null row.
+ * Publishes a planned run's events from this process, built as POST /api/sessions builds them (its own
+ * basketEvents and interleave, then the publisher's toServiceBusMessage), so the host under test spends
+ * nothing on producing: the convoy row of a bench then pays for the same publish path as the null row.
  */
 export async function publishRunDirect(connectionString: string, run: PlannedRun): Promise<void> {
-  const occurredAt = new Date().toISOString();
-  const perBasket = run.request.baskets.map((basket) => envelopesOf(basket, occurredAt));
-  const longest = Math.max(...perBasket.map((events) => events.length));
-  const messages: ServiceBusMessage[] = [];
-  for (let k = 0; k < longest; k++) {
-    for (const events of perBasket) {
-      const event = events[k];
-      if (event !== undefined) messages.push(toServiceBusMessage(event));
-    }
-  }
+  const start = new Date();
+  const perBasket = run.request.baskets.map((basket) => basketEvents(basket, start, undefined));
+  const ordered = run.request.interleave ? interleave(perBasket) : perBasket.flat();
   const client = new ServiceBusClient(connectionString);
   try {
-    await sendInBatches(client.createSender(orderEventsQueue), messages);
+    await sendInBatches(
+      client.createSender(orderEventsQueue),
+      ordered.map(({ event }) => toServiceBusMessage(event)),
+    );
   } finally {
     await client.close();
   }
-}
-
-/** ItemAdded per item, BasketCheckedOut, PaymentMade of the basket's total: sequences 1..n+2. */
-function envelopesOf(basket: PlannedRun['request']['baskets'][number], occurredAt: string): EventEnvelope[] {
-  const meta = (sequence: number) => ({
-    basketId: basket.basketId,
-    sequence,
-    eventId: eventIdFor(basket.basketId, sequence),
-    occurredAt,
-  });
-  const totalMinor = basket.items.reduce((sum, item) => sum + item.quantity * toMinorUnits(item.unitPrice), 0);
-  const n = basket.items.length;
-  return [
-    ...basket.items.map((item, k) => ({ ...meta(k + 1), type: 'ItemAdded' as const, data: item })),
-    { ...meta(n + 1), type: 'BasketCheckedOut', data: { currency: basket.currency } },
-    { ...meta(n + 2), type: 'PaymentMade', data: { amount: totalMinor / 100, currency: basket.currency } },
-  ];
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 } from '../../src/domain/orderRecord';
 import { maxJsonChars } from '../../src/adapters/jsonColumns';
 import { storedChars } from '../../src/domain/recordBudget';
+import type { RetryClock } from '../../src/application/holdAndRetry';
 import {
   ConcurrencyConflictError,
   RecordTooLargeError,
@@ -200,6 +201,24 @@ export class RecordingEventPublisher implements EventPublisher {
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
+  }
+}
+
+/** The hold's clock: sleeping advances fake time and is recorded; calls themselves take none. */
+export class FakeRetryClock implements RetryClock {
+  now = 0;
+  readonly sleeps: number[] = [];
+  constructor(private readonly randomValue = 1) {}
+  nowMs(): number {
+    return this.now;
+  }
+  sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.now += ms;
+    return Promise.resolve();
+  }
+  random(): number {
+    return this.randomValue;
   }
 }
 

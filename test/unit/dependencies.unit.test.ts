@@ -7,7 +7,7 @@ describe('lazy: process-wide adapters built on first use', () => {
     let built = 0;
     const client = lazy(() => ({ id: ++built }));
     assert.equal(client.peek(), undefined);
-    assert.equal(built, 0, 'importing a function file must not build adapters');
+    assert.equal(built, 0, 'making the lazy value builds nothing (a function file makes them at import)');
     const first = client();
     assert.equal(client(), first);
     assert.equal(client.peek(), first);

@@ -94,7 +94,7 @@ describe('fulfillmentStarterFor (real durable client over HTTP to a stand-in ext
     assert.equal(extension.instances.get('fulfill-b-1')?.runtimeStatus, 'Pending');
   });
 
-  it('keeps one client per client input: a call whose input names another extension reaches that one', async () => {
+  it("reaches the extension its own client input names, not the one a previous call's cached client knew", async () => {
     const other = await startDurableExtensionStub();
     try {
       await fulfillmentStarterFor(extension.contextFor('processOrderEvent')).ensureStarted(request);

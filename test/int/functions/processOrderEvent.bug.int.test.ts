@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RetryClock } from '../../../src/application/holdAndRetry';
 import { ConcurrencyConflictError, type OrderStore } from '../../../src/adapters/ports';
 import type { OrderRecord } from '../../../src/domain/orderRecord';
+import { FakeRetryClock } from '../../support/fakes';
 import { paidBasket, quarantineListContract } from './support/basket';
 import { orderView, startConvoyHarness, type ConvoyHarness } from './support/convoyHarness';
 
@@ -14,22 +14,6 @@ import { orderView, startConvoyHarness, type ConvoyHarness } from './support/con
  * queue after maxDeliveryCount) take over. The real Table adapters on Azurite; the bug sits in a
  * store wrapper, as it would in an adapter.
  */
-
-/** A retry clock that never waits, and counts the waits the hold asked for. */
-function countingClock(): RetryClock & { sleeps: number[] } {
-  let now = 0;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    nowMs: () => now,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      now += ms;
-      return Promise.resolve();
-    },
-    random: () => 0.5,
-  };
-}
 
 /** The real store, whose replace fails once with `failure` (a bug of ours, or a conflict). */
 function failingOnce(store: OrderStore, failure: () => Error): OrderStore & { failed: number } {
@@ -69,7 +53,7 @@ describe('processOrderEvent: a bug is logged with its stack and abandoned at onc
   });
 
   it('holds a transient failure (an ETag conflict) and applies the message in the same call', async () => {
-    const clock = countingClock();
+    const clock = new FakeRetryClock(0.5);
     const store = failingOnce(h.orders, () => new ConcurrencyConflictError('b-weather'));
     const handler = h.handlerWith(store, undefined, { cached: false, hold: { budgetMs: 240_000, clock } });
     const events = paidBasket('b-weather');
@@ -81,7 +65,7 @@ describe('processOrderEvent: a bug is logged with its stack and abandoned at onc
   });
 
   it('throws a TypeError at once with no hold, logs it as a bug with its stack; the redelivery after the fix applies it', async () => {
-    const clock = countingClock();
+    const clock = new FakeRetryClock(0.5);
     const store = failingOnce(h.orders, readOfMissingField);
     const handler = h.handlerWith(store, undefined, { cached: false, hold: { budgetMs: 240_000, clock } });
     const events = paidBasket('b-bug');

@@ -60,6 +60,16 @@ async function asClient(init: ReturnType<typeof get>['response']) {
   return { status: response.status, contentType: response.headers.get('content-type'), body };
 }
 
+/** GET b-1 while the store's read fails with `error`: status, content type, problem detail, log. */
+async function getFailingWith(error: Error) {
+  const store = new InMemoryOrderStore();
+  store.failNext('get', error);
+  const { response, logs } = get(store, 'b-1');
+  const { status, contentType, body } = await asClient(response);
+  assert.ok(typeof body === 'object' && body !== null && 'detail' in body, JSON.stringify(body));
+  return { status, contentType, detail: String(body.detail), log: logs.join('\n') };
+}
+
 describe('getOrder', () => {
   it('answers 200 with the state, last applied sequence and the applied, parked, rejected and duplicate logs', async () => {
     const store = new InMemoryOrderStore();
@@ -204,40 +214,32 @@ describe('getOrder', () => {
   });
 
   it('answers 503 problem+json naming the operator, not a retry, when the stored row cannot be read', async () => {
-    const store = new InMemoryOrderStore();
-    store.failNext('get', new UnreadableRecordError('Stored order b-1 cannot be read: status: Invalid option'));
-    const { response, logs } = get(store, 'b-1');
-    const { status, contentType, body } = await asClient(response);
+    const { status, contentType, detail, log } = await getFailingWith(
+      new UnreadableRecordError('Stored order b-1 cannot be read: status: Invalid option'),
+    );
     assert.equal(status, 503);
     assert.equal(contentType, 'application/problem+json');
-    assert.ok(typeof body === 'object' && body !== null && 'detail' in body);
     assert.equal(
-      body.detail,
+      detail,
       'Stored order b-1 cannot be read: status: Invalid option. An operator must repair or remove the row; retrying will not help.',
     );
-    assert.match(logs.join('\n'), /getOrder: Stored order b-1 cannot be read/);
+    assert.match(log, /getOrder: Stored order b-1 cannot be read/);
   });
 
   it('answers 503 problem+json when the store is down, and logs it', async () => {
-    const store = new InMemoryOrderStore();
-    store.failNext('get', new Error('ECONNREFUSED 127.0.0.1:10002'));
-    const { response, logs } = get(store, 'b-1');
-    const { status, body } = await asClient(response);
+    const { status, detail, log } = await getFailingWith(new Error('ECONNREFUSED 127.0.0.1:10002'));
     assert.equal(status, 503);
-    assert.ok(typeof body === 'object' && body !== null && 'detail' in body);
-    assert.match(String(body.detail), /ECONNREFUSED.*retry/);
-    assert.match(logs.join('\n'), /getOrder: Reading order b-1 failed: ECONNREFUSED/);
+    assert.match(detail, /ECONNREFUSED.*retry/);
+    assert.match(log, /getOrder: Reading order b-1 failed: ECONNREFUSED/);
   });
 
   it('answers 500, not 503 "retry", for a bug in the app, and logs its stack', async () => {
-    const store = new InMemoryOrderStore();
-    store.failNext('get', new TypeError("Cannot read properties of undefined (reading 'record')"));
-    const { response, logs } = get(store, 'b-1');
-    const { status, body } = await asClient(response);
+    const { status, detail, log } = await getFailingWith(
+      new TypeError("Cannot read properties of undefined (reading 'record')"),
+    );
     assert.equal(status, 500);
-    assert.ok(typeof body === 'object' && body !== null && 'detail' in body);
-    assert.match(String(body.detail), /a bug in the app \(TypeError: Cannot read properties/);
-    assert.doesNotMatch(String(body.detail), /retry the request/);
-    assert.match(logs.join('\n'), /getOrder: Reading order b-1 failed, a bug: TypeError: .+\n\s+at /);
+    assert.match(detail, /a bug in the app \(TypeError: Cannot read properties/);
+    assert.doesNotMatch(detail, /retry the request/);
+    assert.match(log, /getOrder: Reading order b-1 failed, a bug: TypeError: .+\n\s+at /);
   });
 });

@@ -9,34 +9,16 @@ import {
   defaultRetrySchedule,
   holdAndRetry,
   retryDelayMs,
-  type RetryClock,
   type RetryNotice,
 } from '../../../src/application/holdAndRetry';
 import { makeProcessOrderEvent, processOrderEventName } from '../../../src/functions/processOrderEvent';
 import {
+  FakeRetryClock,
   InMemoryOrderStore,
   InMemoryQuarantineStore,
   ManualClock,
   RecordingFulfillmentStarter,
 } from '../../support/fakes';
-
-/** Sleeping advances fake time; calls themselves take none. */
-class FakeClock implements RetryClock {
-  now = 0;
-  readonly sleeps: number[] = [];
-  constructor(private readonly randomValue = 1) {}
-  nowMs(): number {
-    return this.now;
-  }
-  sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.now += ms;
-    return Promise.resolve();
-  }
-  random(): number {
-    return this.randomValue;
-  }
-}
 
 const schedule = { ...defaultRetrySchedule, holdBudgetMs: 240_000 };
 
@@ -53,7 +35,7 @@ describe('holdAndRetry: the schedule', () => {
   });
 
   it('returns the first success, after the failures it retried', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeRetryClock();
     const notices: RetryNotice[] = [];
     let calls = 0;
     const result = await holdAndRetry(
@@ -79,7 +61,7 @@ describe('holdAndRetry: the schedule', () => {
   });
 
   it('gives up with the last error before a retry would end past the hold budget', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeRetryClock();
     let calls = 0;
     await assert.rejects(
       holdAndRetry(
@@ -100,7 +82,7 @@ describe('holdAndRetry: the schedule', () => {
   });
 
   it('a zero budget throws on the first failure without sleeping', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeRetryClock();
     await assert.rejects(
       holdAndRetry(
         () => Promise.reject(new Error('down')),
@@ -148,7 +130,7 @@ describe('TRANSIENT_HOLD_SECONDS', () => {
 describe('processOrderEvent holds a message through transient failures', () => {
   function setup(holdBudgetMs: number) {
     const orders = new InMemoryOrderStore();
-    const clock = new FakeClock(0);
+    const clock = new FakeRetryClock(0);
     const logs: string[] = [];
     const handler = makeProcessOrderEvent({
       orderStore: () => orders,
