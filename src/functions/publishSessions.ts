@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import type { EventPublisher, PublishOptions } from '../adapters/ports';
+import type { EventPublisher } from '../adapters/ports';
+import { basketEvents, interleave, type PlannedBasket } from '../application/testSessions';
 import { eventPublisher, now } from '../dependencies';
-import {
-  basketIdSchema,
-  currencySchema,
-  eventIdFor,
-  itemAddedDataSchema,
-  toMinorUnits,
-  type EventEnvelope,
-  type ItemAddedData,
-} from '../domain/events';
+import { basketIdSchema, currencySchema, itemAddedDataSchema, toMinorUnits } from '../domain/events';
 import { getConfig, settingNames } from '../config';
 import { contextOfInvocation, traced } from '../telemetry/tracing';
 import { dependencyUnavailable, problem, readJsonBody, validationProblem } from './http/problem';
@@ -91,12 +84,6 @@ export function parsePublishSessionsRequest(value: unknown): z.ZodSafeParseResul
   return isGenerate ? generateSchema.safeParse(value) : explicitSchema.safeParse(value);
 }
 
-export interface PlannedBasket {
-  basketId: string;
-  currency: string;
-  items: ItemAddedData[];
-}
-
 export interface PublishSessionsDeps {
   publisher: () => EventPublisher;
   now: () => Date;
@@ -136,42 +123,6 @@ export function planBaskets(request: PublishSessionsRequest, runId: string): Pla
     currency: basket.currency,
     items: basket.items,
   }));
-}
-
-/** The events of one basket, in sequence order; the k-th (0-based) is due k × delayMs after `start`. */
-export function basketEvents(
-  basket: PlannedBasket,
-  start: Date,
-  delayMs: number | undefined,
-): { event: EventEnvelope; options: PublishOptions }[] {
-  const totalMinor = basket.items.reduce((sum, item) => sum + item.quantity * toMinorUnits(item.unitPrice), 0);
-  const dueAt = (k: number): Date => new Date(start.getTime() + k * (delayMs ?? 0));
-  const envelope = (k: number) => ({
-    basketId: basket.basketId,
-    sequence: k + 1,
-    eventId: eventIdFor(basket.basketId, k + 1),
-    occurredAt: dueAt(k).toISOString(),
-  });
-  const n = basket.items.length;
-  const events: EventEnvelope[] = [
-    ...basket.items.map((item, k) => ({ ...envelope(k), type: 'ItemAdded' as const, data: item })),
-    { ...envelope(n), type: 'BasketCheckedOut', data: { currency: basket.currency } },
-    { ...envelope(n + 1), type: 'PaymentMade', data: { amount: totalMinor / 100, currency: basket.currency } },
-  ];
-  return events.map((event, k) => ({ event, options: k > 0 && (delayMs ?? 0) > 0 ? { notBefore: dueAt(k) } : {} }));
-}
-
-/** Round-robin across baskets (event 1 of every basket, then event 2, ...); each basket keeps its own order. */
-export function interleave<T>(perBasket: readonly (readonly T[])[]): T[] {
-  const longest = Math.max(0, ...perBasket.map((events) => events.length));
-  const out: T[] = [];
-  for (let k = 0; k < longest; k++) {
-    for (const events of perBasket) {
-      const event = events[k];
-      if (event !== undefined) out.push(event);
-    }
-  }
-  return out;
 }
 
 export function makePublishSessions(

@@ -1,6 +1,6 @@
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import { toServiceBusMessage } from '../../src/adapters/serviceBusPublisher';
-import { basketEvents, interleave } from '../../src/functions/publishSessions';
+import { basketEvents, interleave } from '../../src/application/testSessions';
 import type { PlannedRun } from './baskets';
 import { orderEventsQueue } from './stack';
 
