@@ -174,10 +174,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
 
 /** Node's arguments: the preloads (parent watch; the save reporter when on disk), Azurite's entry and flags. */
 function azuriteArgs(options: AzuriteOptions, ports: AzuritePorts, workspace: string): string[] {
-  const watch = join(workspace, 'parent-watch.cjs');
-  writeFileSync(watch, parentWatch);
-  const reporter = join(workspace, 'save-reporter.cjs');
-  writeFileSync(reporter, saveReporter);
+  const preload = (name: string, source: string): string[] => {
+    const file = join(workspace, name);
+    writeFileSync(file, source);
+    return ['--require', file];
+  };
   const service = (name: string, port: number): string[] => [
     `--${name}Host`,
     '127.0.0.1',
@@ -185,9 +186,9 @@ function azuriteArgs(options: AzuriteOptions, ports: AzuritePorts, workspace: st
     String(port),
   ];
   return [
-    '--require',
-    watch,
-    ...(options.location === undefined ? [] : ['--require', reporter]),
+    ...preload('parent-watch.cjs', parentWatch),
+    // Saves happen only on disk: in memory, the reporter is not written or loaded.
+    ...(options.location === undefined ? [] : preload('save-reporter.cjs', saveReporter)),
     require.resolve('azurite/dist/src/azurite.js'),
     ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
     '--skipApiVersionCheck',

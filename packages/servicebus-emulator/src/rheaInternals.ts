@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import * as rhea from 'rhea';
 import { isRecord, type AmqpErrorShape } from './codec';
 
@@ -241,6 +242,11 @@ export function discardLateFrames(
       handle(frame);
     };
   }
+}
+
+/** The socket a connection runs on (undefined before it has one). */
+export function socketOf(connection: rhea.Connection): Socket | undefined {
+  return (connection as unknown as { socket?: Socket }).socket;
 }
 
 /** What an open frame said about the client: its container id and connection properties. */

@@ -35,6 +35,7 @@ import {
   remoteSettleModes,
   remoteSource,
   remoteTarget,
+  socketOf,
 } from './rheaInternals';
 import type { SessionState } from './entityState';
 
@@ -667,10 +668,6 @@ function sessionFilter(source: Record<string, unknown> | undefined): SessionFilt
 }
 
 /** Who a connection's client is, for a line about it: its container id and its end of the socket. */
-function socketOf(connection: rhea.Connection): Socket | undefined {
-  return (connection as unknown as { socket?: Socket }).socket;
-}
-
 function describeClient(connection: rhea.Connection): string {
   const socket = socketOf(connection);
   const address =

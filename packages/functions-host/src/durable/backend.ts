@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import type { InvokeFunction, RegisteredFunctionInfo, TypedData } from '../worker/contract';
 import { FunctionCatalog } from './catalog';
@@ -148,12 +147,6 @@ function resume(runtime: Runtime, saved: Saved, log: (line: string) => void): vo
   );
 }
 
-async function listen(server: Server, port: number): Promise<string> {
-  const address = await listenOnLoopback(server, port);
-  if (address === null || typeof address === 'string') throw new Error('The durable HTTP API did not get a TCP port.');
-  return `http://127.0.0.1:${(address satisfies AddressInfo).port}`;
-}
-
 export async function startDurableBackend(options: DurableBackendOptions): Promise<DurableBackend> {
   const log = options.log ?? (() => undefined);
   const runtime = createRuntime(options, log);
@@ -169,7 +162,7 @@ export async function startDurableBackend(options: DurableBackendOptions): Promi
       synced: () => runtime.saving.persistence?.synced() ?? Promise.resolve(),
     }),
   );
-  origin = await listen(server, options.port ?? 0);
+  origin = `http://127.0.0.1:${String(await listenOnLoopback(server, options.port ?? 0))}`;
   log(
     `durable backend: task hub ${options.taskHubName}, ${catalog.count('orchestrationTrigger')} orchestrator(s), ` +
       `${catalog.count('activityTrigger')} activit(ies), ${catalog.count('entityTrigger')} entit(ies), API ${origin}/durabletask/`,

@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /**
  * Listens on 127.0.0.1 (the local host's and the durable API's servers take no outside callers);
- * resolves to the bound address once listening, rejects with the listen error (e.g. EADDRINUSE).
+ * resolves to the bound TCP port once listening, rejects with the listen error (e.g. EADDRINUSE).
  */
-export async function listenOnLoopback(server: Server, port: number): Promise<AddressInfo | string | null> {
+export async function listenOnLoopback(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -13,5 +12,7 @@ export async function listenOnLoopback(server: Server, port: number): Promise<Ad
       resolve();
     });
   });
-  return server.address();
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('The server did not get a TCP port.');
+  return address.port;
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import type { RpcHttpData, RpcNullableString } from '../invoke';
@@ -444,11 +443,9 @@ export async function startHttpListener(
   // With a listener, Node leaves `Expect: 100-continue` to the handler (readBody) instead of inviting every body.
   server.on('checkContinue', handle);
   server.on('clientError', rejectMalformed);
-  const address = await listenOnLoopback(server, port);
-  const actualPort = typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : port;
   return {
     server,
-    port: actualPort,
+    port: await listenOnLoopback(server, port),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
